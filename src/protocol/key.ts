@@ -1,0 +1,77 @@
+/**
+ * memcached's key rules, checked before a single byte is written.
+ *
+ * A key is 1..250 bytes with no space and no control byte (0x00-0x20, 0x7f). Non-ASCII keys are
+ * refused unless the caller allows unicode keys, in which case they are sent as UTF-8 and the
+ * byte length (not the string length) is what must fit. Lone UTF-16 surrogates are always refused:
+ * they have no UTF-8 form and would reach the server as replacement bytes.
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { invalidKey, type InvalidKey } from './error.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** @category model */
+export interface KeyOptions {
+  /** Accept non-ASCII keys (sent as UTF-8). Default `false`, as pymemcache's `allow_unicode_keys`. */
+  readonly allowUnicodeKeys?: boolean
+}
+
+/** The longest key memcached accepts, in bytes. @category model */
+export const MAX_KEY_LENGTH = 250
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+const describeByte = (code: number): string =>
+  code === 0x20 ? 'space' : code === 0x09 ? 'tab' : code === 0x0d ? 'CR' : code === 0x0a ? 'LF' : code === 0 ? 'NUL' : `control byte 0x${code.toString(16).padStart(2, '0')}`
+
+/**
+ * Why `key` is refused, or `undefined` when it is a valid key. Cheap: no allocation for valid keys.
+ *
+ * @example
+ * keyProblem('a b') // 'space at index 1'
+ * keyProblem('ok') // undefined
+ * @category utils
+ */
+export const keyProblem = (key: string, options: KeyOptions = {}): string | undefined => {
+  const length = key.length
+  if (length === 0) return 'empty key'
+  let ascii = true
+  for (let i = 0; i < length; i++) {
+    const code = key.charCodeAt(i)
+    if (code <= 0x20 || code === 0x7f) return `${describeByte(code)} at index ${i}`
+    if (code > 0x7f) {
+      if (options.allowUnicodeKeys !== true) return `non-ASCII character at index ${i} (allow unicode keys to send it as UTF-8)`
+      if (code >= 0xd800 && code <= 0xdfff) {
+        const next = key.charCodeAt(i + 1)
+        if (code > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) return `lone surrogate at index ${i}`
+        i++
+      }
+      ascii = false
+    }
+  }
+  const bytes = ascii ? length : Buffer.byteLength(key, 'utf8')
+  if (bytes > MAX_KEY_LENGTH) return `${bytes} bytes long, the limit is ${MAX_KEY_LENGTH}`
+  return undefined
+}
+
+/**
+ * Checks one key.
+ *
+ * @example
+ * validateKey()('user:1') // right('user:1')
+ * validateKey()('a\r\nflush_all') // left(InvalidKey)
+ * @category utils
+ */
+export const validateKey =
+  (options: KeyOptions = {}) =>
+  (key: string): E.Either<InvalidKey, string> => {
+    const problem = keyProblem(key, options)
+    return problem === undefined ? E.right(key) : E.left(invalidKey(key, problem))
+  }

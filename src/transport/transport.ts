@@ -1,0 +1,41 @@
+/**
+ * The one abstraction every layer codes against: something that answers requests.
+ *
+ * A connection, a pool, a router, the in-memory emulator and every middleware are `Transport`s;
+ * behaviour is added by functions from transports to a transport, never by inheritance.
+ *
+ * @since 0.1.0
+ */
+import type * as T from 'fp-ts/lib/Task.js'
+import type * as TE from 'fp-ts/lib/TaskEither.js'
+import type { MemcacheError } from '../protocol/error.js'
+import type { Reply } from '../protocol/reply.js'
+import type { Request } from '../protocol/request.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * Sends a request and yields its reply. `Failure` replies (the server refused, the stream is
+ * still in step) are `Right` here: commands decide what they mean.
+ *
+ * @example
+ * import * as Request from '../protocol/request.js'
+ * const reply = await transport.send(Request.version)()
+ * @category model
+ */
+export interface Transport {
+  readonly send: (request: Request) => TE.TaskEither<MemcacheError, Reply>
+  /** Releases every socket and timer; sends after close fail with `ConnectionClosed`. */
+  readonly close: T.Task<void>
+}
+
+/**
+ * Adds behaviour around a transport (timeout, retry, observing...).
+ *
+ * @example
+ * const withNothing: Middleware = (next) => next
+ * @category model
+ */
+export type Middleware = (next: Transport) => Transport
