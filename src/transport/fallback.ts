@@ -1,0 +1,69 @@
+/**
+ * `withFallback`: pymemcache's `FallbackClient`, for moving from one cluster to another.
+ *
+ * Reads (`get`, `gets`, `gat`, `gats`) ask the new cluster first, then each older one in order
+ * for the keys still missing, until every key is found or the clusters run out; hits are returned
+ * in the caller's key order. Everything else (writes, deletes, stats...) goes to the new cluster
+ * only, so the old ones drain as their items expire. An error stops the walk and is returned:
+ * a failing cluster is not silently skipped (compose `withRetry` or the router's `ignoreErrors`
+ * for that).
+ *
+ * Where it sits: outermost but for `withObserve`, above the per-cluster routers.
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import type * as TE from 'fp-ts/lib/TaskEither.js'
+import type { MemcacheError } from '../protocol/error.js'
+import { values, type Item, type Reply } from '../protocol/reply.js'
+import type { Get, Gat, Gats, Gets, Request } from '../protocol/request.js'
+import type { Middleware, Transport } from './transport.js'
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+type Retrieval = Get | Gets | Gat | Gats
+
+const isRetrieval = (request: Request): request is Retrieval =>
+  request._tag === 'Get' || request._tag === 'Gets' || request._tag === 'Gat' || request._tag === 'Gats'
+
+/**
+ * Reads fall back to `older` clusters, in order; writes go to the wrapped (new) cluster.
+ *
+ * @example
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const migrating = pipe(newCluster, withFallback([oldCluster]))
+ * @category constructors
+ */
+export const withFallback =
+  (older: ReadonlyArray<Transport>): Middleware =>
+  (primary) => {
+    const clusters = [primary, ...older]
+    const read =
+      (request: Retrieval): TE.TaskEither<MemcacheError, Reply> =>
+      async () => {
+        const found = new Map<string, Item>()
+        let missing: ReadonlyArray<string> = [...new Set(request.keys)]
+        let last: E.Either<MemcacheError, Reply> = E.right(values([]))
+        for (const cluster of clusters) {
+          if (missing.length === 0) break
+          last = await cluster.send({ ...request, keys: missing })()
+          if (E.isLeft(last) || last.right._tag !== 'Values') return last
+          for (const item of last.right.items) if (!found.has(item.key)) found.set(item.key, item)
+          missing = missing.filter((key) => !found.has(key))
+        }
+        const items: Array<Item> = []
+        for (const key of request.keys) {
+          const item = found.get(key)
+          if (item !== undefined) items.push(item)
+        }
+        return E.right(values(items))
+      }
+    return {
+      send: (request) => (isRetrieval(request) ? read(request) : primary.send(request)),
+      close: async () => {
+        await Promise.all(clusters.map((cluster) => cluster.close()))
+      },
+    }
+  }

@@ -1,0 +1,44 @@
+/**
+ * `withTimeout`: a deadline for a whole request as the caller sees it.
+ *
+ * Where it sits: outside `withRetry` to bound every attempt together (a deadline spanning
+ * retries), or inside it to give each attempt its own. The connection has a per-request timeout of
+ * its own that destroys a stuck connection; this one only stops waiting: a reply that comes later
+ * is dropped where it lands, never handed to another request.
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import type * as TE from 'fp-ts/lib/TaskEither.js'
+import { timeout, type MemcacheError } from '../protocol/error.js'
+import type { Reply } from '../protocol/reply.js'
+import { commandName, type Request } from '../protocol/request.js'
+import type { Middleware } from './transport.js'
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/**
+ * Fails with `Timeout` when no outcome arrives within `ms` milliseconds.
+ *
+ * @example
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const bounded = pipe(transport, withRetry(options), withTimeout(250)) // 250 ms for all attempts
+ * @category constructors
+ */
+export const withTimeout =
+  (ms: number, node = 'pipeline'): Middleware =>
+  (inner) => ({
+    send:
+      (request: Request): TE.TaskEither<MemcacheError, Reply> =>
+      () =>
+        new Promise((resolve) => {
+          const timer = setTimeout(() => resolve(E.left(timeout(ms, commandName(request), node))), ms)
+          void inner.send(request)().then((result) => {
+            clearTimeout(timer)
+            resolve(result)
+          })
+        }),
+    close: inner.close,
+  })
