@@ -45,10 +45,9 @@ export const withFallback =
       async () => {
         const found = new Map<string, Item>()
         let missing: ReadonlyArray<string> = [...new Set(request.keys)]
-        let last: E.Either<MemcacheError, Reply> = E.right(values([]))
         for (const cluster of clusters) {
           if (missing.length === 0) break
-          last = await cluster.send({ ...request, keys: missing })()
+          const last = await cluster.send({ ...request, keys: missing })()
           if (E.isLeft(last) || last.right._tag !== 'Values') return last
           for (const item of last.right.items) if (!found.has(item.key)) found.set(item.key, item)
           missing = missing.filter((key) => !found.has(key))
