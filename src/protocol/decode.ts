@@ -35,6 +35,13 @@ export type Decoder = (buffer: Uint8Array, offset: number) => DecodeResult
  */
 export const MAX_LINE_LENGTH = 8192
 
+/**
+ * memcached's largest possible item (`-I` tops out at 1 GiB): a `VALUE` line announcing more is
+ * refused instead of waiting for bytes that will never come.
+ * @category model
+ */
+export const MAX_VALUE_LENGTH = 1024 * 1024 * 1024
+
 // -------------------------------------------------------------------------------------
 // bytes
 // -------------------------------------------------------------------------------------
@@ -62,6 +69,7 @@ const STAT_ = bytesOf('STAT ')
 const VERSION_ = bytesOf('VERSION ')
 const CLIENT_ERROR = bytesOf('CLIENT_ERROR')
 const SERVER_ERROR = bytesOf('SERVER_ERROR')
+const MEMLIMIT_ = bytesOf('MEMLIMIT_')
 
 const utf8 = new TextDecoder('utf-8')
 
@@ -139,6 +147,10 @@ const restAfter = (buffer: Uint8Array, start: number, end: number, word: Uint8Ar
   return textOf(buffer, from, end)
 }
 
+/** `word` alone or followed by a space: `SERVER_ERRORS` is not an error line. */
+const isWord = (buffer: Uint8Array, start: number, end: number, word: Uint8Array): boolean =>
+  startsWith(buffer, start, end, word) && (end - start === word.length || buffer[start + word.length] === SPACE)
+
 /**
  * `ERROR`, `ERROR <text>`, `CLIENT_ERROR <text>`, `SERVER_ERROR <text>`, or undefined.
  * A bare `ERROR` is an unknown command; `ERROR` with text (`ERROR Too many open connections`,
@@ -152,10 +164,10 @@ const errorLine = (buffer: Uint8Array, start: number, end: number): Reply.Failur
     if (separator === SPACE || separator === 58) return Reply.failure(serverError(restAfter(buffer, start, end, ERROR)))
     return undefined
   }
-  if (first === 67 /* C */ && startsWith(buffer, start, end, CLIENT_ERROR)) {
+  if (first === 67 /* C */ && isWord(buffer, start, end, CLIENT_ERROR)) {
     return Reply.failure(clientError(restAfter(buffer, start, end, CLIENT_ERROR)))
   }
-  if (first === 83 /* S */ && startsWith(buffer, start, end, SERVER_ERROR)) {
+  if (first === 83 /* S */ && isWord(buffer, start, end, SERVER_ERROR)) {
     return Reply.failure(serverError(restAfter(buffer, start, end, SERVER_ERROR)))
   }
   return undefined
@@ -231,7 +243,9 @@ const decodeValues = (
     if (bytesEnd < 0 || bytesEnd > end) bytesEnd = end
     const flags = parseUint(buffer, keyEnd + 1, flagsEnd)
     const size = parseUint(buffer, flagsEnd + 1, bytesEnd)
-    if (flags < 0 || flags > 0xffff_ffff || size < 0) return badLine(buffer, position, end, 'numeric flags and length')
+    if (flags < 0 || flags > 0xffff_ffff || size < 0 || size > MAX_VALUE_LENGTH) {
+      return badLine(buffer, position, end, `numeric flags and a length up to ${MAX_VALUE_LENGTH}`)
+    }
     const hasCas = bytesEnd < end
     if ((withCas === true && !hasCas) || (withCas === false && hasCas)) {
       return badLine(buffer, position, end, withCas ? 'a cas unique' : 'no cas unique')
@@ -315,6 +329,17 @@ const decodeLine = (buffer: Uint8Array, offset: number): DecodeResult => {
 const noReplyYet = (offset: number): DecodeResult => done(Reply.noReply, offset)
 
 const decodeOk = oneOf([[OK, Reply.ok]], 'OK')
+
+/**
+ * `cache_memlimit` answers `MEMLIMIT_TOO_SMALL ...` or `MEMLIMIT_ADJUST_FAILED ...` when it refuses:
+ * a refusal with the stream in step, not a desync.
+ */
+const decodeMemlimit = (buffer: Uint8Array, offset: number): DecodeResult => {
+  const end = lineEnd(buffer, offset)
+  if (end >= 0 && startsWith(buffer, offset, end, MEMLIMIT_)) return done(Reply.failure(serverError(textOf(buffer, offset, end))), end + 2)
+  return decodeOk(buffer, offset)
+}
+
 const decodeDelete = oneOf(
   [
     [DELETED, Reply.deleted],
@@ -366,7 +391,7 @@ const decoders: Decoders = {
   FlushAll: (request, buffer, offset) => (request.noreply ? noReplyYet(offset) : decodeOk(buffer, offset)),
   Version: (_request, buffer, offset) => decodeVersion(buffer, offset),
   Verbosity: (request, buffer, offset) => (request.noreply ? noReplyYet(offset) : decodeOk(buffer, offset)),
-  CacheMemlimit: (request, buffer, offset) => (request.noreply ? noReplyYet(offset) : decodeOk(buffer, offset)),
+  CacheMemlimit: (request, buffer, offset) => (request.noreply ? noReplyYet(offset) : decodeMemlimit(buffer, offset)),
   Quit: (_request, _buffer, offset) => noReplyYet(offset),
   Shutdown: (_request, _buffer, offset) => noReplyYet(offset),
   Raw: (request, buffer, offset) => {

@@ -103,7 +103,8 @@ const touchRetrieval = (command: string, exptime: number, keys: ReadonlyArray<st
   const error = firstError(checkExptime(exptime), checkKeys(keys, options))
   if (error !== undefined) return E.left(error)
   const text = `${command} ${exptime} ${keys.join(' ')}`
-  return text.length + 2 > MAX_GAT_LINE
+  // Unicode keys go out as UTF-8: the server counts bytes, not UTF-16 code units.
+  return Buffer.byteLength(text, 'utf8') + 2 > MAX_GAT_LINE
     ? E.left(invalidArgument('keys', `a ${command} line must stay under ${MAX_GAT_LINE} bytes: split the keys over several requests`))
     : line(text)
 }

@@ -1,0 +1,136 @@
+/**
+ * Decoder microbenchmark: how many `get` replies per second the pure decoder reads from a buffer
+ * already in memory (no sockets, no event loop), for single and 10-key gets with 100-byte and
+ * 4 KiB values.
+ *
+ * Run: `npm run bench:decoder` (or `npx tsx bench/decoder.ts [seconds-per-case]`).
+ *
+ * Each case builds one buffer holding many replies back to back, as a connection's read buffer
+ * would, warms up, then decodes the buffer from start to end over and over for the given time.
+ * Every pass checks that it read the expected number of replies, so a broken decoder cannot
+ * report a fast time.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
+import { decodeReply } from '../src/protocol/decode.js'
+import * as R from '../src/protocol/request.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+interface Case {
+  readonly name: string
+  readonly valueBytes: number
+  readonly keysPerGet: number
+}
+
+interface Measured {
+  readonly replies: number
+  readonly seconds: number
+  /** Wire bytes of one reply. */
+  readonly replyBytes: number
+}
+
+const cases: ReadonlyArray<Case> = [
+  { name: 'get, 1 key, 100 B', valueBytes: 100, keysPerGet: 1 },
+  { name: 'get, 1 key, 4 KiB', valueBytes: 4096, keysPerGet: 1 },
+  { name: 'get, 10 keys, 100 B', valueBytes: 100, keysPerGet: 10 },
+  { name: 'get, 10 keys, 4 KiB', valueBytes: 4096, keysPerGet: 10 },
+]
+
+const WARM_UP_SECONDS = 0.3
+/** Enough replies per buffer that a pass is long compared to the clock, capped near 8 MiB. */
+const BUFFER_TARGET_BYTES = 8 * 1024 * 1024
+const MAX_REPLIES_PER_BUFFER = 20_000
+
+// -------------------------------------------------------------------------------------
+// building the wire
+// -------------------------------------------------------------------------------------
+
+const keysFor = (count: number): ReadonlyArray<string> => Array.from({ length: count }, (_, i) => `user:${100_000 + i}:profile`)
+
+interface Wire {
+  readonly request: R.Request
+  readonly buffer: Uint8Array
+  readonly replies: number
+  readonly replyBytes: number
+}
+
+const wireOf = (benchCase: Case): Wire => {
+  const keys = keysFor(benchCase.keysPerGet)
+  const value = Buffer.alloc(benchCase.valueBytes, 0x61)
+  const reply = Buffer.concat([
+    ...keys.flatMap((key) => [Buffer.from(`VALUE ${key} 0 ${value.length}\r\n`), value, Buffer.from('\r\n')]),
+    Buffer.from('END\r\n'),
+  ])
+  const replies = Math.max(1, Math.min(MAX_REPLIES_PER_BUFFER, Math.floor(BUFFER_TARGET_BYTES / reply.length)))
+  const buffer = new Uint8Array(reply.length * replies)
+  for (let i = 0; i < replies; i++) buffer.set(reply, i * reply.length)
+  return { request: R.get(keys), buffer, replies, replyBytes: reply.length }
+}
+
+// -------------------------------------------------------------------------------------
+// measuring
+// -------------------------------------------------------------------------------------
+
+/** Decodes every reply in `buffer`; returns how many, or throws if the decoder disagrees with the wire. */
+const decodePass = (request: R.Request, buffer: Uint8Array, keysPerGet: number): number => {
+  let offset = 0
+  let replies = 0
+  while (offset < buffer.length) {
+    const result = decodeReply(request, buffer, offset)
+    if (E.isLeft(result)) throw new Error(`decoder refused the wire: ${result.left.message}`)
+    if (O.isNone(result.right)) throw new Error(`decoder wanted more bytes at ${offset}`)
+    const [reply, next] = result.right.value
+    if (reply._tag !== 'Values' || reply.items.length !== keysPerGet) throw new Error(`unexpected reply ${reply._tag}`)
+    offset = next
+    replies++
+  }
+  return replies
+}
+
+const runFor = (seconds: number, benchCase: Case): Measured => {
+  const { request, buffer, replies: perPass, replyBytes } = wireOf(benchCase)
+  let replies = 0
+  const started = performance.now()
+  let elapsed = 0
+  while (elapsed < seconds * 1000) {
+    const decoded = decodePass(request, buffer, benchCase.keysPerGet)
+    if (decoded !== perPass) throw new Error(`decoded ${decoded} replies, expected ${perPass}`)
+    replies += decoded
+    elapsed = performance.now() - started
+  }
+  return { replies, seconds: elapsed / 1000, replyBytes }
+}
+
+// -------------------------------------------------------------------------------------
+// report
+// -------------------------------------------------------------------------------------
+
+const formatRate = (perSecond: number): string =>
+  perSecond >= 1e6 ? `${(perSecond / 1e6).toFixed(2)} M` : perSecond >= 1e3 ? `${(perSecond / 1e3).toFixed(1)} k` : perSecond.toFixed(0)
+
+const main = (): void => {
+  const seconds = Number(process.argv[2] ?? '1.5')
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    console.error('usage: tsx bench/decoder.ts [seconds-per-case]')
+    process.exitCode = 2
+    return
+  }
+  console.log(`fp-memcache decoder benchmark — node ${process.version}, ${seconds}s per case after ${WARM_UP_SECONDS}s warm-up`)
+  const rows = cases.map((benchCase) => {
+    runFor(WARM_UP_SECONDS, benchCase)
+    const measured = runFor(seconds, benchCase)
+    const repliesPerSecond = measured.replies / measured.seconds
+    return {
+      case: benchCase.name,
+      'replies/s': formatRate(repliesPerSecond),
+      'values/s': formatRate(repliesPerSecond * benchCase.keysPerGet),
+      'wire MiB/s': ((repliesPerSecond * measured.replyBytes) / (1024 * 1024)).toFixed(0),
+    }
+  })
+  console.table(rows)
+}
+
+main()
