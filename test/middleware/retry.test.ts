@@ -3,7 +3,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { concatAll } from 'fp-ts/lib/Monoid.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { describe, expect, it } from 'vitest'
-import { clientError, connectionClosed, invalidKey, serverError, timeout } from '../../src/protocol/error.js'
+import { clientError, connectionClosed, invalidKey, serverError, timeout, type MemcacheError } from '../../src/protocol/error.js'
 import * as Reply from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
 import {
@@ -65,7 +65,7 @@ describe('retry policies', () => {
 
 describe('withRetry', () => {
   const closed = connectionClosed('a:1', 'closed')
-  const flaky = (failures: number, error = closed) =>
+  const flaky = (failures: number, error: MemcacheError = closed) =>
     fakeTransport((_request, attempt) => (attempt <= failures ? E.left(error) : E.right(Reply.values([]))))
   const noSleep = () => async () => undefined
 

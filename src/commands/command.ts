@@ -1,0 +1,229 @@
+/**
+ * What a command is: a function of the transport that yields a `TaskEither`.
+ *
+ * Every command in fp-memcache is a `Command<A>` — fp-ts's `ReaderTaskEither<Transport,
+ * MemcacheError, A>` — built by a plain function that takes the command's arguments first and the
+ * transport last, so commands compose with `pipe`, `flow` and the `ReaderTaskEither` module.
+ *
+ * This module also holds the one place where a `Reply` becomes a result: a `Failure` reply (the
+ * server refused, the connection is still in step) becomes the `Left` it carries, a reply the
+ * command does not expect becomes a `ProtocolError`, and the expected ones are mapped by a table.
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import type * as RTE from 'fp-ts/lib/ReaderTaskEither.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import { invalidKey, protocolError, type MemcacheError, type ProtocolError } from '../protocol/error.js'
+import { keyProblem } from '../protocol/key.js'
+import type { Reply } from '../protocol/reply.js'
+import { commandName, type Request } from '../protocol/request.js'
+import type { Encoded, Serde } from '../serde/serde.js'
+import type { Transport } from '../transport/transport.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * A command waiting for a transport: `(transport) => TaskEither<MemcacheError, A>`.
+ *
+ * @example
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * import * as RTE from 'fp-ts/lib/ReaderTaskEither.js'
+ * import * as O from 'fp-ts/lib/Option.js'
+ * const zero = { bytes: new TextEncoder().encode('0'), flags: 0 }
+ * // Create the counter if it is missing, then count: one Command, run on any transport.
+ * const bump: Command<O.Option<bigint>> = pipe(add('hits', zero), RTE.chain(() => incr('hits', 1)))
+ * const result = await bump(transport)() // right(some(1n)) the first time
+ * @category model
+ */
+export type Command<A> = RTE.ReaderTaskEither<Transport, MemcacheError, A>
+
+/**
+ * The option every writing command takes. With `noreply: true` memcached sends nothing back,
+ * so the command cannot know the outcome: it resolves as soon as the request is written, to the
+ * command's "nothing went wrong" value (`true` for the boolean commands, `[]` for the `...Many`
+ * ones, `none` for `incr`/`decr`, `NoReply` for `cas`). Errors the server reports anyway arrive
+ * later on the connection, not here.
+ * @category model
+ */
+export interface NoreplyOption {
+  readonly noreply?: boolean
+}
+
+/** Options of the storage commands (`set`, `add`, `replace`, `cas`...). @category model */
+export interface StoreOptions extends NoreplyOption {
+  /** Seconds to live (up to 30 days), or a unix time; 0 (default) means never expire. */
+  readonly exptime?: number
+}
+
+/**
+ * Defaults shared by a set of commands (see `commands`).
+ * @category model
+ */
+export interface CommandDefaults {
+  /**
+   * `noreply` for set/add/replace/append/prepend/setMany/delete/deleteMany/touch when a call does
+   * not say. Default `false`. Never applied to `cas`, `incr` and `decr`, whose result is the point.
+   */
+  readonly noreply?: boolean
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/** How each expected reply tag becomes a result. */
+export type ReplyCases<A> = {
+  readonly [K in Reply['_tag']]?: (reply: Extract<Reply, { readonly _tag: K }>) => E.Either<MemcacheError, A>
+}
+
+/**
+ * The `ProtocolError` for a reply a command did not expect.
+ *
+ * @example
+ * unexpectedReply(Request.version, Reply.stored).message // 'unexpected Stored reply to version'
+ * @category constructors
+ */
+export const unexpectedReply = (request: Request, reply: Reply): ProtocolError =>
+  protocolError(`unexpected ${reply._tag} reply to ${commandName(request)}`)
+
+/**
+ * Turns a reply into a result: `Failure` becomes its error, a tag without a case a `ProtocolError`.
+ *
+ * @example
+ * interpret(Request.del('k'), { Deleted: () => E.right(true), NotFound: () => E.right(false) })(Reply.deleted) // right(true)
+ * @category constructors
+ */
+export const interpret =
+  <A>(request: Request, cases: ReplyCases<A>) =>
+  (reply: Reply): E.Either<MemcacheError, A> => {
+    if (reply._tag === 'Failure') return E.left(reply.error)
+    const handle = cases[reply._tag] as ((reply: Reply) => E.Either<MemcacheError, A>) | undefined
+    return handle === undefined ? E.left(unexpectedReply(request, reply)) : handle(reply)
+  }
+
+/**
+ * The command that sends one request and maps its reply with `cases`: how every command here is
+ * built, and how to build one of your own.
+ *
+ * @example
+ * const version: Command<string> = command(Request.version, { Version: (reply) => E.right(reply.version) })
+ * @category constructors
+ */
+export const command =
+  <A>(req: Request, cases: ReplyCases<A>): Command<A> =>
+  (transport) =>
+    pipe(transport.send(req), TE.chainEitherK(interpret(req, cases)))
+
+/**
+ * A command that fails with `error` without touching the transport.
+ *
+ * @example
+ * fail(invalidArgument('delta', 'must be a non-negative integer'))
+ * @category constructors
+ */
+export const fail =
+  <A = never>(error: MemcacheError): Command<A> =>
+  () =>
+    TE.left(error)
+
+/**
+ * A command that succeeds with `value` without touching the transport.
+ *
+ * @example
+ * succeed(new Map()) // what `getMany([])` is
+ * @category constructors
+ */
+export const succeed =
+  <A>(value: A): Command<A> =>
+  () =>
+    TE.right(value)
+
+// -------------------------------------------------------------------------------------
+// instances
+// -------------------------------------------------------------------------------------
+
+/**
+ * The serde the stand-alone commands use: values are `Encoded` (bytes and flags) as stored,
+ * unchanged both ways. Lossless, so tools and other serdes can build on it.
+ *
+ * @example
+ * encodedSerde.serialize({ bytes: new Uint8Array([1]), flags: 2 }) // right({ bytes, flags: 2 })
+ * @category instances
+ */
+export const encodedSerde: Serde<Encoded> = {
+  serialize: (value) => E.right(value),
+  deserialize: (encoded) => E.right(encoded),
+}
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+/**
+ * The first key that can never be sent, as an `InvalidKey`, or `undefined`. Used by the
+ * multi-request commands (`setMany`, `deleteMany`) to refuse a batch before writing any of it.
+ * Unicode is allowed here: whether it is accepted is the connection's rule, checked again there.
+ *
+ * @example
+ * firstInvalidKey(['a', 'b c']) // InvalidKey for 'b c'
+ * @category utils
+ */
+export const firstInvalidKey = (keys: Iterable<string>): MemcacheError | undefined => {
+  for (const key of keys) {
+    const problem = keyProblem(key, { allowUnicodeKeys: true })
+    if (problem !== undefined) return invalidKey(key, problem)
+  }
+  return undefined
+}
+
+/**
+ * Each key once, in the order first seen.
+ *
+ * @example
+ * distinct(['a', 'b', 'a']) // ['a', 'b']
+ * @category utils
+ */
+export const distinct = (keys: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const seen = new Set(keys)
+  return seen.size === keys.length ? keys : [...seen]
+}
+
+/** Requests in flight at once for the `...Many` commands that send one request per key. */
+export const MANY_BATCH = 1000
+
+/**
+ * Runs `f` over `items`: up to `MANY_BATCH` at once (pipelined on one connection), batch after
+ * batch, so a large `setMany` does not pass a connection's `maxPending`. Results keep the order
+ * of `items`; the first error (in order) is the result of the whole.
+ *
+ * @example
+ * traverseInBatches(keys, (key) => del(key)(transport))
+ * @category utils
+ */
+export const traverseInBatches = <T, B>(
+  items: ReadonlyArray<T>,
+  f: (item: T) => TE.TaskEither<MemcacheError, B>,
+): TE.TaskEither<MemcacheError, ReadonlyArray<B>> => {
+  if (items.length <= MANY_BATCH) return TE.traverseArray(f)(items)
+  const batches: Array<ReadonlyArray<T>> = []
+  for (let start = 0; start < items.length; start += MANY_BATCH) batches.push(items.slice(start, start + MANY_BATCH))
+  return pipe(
+    batches,
+    TE.traverseSeqArray(TE.traverseArray(f)),
+    TE.map((parts) => parts.flat()),
+  )
+}
+
+/**
+ * `noreply` for a call: the call's own option, else the defaults'.
+ *
+ * @example
+ * noreplyOf({}, { noreply: true }) // true
+ * @category utils
+ */
+export const noreplyOf = (options: NoreplyOption | undefined, defaults: CommandDefaults | undefined): boolean =>
+  options?.noreply ?? defaults?.noreply ?? false

@@ -1,0 +1,79 @@
+/**
+ * `delete` and `deleteMany`.
+ *
+ * `delete` yields whether the key existed (`DELETED`) or not (`NOT_FOUND`); `deleteMany` sends one
+ * `delete` per distinct key, pipelined, and yields the keys that were not there. With `noreply`
+ * they yield `true` and `[]`: nothing comes back to say otherwise.
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as Request from '../protocol/request.js'
+import { distinct, fail, firstInvalidKey, noreplyOf, command, succeed, traverseInBatches, type Command, type CommandDefaults, type NoreplyOption } from './command.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** @category model */
+export interface Deletion {
+  readonly delete: (key: string, options?: NoreplyOption) => Command<boolean>
+  /** The keys that were not found, in the order given. */
+  readonly deleteMany: (keys: ReadonlyArray<string>, options?: NoreplyOption) => Command<ReadonlyArray<string>>
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+const deleteOne = (req: Request.Delete): Command<boolean> =>
+  command(req, {
+    Deleted: () => E.right(true),
+    NotFound: () => E.right(false),
+    ...(req.noreply ? { NoReply: () => E.right(true) } : {}),
+  })
+
+/**
+ * The delete commands, with `noreply` defaulting to `defaults.noreply`.
+ *
+ * @example
+ * const { delete: remove } = deletion({ noreply: true })
+ * @category constructors
+ */
+export const deletion = (defaults?: CommandDefaults): Deletion => ({
+  delete: (key, options) => deleteOne(Request.del(key, noreplyOf(options, defaults))),
+  deleteMany: (keys, options) => {
+    if (keys.length === 0) return succeed([])
+    const unique = distinct(keys)
+    const invalid = firstInvalidKey(unique)
+    if (invalid !== undefined) return fail(invalid)
+    const noreply = noreplyOf(options, defaults)
+    return (transport) =>
+      pipe(
+        traverseInBatches(unique, (key) => deleteOne(Request.del(key, noreply))(transport)),
+        TE.map((outcomes) => unique.filter((_, index) => outcomes[index] !== true)),
+      )
+  },
+})
+
+const standalone = deletion()
+
+/**
+ * `delete <key>`: `true` when the key was there. (`delete` is a reserved word, hence `del`.)
+ *
+ * @example
+ * del('session:42')(transport) // right(true)
+ * @category constructors
+ */
+export const del: (key: string, options?: NoreplyOption) => Command<boolean> = standalone.delete
+
+/**
+ * One `delete` per distinct key, pipelined; yields the keys that were not found.
+ *
+ * @example
+ * deleteMany(['a', 'b'])(transport) // right(['b']) when only 'a' existed
+ * @category constructors
+ */
+export const deleteMany: (keys: ReadonlyArray<string>, options?: NoreplyOption) => Command<ReadonlyArray<string>> = standalone.deleteMany
