@@ -1,0 +1,185 @@
+/**
+ * `pooled`: one `Transport` over up to `maxSize` pipelining connections to one server.
+ *
+ * Connections are not lent one request at a time: each can carry many requests in flight, so a
+ * request goes to the open connection with the fewest requests in flight, at once. The policy:
+ *
+ * 1. No open connection: open one (through the pool) and wait for it; requests arriving meanwhile
+ *    wait for the same one. If it cannot be opened they all fail with its error — no retry here.
+ * 2. The least busy connection has `busyAt` or more requests in flight and the pool has room:
+ *    open one more in the background, and send on the least busy connection now (a fresh socket
+ *    costs a round trip; a pipelined request does not wait for the ones ahead of it to be
+ *    processed by us, only by the server). The next requests use the new one once it is open.
+ * 3. A connection that closed (a timeout, a desync, the server went away) is dropped and
+ *    destroyed the moment it is seen; the next request opens another.
+ * 4. A connection that has nothing in flight and is not the only one goes back to the pool's
+ *    idle list, where it is reaped after `idleTimeout` unless load brings it back.
+ *
+ * `close` stops taking requests, waits for the requests in flight (each is bounded by the
+ * connection's own timeout), then closes every connection.
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import type * as TE from 'fp-ts/lib/TaskEither.js'
+import { connectionClosed, type MemcacheError } from '../protocol/error.js'
+import type { Reply } from '../protocol/reply.js'
+import type { Request } from '../protocol/request.js'
+import type { Connection } from '../transport/connection.js'
+import type { Transport } from '../transport/transport.js'
+import { makePool, type PoolStats } from './pool.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * Bounds and growth policy of a `pooled` transport.
+ *
+ * @example
+ * pooled(connect({ server: '127.0.0.1:11211' }), { maxSize: 8, busyAt: 32, idleTimeout: 60_000 })
+ * @category model
+ */
+export interface PooledOptions {
+  /** Most connections to the server. Default 4. */
+  readonly maxSize?: number
+  /** Requests in flight at which a connection counts as busy, so another is opened. Default 16. */
+  readonly busyAt?: number
+  /** Idle connections never closed for being idle. Default 0. */
+  readonly minIdle?: number
+  /** Ms a connection may sit unused in the pool before it is closed. Default 30 000. */
+  readonly idleTimeout?: number
+  /** Named in errors before the first connection tells its own name. Default `'pool'`. */
+  readonly node?: string
+}
+
+/**
+ * A pooled transport, with its counts.
+ *
+ * @example
+ * node.stats() // { size: 2, idle: 0, borrowed: 2, waiting: 0, active: 2, inFlight: 17 }
+ * @category model
+ */
+export interface Pooled extends Transport {
+  /** The pool's counts, plus `active`: connections taking requests now. */
+  readonly stats: () => PoolStats & { readonly active: number; readonly inFlight: number }
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/**
+ * A transport over a pool of connections made by `connect`.
+ *
+ * @example
+ * import { connect } from '../transport/connection.js'
+ * const node = pooled(connect({ server: '127.0.0.1:11211' }), { maxSize: 4 })
+ * await node.send(Request.version)()
+ * await node.close()
+ * @category constructors
+ */
+export const pooled = (connect: TE.TaskEither<MemcacheError, Connection>, options: PooledOptions = {}): Pooled => {
+  const maxSize = Math.max(1, options.maxSize ?? 4)
+  const busyAt = Math.max(1, options.busyAt ?? 16)
+  let node = options.node ?? 'pool'
+  const pool = makePool<MemcacheError, Connection>({
+    create: connect,
+    destroy: (connection) => connection.close,
+    validate: (connection) => connection.isOpen(),
+    maxSize,
+    minIdle: options.minIdle ?? 0,
+    ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
+    // Only acquired when there is room, so an acquire never queues behind a borrowed connection.
+    acquireTimeout: Infinity,
+    name: node,
+  })
+
+  // Connections borrowed from the pool and taking requests.
+  const active: Array<Connection> = []
+  let opening: Promise<E.Either<MemcacheError, Connection>> | undefined
+  let closed = false
+  let inFlight = 0
+  let settledAll: (() => void) | undefined
+
+  const drop = (connection: Connection): void => {
+    const index = active.indexOf(connection)
+    if (index < 0) return
+    active.splice(index, 1)
+    void pool.discard(connection)()
+  }
+
+  const open = (): Promise<E.Either<MemcacheError, Connection>> => {
+    opening ??= pool
+      .acquire()
+      .then((result) => {
+        opening = undefined
+        if (E.isLeft(result)) return result
+        const connection = result.right
+        node = connection.node
+        if (closed) {
+          void pool.release(connection)()
+          return E.left(connectionClosed(node, 'pool was closed'))
+        }
+        active.push(connection)
+        return E.right(connection)
+      })
+    return opening
+  }
+
+  const leastBusy = (): Connection | undefined => {
+    let best: Connection | undefined
+    for (const connection of [...active]) {
+      if (!connection.isOpen()) drop(connection)
+      else if (best === undefined || connection.inFlight() < best.inFlight()) best = connection
+    }
+    return best
+  }
+
+  const choose = async (): Promise<E.Either<MemcacheError, Connection>> => {
+    const best = leastBusy()
+    if (best === undefined) return open()
+    if (best.inFlight() >= busyAt && opening === undefined && pool.stats().size < maxSize) void open()
+    return E.right(best)
+  }
+
+  const settled = (connection: Connection): void => {
+    const index = active.indexOf(connection)
+    if (!connection.isOpen()) drop(connection)
+    else if (index >= 0 && connection.inFlight() === 0 && active.length > 1 && !closed) {
+      active.splice(index, 1)
+      void pool.release(connection)()
+    }
+    if (--inFlight === 0) settledAll?.()
+  }
+
+  const send =
+    (request: Request): TE.TaskEither<MemcacheError, Reply> =>
+    async () => {
+      if (closed) return E.left(connectionClosed(node, 'pool was closed'))
+      inFlight++
+      const chosen = await choose()
+      if (E.isLeft(chosen)) {
+        if (--inFlight === 0) settledAll?.()
+        return chosen
+      }
+      const connection = chosen.right
+      const result = await connection.send(request)()
+      settled(connection)
+      return result
+    }
+
+  const close = async (): Promise<void> => {
+    if (closed) return
+    closed = true
+    if (inFlight > 0) await new Promise<void>((resolve) => (settledAll = resolve))
+    for (const connection of active.splice(0)) await pool.release(connection)()
+    await pool.drain()
+  }
+
+  return {
+    send,
+    close,
+    stats: () => ({ ...pool.stats(), active: active.length, inFlight }),
+  }
+}

@@ -1,0 +1,197 @@
+import * as E from 'fp-ts/lib/Either.js'
+import type * as TE from 'fp-ts/lib/TaskEither.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { pooled } from '../../src/pool/pooled.js'
+import { connectError, connectionClosed, type MemcacheError } from '../../src/protocol/error.js'
+import * as Reply from '../../src/protocol/reply.js'
+import * as Request from '../../src/protocol/request.js'
+import type { Connection } from '../../src/transport/connection.js'
+
+interface FakeConnection extends Connection {
+  readonly id: number
+  readonly served: () => number
+  readonly closedCount: () => number
+  /** Fails every request in flight and closes, as a connection does after a timeout. */
+  readonly breakDown: () => void
+}
+
+/** Connections whose replies wait until `release()`, counting what each served. */
+const fakeConnector = (node = '127.0.0.1:11211') => {
+  const connections: Array<FakeConnection> = []
+  let attempts = 0
+  let refuse = false
+  let holding = false
+  const held: Array<() => void> = []
+
+  const make = (id: number): FakeConnection => {
+    let open = true
+    let inFlight = 0
+    let served = 0
+    let closed = 0
+    const failures: Array<(error: MemcacheError) => void> = []
+    return {
+      id,
+      node,
+      isOpen: () => open,
+      inFlight: () => inFlight,
+      served: () => served,
+      closedCount: () => closed,
+      send: () => () =>
+        new Promise((resolve) => {
+          if (!open) return resolve(E.left(connectionClosed(node, 'is closed')))
+          inFlight++
+          served++
+          const answer = () => {
+            inFlight--
+            resolve(E.right(Reply.stored))
+          }
+          failures.push((error) => {
+            inFlight--
+            resolve(E.left(error))
+          })
+          if (holding) held.push(answer)
+          else queueMicrotask(answer)
+        }),
+      breakDown: () => {
+        open = false
+        for (const fail of failures.splice(0)) fail(connectionClosed(node, 'was reset'))
+      },
+      close: async () => {
+        open = false
+        closed++
+      },
+    }
+  }
+
+  const connect: TE.TaskEither<MemcacheError, Connection> = async () => {
+    attempts++
+    await new Promise((resolve) => setImmediate(resolve))
+    if (refuse) return E.left(connectError(node, 'ECONNREFUSED', 'connection refused'))
+    const connection = make(connections.length + 1)
+    connections.push(connection)
+    return E.right(connection)
+  }
+
+  return {
+    connect,
+    connections,
+    attempts: () => attempts,
+    refuse: (value: boolean) => {
+      refuse = value
+    },
+    hold: () => {
+      holding = true
+    },
+    release: () => {
+      holding = false
+      for (const answer of held.splice(0)) answer()
+    },
+  }
+}
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve))
+const setK = (i: number) => Request.set(`k${i}`, new Uint8Array([i]))
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('pooled', () => {
+  it('opens one connection for a burst of requests and pipelines them on it', async () => {
+    const fake = fakeConnector()
+    const transport = pooled(fake.connect, { maxSize: 4, busyAt: 100 })
+    const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => transport.send(setK(i))()))
+    expect(outcomes.every(E.isRight)).toBe(true)
+    expect(fake.attempts()).toBe(1)
+    expect(fake.connections[0]?.served()).toBe(20)
+    await transport.close()
+  })
+
+  it('grows up to maxSize when every connection is busy, sending to the least busy one', async () => {
+    const fake = fakeConnector()
+    const transport = pooled(fake.connect, { maxSize: 3, busyAt: 2 })
+    fake.hold()
+    const pending: Array<Promise<unknown>> = []
+    for (let i = 0; i < 30; i++) {
+      pending.push(transport.send(setK(i))())
+      await tick()
+    }
+    expect(fake.connections.length).toBe(3)
+    expect(transport.stats()).toEqual(expect.objectContaining({ size: 3, active: 3, inFlight: 30 }))
+    const served = fake.connections.map((connection) => connection.served())
+    // Least busy first: the first connection takes the burst until the others open, then they catch up.
+    expect(served).toEqual([10, 10, 10])
+    fake.release()
+    await Promise.all(pending)
+    await transport.close()
+  })
+
+  it('drops a connection that broke and opens another for the next request', async () => {
+    const fake = fakeConnector()
+    const transport = pooled(fake.connect, { maxSize: 2 })
+    fake.hold()
+    const inFlight = [transport.send(setK(1))(), transport.send(setK(2))()]
+    await tick()
+    await tick()
+    fake.connections[0]?.breakDown()
+    expect(await Promise.all(inFlight)).toEqual([E.left(expect.objectContaining({ _tag: 'ConnectionClosed' })), E.left(expect.objectContaining({ _tag: 'ConnectionClosed' }))])
+    fake.release()
+    expect(await transport.send(setK(3))()).toEqual(E.right(Reply.stored))
+    expect(fake.connections.length).toBe(2)
+    expect(fake.connections[0]?.closedCount()).toBe(1)
+    await transport.close()
+  })
+
+  it('fails every waiting request with the connect error, and tries again on the next', async () => {
+    const fake = fakeConnector()
+    const transport = pooled(fake.connect)
+    fake.refuse(true)
+    const outcomes = await Promise.all([1, 2, 3].map((i) => transport.send(setK(i))()))
+    expect(outcomes).toEqual([1, 2, 3].map(() => E.left(expect.objectContaining({ _tag: 'ConnectError', code: 'ECONNREFUSED' }))))
+    expect(fake.attempts()).toBe(1)
+    fake.refuse(false)
+    expect(await transport.send(setK(4))()).toEqual(E.right(Reply.stored))
+    expect(fake.attempts()).toBe(2)
+    await transport.close()
+  })
+
+  it('close waits for requests in flight, closes every connection, and refuses new requests', async () => {
+    const fake = fakeConnector()
+    const transport = pooled(fake.connect, { maxSize: 2, busyAt: 1 })
+    fake.hold()
+    const pending = Array.from({ length: 6 }, (_, i) => transport.send(setK(i))())
+    await tick()
+    await tick()
+    let closed = false
+    const closing = transport.close().then(() => (closed = true))
+    await tick()
+    expect(closed).toBe(false)
+    expect(await transport.send(setK(9))()).toEqual(E.left(expect.objectContaining({ _tag: 'ConnectionClosed' })))
+    fake.release()
+    expect((await Promise.all(pending)).every(E.isRight)).toBe(true)
+    await closing
+    expect(fake.connections.length).toBeGreaterThan(0)
+    for (const connection of fake.connections) expect(connection.closedCount()).toBe(1)
+  })
+
+  it('returns extra connections to the pool when they fall idle, where the reaper closes them', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const fake = fakeConnector()
+    const transport = pooled(fake.connect, { maxSize: 3, busyAt: 1, idleTimeout: 5000 })
+    fake.hold()
+    const pending: Array<Promise<unknown>> = []
+    for (let i = 0; i < 6; i++) {
+      pending.push(transport.send(setK(i))())
+      await tick()
+    }
+    expect(fake.connections.length).toBe(3)
+    fake.release()
+    await Promise.all(pending)
+    expect(transport.stats()).toEqual(expect.objectContaining({ size: 3, active: 1, idle: 2 }))
+    await vi.advanceTimersByTimeAsync(5000)
+    expect(transport.stats()).toEqual(expect.objectContaining({ size: 1, active: 1, idle: 0 }))
+    expect(fake.connections.filter((connection) => connection.closedCount() === 1).length).toBe(2)
+    await transport.close()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+})
