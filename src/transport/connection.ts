@@ -1,0 +1,475 @@
+/**
+ * One socket to one memcached server (TCP, TLS or a unix socket), many requests in flight.
+ *
+ * Requests are written in the order they are sent (a burst sent in one tick goes out as one
+ * `writev`), and replies are matched to them first-in first-out with the pure decoders of
+ * `protocol/decode.ts`. Values in replies are views on the received bytes, never copies.
+ *
+ * **The matching rule.** A reply is only ever delivered to the request it answers:
+ *
+ * 1. A request that expects a reply waits in a FIFO; the next reply decoded is its reply.
+ * 2. A `noreply` request (also `quit`, `shutdown`, raw `none`) resolves `NoReply` as soon as it is
+ *    written, and leaves a *silent marker* in the FIFO, because memcached may still answer it with
+ *    an error line (`SERVER_ERROR out of memory`, `CLIENT_ERROR ...`).
+ * 3. When markers are at the front and an error line arrives:
+ *    - if no request is waiting behind them, the line belongs to one of the markers: it is reported
+ *      to `onUnsolicited`, one marker is dropped and the stream goes on;
+ *    - if a request is waiting behind them, the line may be that request's reply or a marker's:
+ *      it cannot be attributed, so the connection is destroyed and every request in flight fails
+ *      with `ProtocolError`.
+ * 4. When markers are at the front and any other reply arrives, it is the reply of the first
+ *    waiting request: memcached answers in order, so every marker before it is confirmed silent
+ *    and dropped.
+ * 5. An error line when nothing at all is in flight (`ERROR Too many open connections` as the
+ *    server hangs up) is reported to `onUnsolicited`; any other unexpected byte is a desync.
+ *
+ * To keep an error reply of a request from being ambiguous, do not follow `noreply` requests with
+ * requests whose reply may be an error without a round trip in between (e.g. a `version`).
+ *
+ * **Failures.** A per-request timeout, bytes that do not decode (including `CLIENT_ERROR` after a
+ * storage command, which puts memcached out of step), an unexpected close or a socket error
+ * destroy the connection at once: the request at fault gets its own error (`Timeout`,
+ * `ClientError`, `ProtocolError`), every other request in flight gets `ConnectionClosed`, and
+ * later sends get `ConnectionClosed` immediately. A destroyed connection never reads again, so a
+ * late reply reaches nobody. `CLIENT_ERROR unauthenticated` (a `-Y` server before the login) is
+ * delivered as a `Failure`, then the connection is destroyed too: memcached drops every command
+ * pipelined behind it. `Failure` replies (the server refused but the stream is in step) are
+ * `Right`: the command layer decides what they mean.
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
+import type * as T from 'fp-ts/lib/Task.js'
+import type * as TE from 'fp-ts/lib/TaskEither.js'
+import * as net from 'node:net'
+import * as tls from 'node:tls'
+import { decodeReply, decodeUnsolicited } from '../protocol/decode.js'
+import { makeEncoder, type EncodeOptions } from '../protocol/encode.js'
+import {
+  authError,
+  connectError,
+  connectionClosed,
+  overloaded,
+  protocolError,
+  timeout,
+  type MemcacheError,
+} from '../protocol/error.js'
+import { noReply, type Reply } from '../protocol/reply.js'
+import { commandName, expectsNoReply, set, type Request } from '../protocol/request.js'
+import { addressName, parseAddress, type Address } from './address.js'
+import { makeInFlight, type Waiting } from './in-flight.js'
+import { makeReceiveBuffer } from './receive-buffer.js'
+import type { Transport } from './transport.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** @category model */
+export interface Credentials {
+  readonly username: string
+  readonly password: string
+}
+
+/**
+ * How to reach a server and how patient to be.
+ *
+ * Timeouts are milliseconds; `0` (or `Infinity`) means no limit.
+ * @category model
+ */
+export interface ConnectOptions {
+  /** `host`, `host:port`, `[v6]:port`, `unix:/path` or `/path` (see `parseAddress`). */
+  readonly server: string
+  /** Limit on opening the socket, the TLS handshake and the auth handshake. Default 1000. */
+  readonly connectTimeout?: number
+  /**
+   * Limit on each request's reply, counted from `send`. Default 1000. When it passes, the
+   * connection is destroyed (the stream is out of step) and the request fails with `Timeout`.
+   */
+  readonly timeout?: number
+  /**
+   * TLS: `true`, or Node's `tls.ConnectionOptions` (`ca`, `cert`, `key`, `servername`...).
+   * Certificates are verified (`rejectUnauthorized: true`) unless turned off here; `servername`
+   * defaults to the host when it is a name, not an IP address.
+   */
+  readonly tls?: boolean | tls.ConnectionOptions
+  /** Disable Nagle's algorithm (TCP only). Default `true`. */
+  readonly noDelay?: boolean
+  /** TCP keepalive: `true` (default) with the system's delay, `false`, or the initial delay in ms. */
+  readonly keepAlive?: boolean | number
+  /** Run memcached's ASCII auth handshake (`memcached -Y`) before the connection is returned. */
+  readonly credentials?: Credentials
+  /** Requests in flight (awaiting a reply or a write) beyond which `send` fails with `Overloaded`. Default 10 000. */
+  readonly maxPending?: number
+  /** Accept non-ASCII keys, sent as UTF-8. Default `false`. */
+  readonly allowUnicodeKeys?: boolean
+  /** Refuse values larger than this many bytes before sending them. */
+  readonly maxValueSize?: number
+  /**
+   * Called with error lines the server sent without a request to answer (errors of `noreply`
+   * requests, `ERROR Too many open connections`). Exceptions it throws are ignored.
+   */
+  readonly onUnsolicited?: (error: MemcacheError) => void
+}
+
+/**
+ * An open connection: a `Transport` plus what a pool needs to know about it.
+ * @category model
+ */
+export interface Connection extends Transport {
+  /** `host:port`, `[v6]:port` or `unix:/path`: the name used in errors. */
+  readonly node: string
+  /** `false` once closed, destroyed, or after `quit`: it will never answer again. */
+  readonly isOpen: () => boolean
+  /** Requests awaiting a reply, plus `noreply` requests not yet written. */
+  readonly inFlight: () => number
+}
+
+/** @category model */
+export const DEFAULT_CONNECT_TIMEOUT = 1000
+/** @category model */
+export const DEFAULT_TIMEOUT = 1000
+/** @category model */
+export const DEFAULT_MAX_PENDING = 10_000
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/** Node's timers overflow past 2^31 - 1 ms: anything longer is no limit at all. */
+const MAX_TIMER = 0x7fff_ffff
+
+const limitOf = (ms: number | undefined, fallback: number): number => {
+  const value = ms ?? fallback
+  return Number.isFinite(value) && value > 0 && value <= MAX_TIMER ? value : 0
+}
+
+const isSecure = (options: ConnectOptions): boolean => options.tls !== undefined && options.tls !== false
+
+const openSocket = (address: Address, options: ConnectOptions): net.Socket => {
+  const target = address._tag === 'Tcp' ? { host: address.host, port: address.port } : { path: address.path }
+  if (!isSecure(options)) return net.connect(target)
+  const servername = address._tag === 'Tcp' && net.isIP(address.host) === 0 ? { servername: address.host } : {}
+  const custom = typeof options.tls === 'object' ? options.tls : {}
+  return tls.connect({ ...target, ...servername, rejectUnauthorized: true, ...custom })
+}
+
+/**
+ * memcached with `-Y` answers `CLIENT_ERROR unauthenticated` to the first command before the
+ * login and silently drops whatever else was pipelined behind it: nothing after it will be answered.
+ */
+const isUnauthenticated = (reply: Reply): boolean =>
+  reply._tag === 'Failure' && reply.error._tag === 'ClientError' && reply.error.reason === 'unauthenticated'
+
+const codeOf = (error: unknown): string => {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined
+  return typeof code === 'string' ? code : 'ECONNECT'
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
+/** Wires the FIFO, the decoder and the timers onto a connected socket. */
+const makeConnection = (socket: net.Socket, node: string, options: ConnectOptions): Connection => {
+  const encoderOptions: EncodeOptions = {
+    ...(options.allowUnicodeKeys === undefined ? {} : { allowUnicodeKeys: options.allowUnicodeKeys }),
+    ...(options.maxValueSize === undefined ? {} : { maxValueSize: options.maxValueSize }),
+  }
+  const encode = makeEncoder(encoderOptions)
+  const requestLimit = limitOf(options.timeout, DEFAULT_TIMEOUT)
+  const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING
+  const inFlight = makeInFlight()
+  const received = makeReceiveBuffer()
+
+  let state: 'open' | 'quitting' | 'closed' = 'open'
+  /** What sends get once the connection is no longer open. */
+  let refusal: MemcacheError = connectionClosed(node, 'is closed')
+  let unwritten = 0
+  let deadlineTimer: NodeJS.Timeout | undefined
+  let corked = false
+  let lastUnsolicited: string | undefined
+  let endTimer: NodeJS.Timeout | undefined
+  const isClosed = (): boolean => state === 'closed'
+
+  const socketClosed = new Promise<void>((resolve) =>
+    socket.once('close', () => {
+      if (endTimer !== undefined) clearTimeout(endTimer)
+      resolve()
+    }),
+  )
+
+  const disarm = (): void => {
+    if (deadlineTimer !== undefined) {
+      clearTimeout(deadlineTimer)
+      deadlineTimer = undefined
+    }
+  }
+
+  /**
+   * Stops the connection for good. `errorFor` picks each waiting request's error; `how` says
+   * whether the socket is dropped (`destroy`) or ended politely (`end`).
+   */
+  const shutDown = (detail: string, errorFor: (waiting: Waiting, closed: MemcacheError) => MemcacheError, how: 'destroy' | 'end'): void => {
+    if (state === 'closed') return
+    state = 'closed'
+    refusal = connectionClosed(node, detail)
+    disarm()
+    received.clear()
+    const waiting = inFlight.clear()
+    if (how === 'destroy') socket.destroy()
+    else {
+      socket.end()
+      // A server that never closes its side must not keep the process alive.
+      endTimer = setTimeout(() => socket.destroy(), limitOf(options.connectTimeout, DEFAULT_CONNECT_TIMEOUT) || DEFAULT_CONNECT_TIMEOUT)
+    }
+    for (const entry of waiting) entry.settle(E.left(errorFor(entry, refusal)))
+  }
+
+  const everyoneClosed = (_waiting: Waiting, closed: MemcacheError): MemcacheError => closed
+
+  const destroyFor = (culprit: Waiting, error: MemcacheError, detail: string): void =>
+    shutDown(detail, (waiting, closed) => (waiting === culprit ? error : closed), 'destroy')
+
+  const hungUp = (detail: string): void => {
+    const said = lastUnsolicited === undefined ? '' : ` (it said: ${lastUnsolicited})`
+    shutDown(state === 'quitting' ? 'was closed after quit' : `${detail}${said}`, everyoneClosed, 'destroy')
+  }
+
+  const checkDeadline = (): void => {
+    deadlineTimer = undefined
+    const oldest = inFlight.oldestWaiting()
+    if (oldest === undefined) return
+    const remaining = oldest.deadline - Date.now()
+    if (remaining > 0) {
+      deadlineTimer = setTimeout(checkDeadline, Math.ceil(remaining)).unref()
+      return
+    }
+    const name = commandName(oldest.request)
+    destroyFor(oldest, timeout(requestLimit, name, node), `was destroyed after ${name} timed out`)
+  }
+
+  const report = (error: MemcacheError): void => {
+    lastUnsolicited = error.message
+    try {
+      options.onUnsolicited?.(error)
+    } catch {
+      // The callback's failure is the caller's; the stream must go on.
+    }
+  }
+
+  /** Decodes every complete reply in `bytes`; returns the offset after the last one. */
+  const deliver = (bytes: Uint8Array): number => {
+    let offset = 0
+    // `onUnsolicited` may close the connection: stop reading as soon as it is closed.
+    while (offset < bytes.length && !isClosed()) {
+      const entry = inFlight.head()
+      if (entry === undefined || entry._tag === 'Silent') {
+        const result = decodeUnsolicited(bytes, offset)
+        if (E.isRight(result)) {
+          if (O.isNone(result.right)) return offset
+          const [reply, next] = result.right.value
+          const error = reply._tag === 'Failure' ? reply.error : protocolError(`unexpected ${reply._tag}`)
+          if (inFlight.waiting() > 0) {
+            const problem = protocolError(
+              `error line "${error.message}" arrived while ${inFlight.silent()} noreply request(s) were unconfirmed ahead of a request: it cannot be attributed`,
+            )
+            shutDown('was destroyed after an unattributable error line', () => problem, 'destroy')
+            return offset
+          }
+          report(error)
+          inFlight.dropOneSilent()
+          offset = next
+          continue
+        }
+        if (inFlight.waiting() === 0) {
+          const problem = protocolError(`bytes arrived while no reply was awaited: ${result.left.message}`)
+          shutDown(`was destroyed: ${problem.message}`, everyoneClosed, 'destroy')
+          return offset
+        }
+        // Not an error line: the first waiting request's reply, so every marker before it was silent.
+        while (inFlight.head()?._tag === 'Silent') inFlight.shift()
+        continue
+      }
+      const result = decodeReply(entry.request, bytes, offset)
+      if (E.isLeft(result)) {
+        destroyFor(entry, result.left, `was destroyed after a bad reply to ${commandName(entry.request)}: ${result.left.message}`)
+        return offset
+      }
+      if (O.isNone(result.right)) return offset
+      const [reply, next] = result.right.value
+      inFlight.shift()
+      offset = next
+      entry.settle(E.right(reply))
+      if (isUnauthenticated(reply)) {
+        shutDown('was refused: the server requires authentication (give credentials)', everyoneClosed, 'destroy')
+        return offset
+      }
+    }
+    return offset
+  }
+
+  socket.on('data', (chunk: Buffer) => {
+    if (isClosed()) return
+    // A plain Uint8Array view, so that values sliced from it are plain views too (not Buffers).
+    const bytes = received.append(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+    const consumed = deliver(bytes)
+    // Delivering may have destroyed the connection (a bad reply, an unattributable error line).
+    if (isClosed()) return
+    received.keep(bytes, consumed)
+  })
+  socket.on('error', (error) => hungUp(`failed: ${error.message}`))
+  socket.on('end', () => hungUp('was closed by the server'))
+  socket.on('close', () => hungUp('was closed'))
+
+  const uncork = (): void => {
+    corked = false
+    socket.uncork()
+  }
+
+  const write = (chunks: ReadonlyArray<Uint8Array>, written?: (error?: Error | null) => void): void => {
+    if (!corked) {
+      corked = true
+      socket.cork()
+      process.nextTick(uncork)
+    }
+    const last = chunks.length - 1
+    for (let i = 0; i < last; i++) socket.write(chunks[i] as Uint8Array)
+    socket.write(chunks[last] as Uint8Array, written)
+  }
+
+  const send =
+    (request: Request): TE.TaskEither<MemcacheError, Reply> =>
+    () => {
+      if (state !== 'open') return Promise.resolve(E.left(refusal))
+      const chunks = encode(request)
+      if (E.isLeft(chunks)) return Promise.resolve(chunks)
+      const pending = inFlight.waiting() + unwritten
+      if (pending >= maxPending) return Promise.resolve(E.left(overloaded(pending)))
+      return new Promise((resolve) => {
+        if (expectsNoReply(request)) {
+          inFlight.pushSilent()
+          unwritten++
+          write(chunks.right, (error) => {
+            unwritten--
+            resolve(error === undefined || error === null ? E.right(noReply) : E.left(state === 'closed' ? refusal : connectionClosed(node, `lost a write: ${error.message}`)))
+          })
+          if (request._tag === 'Quit') {
+            state = 'quitting'
+            refusal = connectionClosed(node, 'was closed by quit')
+          }
+          return
+        }
+        inFlight.pushWaiting({ _tag: 'Waiting', request, deadline: requestLimit > 0 ? Date.now() + requestLimit : Infinity, settle: resolve })
+        write(chunks.right)
+        // One timer for the connection, checking the oldest deadline; it is not cleared when the
+        // FIFO empties (that would cost a timer per round trip), only unref'd: while anything is in
+        // flight the socket keeps the process alive anyway.
+        if (requestLimit > 0 && deadlineTimer === undefined) deadlineTimer = setTimeout(checkDeadline, requestLimit).unref()
+      })
+    }
+
+  const close: T.Task<void> = () => {
+    shutDown('was closed by the client', everyoneClosed, 'end')
+    return socketClosed
+  }
+
+  return {
+    node,
+    send,
+    close,
+    isOpen: () => state === 'open',
+    inFlight: () => inFlight.waiting() + unwritten,
+  }
+}
+
+/** `set auth 0 0 <n>\r\n<user> <password>\r\n`: STORED means in. */
+const authenticate = (connection: Connection, credentials: Credentials): TE.TaskEither<MemcacheError, Connection> => {
+  const node = connection.node
+  const login = set('auth', Buffer.from(`${credentials.username} ${credentials.password}`, 'utf8'))
+  return () =>
+    connection.send(login)().then((result): E.Either<MemcacheError, Connection> => {
+      if (E.isRight(result)) {
+        const reply = result.right
+        if (reply._tag === 'Stored') return E.right(connection)
+        if (reply._tag === 'Failure' && reply.error._tag === 'ServerError') {
+          return E.left(connectError(node, 'EREFUSED', `the server refused the connection: ${reply.error.message}`))
+        }
+        return E.left(authError(node, reply._tag === 'Failure' ? reply.error.message : `unexpected ${reply._tag} reply`))
+      }
+      const error = result.left
+      switch (error._tag) {
+        case 'ClientError':
+        case 'UnknownCommand':
+          return E.left(authError(node, error.reason === '' ? error.message : error.reason))
+        case 'ConnectionClosed':
+          return E.left(connectError(node, 'ECONNRESET', error.message))
+        case 'Timeout':
+          return E.left(connectError(node, 'ETIMEDOUT', error.message))
+        default:
+          return E.left(error)
+      }
+    })
+}
+
+/**
+ * Opens a connection; with `credentials`, it is returned only after the auth handshake.
+ *
+ * Fails with `InvalidArgument` for a bad server string, `ConnectError` when the socket, the TLS
+ * handshake or the connect timeout fails, and `AuthError` when the server refuses the credentials.
+ *
+ * @example
+ * import * as Request from '../protocol/request.js'
+ * const opened = await connect({ server: '127.0.0.1:11211', timeout: 500 })()
+ * if (E.isRight(opened)) {
+ *   const connection = opened.right
+ *   await connection.send(Request.get(['a']))() // right(values([...]))
+ *   await connection.close()
+ * }
+ * @category constructors
+ */
+export const connect =
+  (options: ConnectOptions): TE.TaskEither<MemcacheError, Connection> =>
+  () => {
+    const parsed = parseAddress(options.server)
+    if (E.isLeft(parsed)) return Promise.resolve(parsed)
+    const address = parsed.right
+    const node = addressName(address)
+    return new Promise((resolve) => {
+      let socket: net.Socket
+      try {
+        socket = openSocket(address, options)
+      } catch (error) {
+        // Bad TLS material (an unreadable CA, a key that does not match) throws synchronously.
+        resolve(E.left(connectError(node, codeOf(error), messageOf(error))))
+        return
+      }
+      let settled = false
+      const limit = limitOf(options.connectTimeout, DEFAULT_CONNECT_TIMEOUT)
+      const finish = (result: E.Either<MemcacheError, Connection>): void => {
+        if (settled) return
+        settled = true
+        if (timer !== undefined) clearTimeout(timer)
+        socket.off('close', onClose)
+        // On failure the error listener stays: a destroyed socket may still report an error late.
+        if (E.isLeft(result)) socket.destroy()
+        else socket.off('error', onError)
+        resolve(result)
+      }
+      const onError = (error: Error): void => finish(E.left(connectError(node, codeOf(error), error.message)))
+      const onClose = (): void => finish(E.left(connectError(node, 'ECONNRESET', 'closed before the connection was ready')))
+      const timer = limit > 0 ? setTimeout(() => finish(E.left(connectError(node, 'ETIMEDOUT', `not connected within ${limit} ms`))), limit) : undefined
+      socket.on('error', onError)
+      socket.once('close', onClose)
+      socket.once(isSecure(options) ? 'secureConnect' : 'connect', () => {
+        if (settled) return
+        if (address._tag === 'Tcp') {
+          socket.setNoDelay(options.noDelay ?? true)
+          const keepAlive = options.keepAlive ?? true
+          if (keepAlive !== false) socket.setKeepAlive(true, typeof keepAlive === 'number' ? keepAlive : 0)
+        }
+        const connection = makeConnection(socket, node, options)
+        if (options.credentials === undefined) return finish(E.right(connection))
+        void authenticate(connection, options.credentials)().then(finish)
+      })
+    })
+  }

@@ -1,0 +1,6 @@
+export * from './transport.js'
+export * from './address.js'
+export * from './connection.js'
+export * from './reconnecting.js'
+export * from './key-prefix.js'
+export * from './memory.js'
