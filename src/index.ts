@@ -5,3 +5,8 @@
  */
 export * from './commands/index.js'
 export * from './client.js'
+export * from './protocol/error.js'
+export { Request, Reply } from './protocol/index.js'
+export type { Transport, Middleware } from './transport/transport.js'
+export * as serde from './serde/index.js'
+export type { Encoded, Serde } from './serde/serde.js'
