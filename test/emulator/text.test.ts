@@ -1,0 +1,231 @@
+/**
+ * The emulator's text front end, checked against the real thing: each row's client bytes are sent
+ * to a real memcached 1.6.18 (started here) and fed to an emulator session whole, byte by byte and
+ * in random splits; what comes back must be the same bytes. Only the version string and cas
+ * uniques (a shared server's counter) are normalised. Meta commands (a later addition) are not rows.
+ */
+import fc from 'fast-check'
+import * as net from 'node:net'
+import * as O from 'fp-ts/lib/Option.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { makeEngine } from '../../src/emulator/engine.js'
+import { makeSession, parseLine, renderReply } from '../../src/emulator/text.js'
+import { clientError } from '../../src/protocol/error.js'
+import * as Reply from '../../src/protocol/reply.js'
+import * as Request from '../../src/protocol/request.js'
+import { startMemcached, type MemcachedServer } from '../support/memcached.js'
+
+interface Row {
+  readonly name: string
+  readonly input: string
+  /**
+   * Feed it in pieces too. Off where memcached's answer depends on how the bytes arrive: a line
+   * over 2048 bytes, replies dropped by a failing multi-get (only those not written yet).
+   */
+  readonly split?: boolean
+  /** The server closes the connection: no sentinel `version` is appended. */
+  readonly closes?: boolean
+}
+
+const long = (length: number, letter = 'k') => letter.repeat(length)
+const manyKeys = Array.from({ length: 30 }, (_, index) => `key${index}`).join(' ')
+
+const rows: ReadonlyArray<Row> = [
+  { name: 'store and read, pipelined', input: 'set a 0 0 1\r\nx\r\nget a b\r\ngets a\r\nbget a\r\n' },
+  { name: 'a value holding CRLF and END', input: 'set a 5 0 7\r\nEND\r\n\r\r\nget a\r\n' },
+  { name: 'a data block too long: bad data chunk, then the rest is a command', input: 'set a 0 0 1\r\nxx\r\nget a\r\n' },
+  { name: 'a bad data chunk under noreply is silent', input: 'set a 0 0 1 noreply\r\nxx\r\nget a\r\n' },
+  { name: 'empty, short, unknown and upper-case commands', input: '\r\nx\r\nGET a\r\nget\r\ngets\r\nbogus command\r\n\n' },
+  { name: 'LF alone ends a line', input: 'set a 0 0 1\nx\r\nget a\n' },
+  { name: 'runs of spaces between tokens', input: 'set  a  0 0 1 \r\nx\r\nget   a  \r\n' },
+  { name: 'tabs belong to tokens', input: 'get\ta\r\nset a 0 0 1\t\r\nx\r\nget a\r\n' },
+  { name: 'a NUL byte ends the line early', input: 'set a 0 0 1\r\nx\r\nget a\u0000b\r\n' },
+  {
+    name: 'keys over 250 bytes',
+    input: `get ${long(251)}\r\nset a 0 0 1\r\nx\r\nget a ${long(251)} a\r\nset ${long(251)} 0 0 1\r\nx\r\nset ${long(250)} 0 0 1\r\nx\r\nget ${long(250)}\r\ndelete ${long(251)}\r\nincr ${long(251)} 1\r\n`,
+    split: false,
+  },
+  {
+    name: 'numbers in storage lines: truncated flags and exptimes, signs, bad ones',
+    input:
+      'set a 4294967296 0 1\r\nx\r\nset b -1 0 1\r\nx\r\nset c 18446744073709551615 0 1\r\nx\r\nset d 1x 0 1\r\nx\r\nset e 0 0 +1\r\nx\r\nset f 0 -2147483649 1\r\nx\r\nset g 0 2147483648 1\r\nx\r\nset h 0 0 -1\r\nset i 0 0\r\nset j 0 0 1 2\r\nx\r\nset k 0 0 1 noreply extra\r\nx\r\nget a b c d e f g j\r\n',
+  },
+  {
+    name: 'incr and decr: padding, parsing, arity, noreply',
+    input:
+      'set n 0 0 3\r\n100\r\ndecr n 1\r\nget n\r\nincr n 1000\r\nget n\r\nincr n -1\r\nincr n abc\r\nincr n\r\nincr n 1 2 3\r\nincr n 1 noreply\r\nget n\r\ndecr missing 1\r\nset m 0 0 20\r\n18446744073709551615\r\nincr m 1\r\nget m\r\nset w 0 0 3\r\n1\r\n\r\nincr w 1\r\nget w\r\nset x 0 0 0\r\n\r\nincr x 1\r\n',
+  },
+  {
+    name: 'delete and its hold argument',
+    input: 'set k 0 0 1\r\nx\r\ndelete k 0\r\ndelete k 5\r\ndelete k noreply\r\ndelete k 0 noreply\r\ndelete k x y\r\ndelete k 0 x\r\ndelete k x noreply\r\ndelete\r\ndelete k\r\n',
+  },
+  {
+    name: 'touch, gat and gats',
+    input: 'set k 0 0 1\r\nx\r\ntouch k abc\r\ntouch k\r\ntouch k 10 noreply\r\ntouch k 10\r\ntouch nope 10\r\ngat abc k\r\ngat 10\r\ngat 10 k nope\r\ngats 10 k\r\ngat\r\n',
+  },
+  {
+    name: 'flush_all arguments',
+    input: 'set k 0 0 1\r\nx\r\nflush_all abc\r\nflush_all -1\r\nget k\r\nflush_all noreply\r\nflush_all 0\r\nflush_all 1 2\r\nflush_all 1 noreply\r\nflush_all 0 0 0\r\nflush_all x noreply\r\n',
+  },
+  {
+    name: 'verbosity, cache_memlimit, version, shutdown',
+    input:
+      'verbosity\r\nverbosity x\r\nverbosity 1\r\nverbosity 1 noreply\r\nverbosity 0 2\r\ncache_memlimit\r\ncache_memlimit x\r\ncache_memlimit 4\r\ncache_memlimit 64\r\ncache_memlimit 64 noreply\r\ncache_memlimit 2000000000\r\nversion x\r\nversio\r\nshutdown\r\nmn\r\n',
+  },
+  {
+    name: 'cas: match, stale, missing, zero, malformed',
+    input: 'set a 0 0 1\r\nx\r\ncas a 0 0 1 999999\r\ny\r\ncas b 0 0 1 1\r\ny\r\ncas a 0 0 1 0\r\ny\r\ncas a 0 0 1\r\ny\r\ncas a 0 0 1 abc\r\ny\r\nget a\r\n',
+  },
+  {
+    name: 'append and prepend keep flags',
+    input: 'append a 0 0 1\r\nx\r\nset a 3 0 1\r\nm\r\nappend a 9 0 1\r\ne\r\nprepend a 9 0 1\r\ns\r\nget a\r\nprepend a 0 0 1 noreply\r\n<\r\nget a\r\n',
+  },
+  {
+    name: 'more than 24 tokens',
+    input: `set key7 0 0 1\r\nx\r\nget ${manyKeys}\r\ndelete ${manyKeys}\r\nset ${manyKeys}\r\ntouch ${manyKeys}\r\n`,
+  },
+  { name: 'stats subcommands without numbers', input: 'stats detail\r\nstats detail dump\r\nstats detail on\r\nstats detail off\r\nstats foo\r\nstats cachedump\r\nstats cachedump x 1\r\nstats sizes\r\nstats reset\r\n' },
+  { name: 'quit answers what came before, then closes', input: 'set a 0 0 1\r\nx\r\nget a\r\nquit\r\nget a\r\n', closes: true },
+  { name: 'a line over 2048 bytes that is not a get closes the connection', input: `get a\r\nset ${long(2100, 'a')}`, closes: true },
+  {
+    name: 'a multi-get with a key over 250 bytes drops the replies stacked before it',
+    input: `${Array.from({ length: 45 }, (_, index) => `set s${index} 0 0 1\r\nx\r\n`).join('')}get s1 ${long(251)}\r\nget s2\r\n`,
+    split: false,
+  },
+  { name: 'a long multi-get is read whole', input: `set key7 0 0 1\r\nx\r\nget ${Array.from({ length: 400 }, (_, index) => `key${index}`).join(' ')}\r\n` },
+  { name: 'a long command line that arrives with its newline is read', input: `set a 0 0 1${' '.repeat(2100)}\r\nx\r\nget a\r\n`, split: false },
+  {
+    name: 'values over 1 MiB are refused and their bytes swallowed',
+    input: `set big 0 0 5\r\nsmall\r\nset big 0 0 1100000\r\n${long(1_100_000, 'x')}\r\nget big\r\nset big 0 0 1100000 noreply\r\n${long(1_100_000, 'y')}\r\nadd big 0 0 1048516\r\n${long(1_048_516, 'z')}\r\nget big\r\n`,
+  },
+]
+
+// -------------------------------------------------------------------------------------
+// the two sides
+// -------------------------------------------------------------------------------------
+
+interface Transcript {
+  readonly output: string
+  readonly closed: boolean
+}
+
+const SENTINEL = 'version\r\n'
+/** Each row starts from an empty cache on both sides. */
+const PREFIX = 'flush_all\r\n'
+
+const normalise = (output: string): string =>
+  output.replace(/VALUE (\S+) (\d+) (\d+) \d+\r\n/g, 'VALUE $1 $2 $3 <cas>\r\n').replace(/VERSION [^\r]*\r\n/g, 'VERSION <version>\r\n')
+
+/** Sends the row to a real server; reads until the sentinel's answer or the server closes. */
+const fromServer = (server: MemcachedServer, row: Row): Promise<Transcript> =>
+  new Promise((resolve, reject) => {
+    const socket = net.connect({ host: server.host, port: server.port })
+    const chunks: Array<Buffer> = []
+    let settled = false
+    const finish = (closed: boolean) => {
+      if (settled) return
+      settled = true
+      socket.destroy()
+      resolve({ output: normalise(Buffer.concat(chunks).toString('latin1')), closed })
+    }
+    socket.on('data', (chunk) => {
+      chunks.push(chunk)
+      if (Buffer.concat(chunks).toString('latin1').endsWith('VERSION 1.6.18\r\n')) finish(false)
+    })
+    socket.on('close', () => finish(true))
+    socket.on('error', (error) => (settled ? undefined : reject(error)))
+    // A row the server never finishes shows up as a difference, not as a hung hook.
+    setTimeout(() => finish(false), 3000).unref()
+    socket.write(bytesOf(row))
+  })
+
+/** Feeds the row to a fresh emulator session in the given pieces. */
+const fromEmulator = (pieces: ReadonlyArray<Uint8Array>): Transcript => {
+  const session = makeSession(makeEngine())
+  const out: Array<Uint8Array> = []
+  for (const piece of pieces) {
+    const result = session.receive(piece)
+    out.push(...result.chunks)
+    if (result.close) return { output: normalise(Buffer.concat(out).toString('latin1')), closed: true }
+  }
+  return { output: normalise(Buffer.concat(out).toString('latin1')), closed: false }
+}
+
+const bytesOf = (row: Row): Uint8Array => new Uint8Array(Buffer.from(PREFIX + row.input + (row.closes === true ? '' : SENTINEL), 'latin1'))
+
+const splitAt = (bytes: Uint8Array, cuts: ReadonlyArray<number>): ReadonlyArray<Uint8Array> => {
+  const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b)
+  const pieces: Array<Uint8Array> = []
+  let start = 0
+  for (const point of [...points, bytes.length]) {
+    pieces.push(bytes.subarray(start, point))
+    start = point
+  }
+  return pieces
+}
+
+// -------------------------------------------------------------------------------------
+// tests
+// -------------------------------------------------------------------------------------
+
+describe('text front end: the same bytes as memcached 1.6.18', () => {
+  let server: MemcachedServer
+  const expected = new Map<string, Transcript>()
+  beforeAll(async () => {
+    server = await startMemcached()
+    // One connection per row, one row at a time: rows share the server.
+    for (const row of rows) expected.set(row.name, await fromServer(server, row))
+  })
+  afterAll(() => server?.stop())
+
+  describe.each(rows)('$name', (row) => {
+    it('whole', () => {
+      expect(fromEmulator([bytesOf(row)])).toEqual(expected.get(row.name))
+    })
+
+    if (row.split !== false && row.input.length < 20_000) {
+      it('byte by byte', () => {
+        const bytes = bytesOf(row)
+        expect(fromEmulator(Array.from({ length: bytes.length }, (_, index) => bytes.subarray(index, index + 1)))).toEqual(expected.get(row.name))
+      })
+    }
+
+    if (row.split !== false) {
+      it('in random pieces', () => {
+        const bytes = bytesOf(row)
+        fc.assert(
+          fc.property(fc.array(fc.nat(), { maxLength: 12 }), (cuts) => {
+            expect(fromEmulator(splitAt(bytes, cuts))).toEqual(expected.get(row.name))
+          }),
+          { numRuns: 15 },
+        )
+      })
+    }
+  })
+})
+
+describe('text front end: pieces', () => {
+  it('parseLine needs the newline, and leaves a storage data block to the caller', () => {
+    const line = new Uint8Array(Buffer.from('set k 1 2 3\r\nabc\r\n', 'latin1'))
+    expect(parseLine(line.subarray(0, 12), 0)).toEqual(O.none)
+    expect(parseLine(line, 0)).toEqual(
+      O.some([{ _tag: 'Storage', header: { command: 'set', key: 'k', flags: 1, exptime: 2, length: 3, cas: 0n, noreply: false } }, 13]),
+    )
+  })
+
+  it('parseLine turns lines into the protocol requests they mean', () => {
+    const parsed = (text: string) => parseLine(new Uint8Array(Buffer.from(text, 'latin1')), 0)
+    expect(parsed('gats -5 a b\r\n')).toEqual(O.some([{ _tag: 'Execute', request: Request.gats(-5, ['a', 'b']) }, 13]))
+    expect(parsed('incr n 18446744073709551615 noreply\r\n')).toEqual(
+      O.some([{ _tag: 'Execute', request: Request.incr('n', 18446744073709551615n, true) }, 37]),
+    )
+    expect(parsed('flush_all 10\r\n')).toEqual(O.some([{ _tag: 'Execute', request: Request.flushAll(10) }, 14]))
+  })
+
+  it('renderReply writes what the decoder reads back', () => {
+    const item = { key: 'k', flags: 3, value: new Uint8Array([0, 13, 10, 255]), cas: 9n }
+    const rendered = Buffer.concat(renderReply(Reply.values([item])).map((chunk) => Buffer.from(chunk))).toString('latin1')
+    expect(rendered).toBe('VALUE k 3 4 9\r\n\u0000\r\n\u00ff\r\nEND\r\n')
+    expect(Buffer.concat(renderReply(Reply.failure(clientError('bad data chunk')))).toString()).toBe('CLIENT_ERROR bad data chunk\r\n')
+  })
+})
