@@ -379,6 +379,34 @@ export const expectsNoReply = (request: Request): boolean => {
   }
 }
 
+/** Requests that read many keys: `get`, `gets`, `gat`, `gats`. @category model */
+export type Retrieval = Get | Gets | Gat | Gats
+
+/** Requests about exactly one key. @category model */
+export type SingleKey = Store | Cas | Delete | Incr | Decr | Touch
+
+/**
+ * @example
+ * isRetrieval(get(['a'])) // true
+ * @category utils
+ */
+export const isRetrieval = (request: Request): request is Retrieval =>
+  request._tag === 'Get' || request._tag === 'Gets' || request._tag === 'Gat' || request._tag === 'Gats'
+
+/**
+ * @example
+ * isSingleKey(del('a')) // true
+ * isSingleKey(get(['a'])) // false: a retrieval names a list of keys
+ * @category utils
+ */
+export const isSingleKey = (request: Request): request is SingleKey =>
+  request._tag === 'Store' ||
+  request._tag === 'Cas' ||
+  request._tag === 'Delete' ||
+  request._tag === 'Incr' ||
+  request._tag === 'Decr' ||
+  request._tag === 'Touch'
+
 /**
  * The keys a request names, in order (empty for commands without keys).
  *
@@ -386,24 +414,8 @@ export const expectsNoReply = (request: Request): boolean => {
  * keysOf(get(['a', 'b'])) // ['a', 'b']
  * @category utils
  */
-export const keysOf = (request: Request): ReadonlyArray<string> => {
-  switch (request._tag) {
-    case 'Get':
-    case 'Gets':
-    case 'Gat':
-    case 'Gats':
-      return request.keys
-    case 'Store':
-    case 'Cas':
-    case 'Delete':
-    case 'Incr':
-    case 'Decr':
-    case 'Touch':
-      return [request.key]
-    default:
-      return []
-  }
-}
+export const keysOf = (request: Request): ReadonlyArray<string> =>
+  isRetrieval(request) ? request.keys : isSingleKey(request) ? [request.key] : []
 
 /**
  * The memcached command name, for errors, logs and metrics.

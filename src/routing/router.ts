@@ -48,7 +48,7 @@ import {
   type MemcacheError,
 } from '../protocol/error.js'
 import { noReply, notFound, notStored, values, type Item, type Reply } from '../protocol/reply.js'
-import { commandName, type Gat, type Gats, type Get, type Gets, type Request } from '../protocol/request.js'
+import { commandName, isRetrieval, isSingleKey, type Request, type Retrieval } from '../protocol/request.js'
 import type { Transport } from '../transport/transport.js'
 import type { Hashing, Placement } from './hashing.js'
 import {
@@ -167,8 +167,6 @@ interface Chosen {
 
 type Target = Chosen | { readonly _tag: 'Refused'; readonly error: MemcacheError }
 
-type Retrieval = Get | Gets | Gat | Gats
-
 // -------------------------------------------------------------------------------------
 // utils
 // -------------------------------------------------------------------------------------
@@ -202,9 +200,6 @@ export const routeBy =
   (key: string): string =>
     routingKeys.get(key) ?? key
 
-const isRetrieval = (request: Request): request is Retrieval =>
-  request._tag === 'Get' || request._tag === 'Gets' || request._tag === 'Gat' || request._tag === 'Gats'
-
 const isBroadcast = (request: Request): boolean =>
   request._tag === 'Stats' ||
   request._tag === 'FlushAll' ||
@@ -235,19 +230,7 @@ const missReply = (request: Request): Reply | undefined => {
   }
 }
 
-const singleKeyOf = (request: Request): string | undefined => {
-  switch (request._tag) {
-    case 'Store':
-    case 'Cas':
-    case 'Delete':
-    case 'Incr':
-    case 'Decr':
-    case 'Touch':
-      return request.key
-    default:
-      return undefined
-  }
-}
+const singleKeyOf = (request: Request): string | undefined => (isSingleKey(request) ? request.key : undefined)
 
 // -------------------------------------------------------------------------------------
 // constructors

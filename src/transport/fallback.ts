@@ -16,17 +16,12 @@ import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import type { MemcacheError } from '../protocol/error.js'
 import { values, type Item, type Reply } from '../protocol/reply.js'
-import type { Get, Gat, Gats, Gets, Request } from '../protocol/request.js'
+import { isRetrieval, type Retrieval } from '../protocol/request.js'
 import type { Middleware, Transport } from './transport.js'
 
 // -------------------------------------------------------------------------------------
 // constructors
 // -------------------------------------------------------------------------------------
-
-type Retrieval = Get | Gets | Gat | Gats
-
-const isRetrieval = (request: Request): request is Retrieval =>
-  request._tag === 'Get' || request._tag === 'Gets' || request._tag === 'Gat' || request._tag === 'Gats'
 
 /**
  * Reads fall back to `older` clusters, in order; writes go to the wrapped (new) cluster.

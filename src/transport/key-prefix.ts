@@ -18,7 +18,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { invalidArgument, invalidKey, protocolError, type MemcacheError } from '../protocol/error.js'
 import { keyProblem, MAX_KEY_LENGTH, type KeyOptions } from '../protocol/key.js'
 import { values, type Item, type Reply } from '../protocol/reply.js'
-import type { Request } from '../protocol/request.js'
+import { isRetrieval, isSingleKey, type Request } from '../protocol/request.js'
 import type { Middleware } from './transport.js'
 
 // -------------------------------------------------------------------------------------
@@ -58,32 +58,22 @@ const prefixKey =
   }
 
 const rewrite = (request: Request, withPrefix: (key: string) => E.Either<MemcacheError, string>): E.Either<MemcacheError, Request> => {
-  switch (request._tag) {
-    case 'Get':
-    case 'Gets':
-    case 'Gat':
-    case 'Gats': {
-      const keys: Array<string> = []
-      for (const key of request.keys) {
-        const prefixed = withPrefix(key)
-        if (E.isLeft(prefixed)) return prefixed
-        keys.push(prefixed.right)
-      }
-      return E.right({ ...request, keys })
+  if (isRetrieval(request)) {
+    const keys: Array<string> = []
+    for (const key of request.keys) {
+      const prefixed = withPrefix(key)
+      if (E.isLeft(prefixed)) return prefixed
+      keys.push(prefixed.right)
     }
-    case 'Store':
-    case 'Cas':
-    case 'Delete':
-    case 'Incr':
-    case 'Decr':
-    case 'Touch':
-      return pipe(
-        withPrefix(request.key),
-        E.map((key) => ({ ...request, key })),
-      )
-    default:
-      return E.right(request)
+    return E.right({ ...request, keys })
   }
+  if (isSingleKey(request)) {
+    return pipe(
+      withPrefix(request.key),
+      E.map((key) => ({ ...request, key })),
+    )
+  }
+  return E.right(request)
 }
 
 const stripItems = (prefix: string, reply: Reply): E.Either<MemcacheError, Reply> => {

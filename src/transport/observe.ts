@@ -14,7 +14,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { performance } from 'node:perf_hooks'
 import type { MemcacheError } from '../protocol/error.js'
 import type { Reply } from '../protocol/reply.js'
-import { commandName, keysOf, type Request } from '../protocol/request.js'
+import { commandName, isRetrieval, keysOf, type Request } from '../protocol/request.js'
 import type { Middleware } from './transport.js'
 
 // -------------------------------------------------------------------------------------
@@ -59,9 +59,6 @@ export interface ObserveOptions {
 const valueBytes = (request: Request): number =>
   request._tag === 'Store' || request._tag === 'Cas' ? request.value.length : request._tag === 'Raw' ? (request.data?.length ?? 0) : 0
 
-const isRead = (request: Request): boolean =>
-  request._tag === 'Get' || request._tag === 'Gets' || request._tag === 'Gat' || request._tag === 'Gats'
-
 /**
  * Reports every request to `hooks.onRequest` once its outcome is known. A hook that throws is
  * ignored: observing must not change what the caller gets.
@@ -90,7 +87,7 @@ export const withObserve =
             hits = result.right.items.length
             for (const item of result.right.items) bytesReceived += item.value.length
           }
-          if (hits === undefined && isRead(request) && error === undefined) hits = 0
+          if (hits === undefined && isRetrieval(request) && error === undefined) hits = 0
           const durationMs = performance.now() - started
           const attributes: Record<string, string | number> = {
             'db.system': 'memcached',
