@@ -60,8 +60,8 @@ export interface Commands<A> extends Retrieval<A>, Storage<A> {
  * import { pipe } from 'fp-ts/lib/function.js'
  * import * as RTE from 'fp-ts/lib/ReaderTaskEither.js'
  * import * as O from 'fp-ts/lib/Option.js'
- * import { json } from 'fp-memcache/serde'
- * const users = commands(json<User>())
+ * import { codec, json } from 'fp-memcache/serde'
+ * const users = commands(codec(User, json)) // User: an io-ts type
  * const rename = (id: string, name: string) =>
  *   pipe(
  *     users.gets(id),

@@ -164,7 +164,7 @@ const single =
  *
  * @example
  * import { json } from '../serde/index.js'
- * const { get, getMany } = retrieval(json())
+ * const { get, getMany } = retrieval(json)
  * const user = await get('user:1')(transport)() // right(some({...}))
  * @category constructors
  */

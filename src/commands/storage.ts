@@ -103,7 +103,7 @@ const toPairs = <A>(entries: Entries<A>): ReadonlyArray<readonly [string, A]> =>
  *
  * @example
  * import { json } from '../serde/index.js'
- * const { set, add } = storage(json())
+ * const { set, add } = storage(json)
  * await set('user:1', { name: 'Ada' }, { exptime: 3600 })(transport)() // right(true)
  * @category constructors
  */
