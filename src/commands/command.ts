@@ -20,7 +20,7 @@ import { keyProblem } from '../protocol/key.js'
 import type { Reply } from '../protocol/reply.js'
 import { commandName, type Request } from '../protocol/request.js'
 import type { Encoded, Serde } from '../serde/serde.js'
-import type { Transport } from '../transport/transport.js'
+import { thenEither, type Transport } from '../transport/transport.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -116,7 +116,7 @@ export const interpret =
 export const command =
   <A>(req: Request, cases: ReplyCases<A>): Command<A> =>
   (transport) =>
-    pipe(transport.send(req), TE.chainEitherK(interpret(req, cases)))
+    thenEither(transport.send(req), interpret(req, cases))
 
 /**
  * A command that fails with `error` without touching the transport.

@@ -22,6 +22,7 @@ import type { Item } from '../protocol/reply.js'
 import * as Request from '../protocol/request.js'
 import type { Encoded, Serde } from '../serde/serde.js'
 import { distinct, encodedSerde, command, succeed, type Command } from './command.js'
+import { thenEither } from '../transport/transport.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -146,14 +147,14 @@ const many =
   (keys: ReadonlyArray<string>): Command<ReadonlyMap<string, B>> => {
     if (keys.length === 0) return succeed(new Map<string, B>())
     const unique = distinct(keys)
-    return (transport) => pipe(fetch(unique)(transport), TE.chainEitherK(toMap(unique, decodeOne)))
+    return (transport) => thenEither(fetch(unique)(transport), toMap(unique, decodeOne))
   }
 
 const single =
   <B>(fetch: (keys: ReadonlyArray<string>) => Command<ReadonlyArray<Item>>, decodeOne: (item: Item) => E.Either<MemcacheError, B>) =>
   (key: string): Command<O.Option<B>> =>
   (transport) =>
-    pipe(fetch([key])(transport), TE.chainEitherK(toOption(key, decodeOne)))
+    thenEither(fetch([key])(transport), toOption(key, decodeOne))
 
 // -------------------------------------------------------------------------------------
 // constructors

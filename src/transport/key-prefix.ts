@@ -19,7 +19,7 @@ import { invalidArgument, invalidKey, protocolError, type MemcacheError } from '
 import { keyProblem, MAX_KEY_LENGTH, type KeyOptions } from '../protocol/key.js'
 import { values, type Item, type Reply } from '../protocol/reply.js'
 import { isRetrieval, isSingleKey, type Request } from '../protocol/request.js'
-import type { Middleware } from './transport.js'
+import { thenEither, type Middleware } from './transport.js'
 
 // -------------------------------------------------------------------------------------
 // utils
@@ -108,12 +108,10 @@ export const withKeyPrefix =
     const withPrefix: (key: string) => E.Either<MemcacheError, string> =
       problem === undefined ? prefixKey(prefix, byteLength(prefix), options) : () => E.left(invalidArgument('keyPrefix', `${JSON.stringify(prefix)}: ${problem}`))
     return {
-      send: (request) =>
-        pipe(
-          TE.fromEither(rewrite(request, withPrefix)),
-          TE.chain(next.send),
-          TE.chainEitherK((reply) => stripItems(prefix, reply)),
-        ),
+      send: (request) => {
+        const prefixed = rewrite(request, withPrefix)
+        return E.isLeft(prefixed) ? TE.left(prefixed.left) : thenEither(next.send(prefixed.right), (reply) => stripItems(prefix, reply))
+      },
       close: next.close,
     }
   }

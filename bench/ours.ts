@@ -1,0 +1,126 @@
+/**
+ * fp-memcache behind the bench's `BenchClient` interface, built only from the library's public
+ * pieces: `createClient` (the ready object), `connect` (one raw connection, `Request`s in and
+ * `Reply`s out), and the `withBatching` / `withObserve` middleware over a `reconnecting` transport.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import { bindCommands, createClient } from '../src/client.js'
+import { commands } from '../src/commands/commands.js'
+import type { MemcacheError } from '../src/protocol/error.js'
+import type { Reply } from '../src/protocol/reply.js'
+import * as Request from '../src/protocol/request.js'
+import { bytes } from '../src/serde/bytes.js'
+import { withBatching } from '../src/transport/batching.js'
+import { connect } from '../src/transport/connection.js'
+import { withObserve } from '../src/transport/observe.js'
+import { reconnecting } from '../src/transport/reconnecting.js'
+import type { Transport } from '../src/transport/transport.js'
+import type { BenchClient } from './competitors.js'
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+const rightOf = <A>(result: E.Either<MemcacheError, A>): A => {
+  if (E.isLeft(result)) throw new Error(`${result.left._tag}: ${result.left.message}`)
+  return result.right
+}
+
+const replyOf = (result: E.Either<MemcacheError, Reply>): Reply => {
+  const reply = rightOf(result)
+  if (reply._tag === 'Failure') throw new Error(`${reply.error._tag}: ${reply.error.message}`)
+  return reply
+}
+
+const itemsOf = (result: E.Either<MemcacheError, Reply>): ReadonlyMap<string, Uint8Array> => {
+  const reply = replyOf(result)
+  if (reply._tag !== 'Values') throw new Error(`expected Values, got ${reply._tag}`)
+  return new Map(reply.items.map((item) => [item.key, item.value]))
+}
+
+type Result<A> = E.Either<MemcacheError, A>
+
+/** The commands of `commands(bytes)` bound to `transport`, as a bench client. */
+const commandsClient = (
+  name: string,
+  transport: Transport,
+): BenchClient<Result<O.Option<Uint8Array>>, Result<ReadonlyMap<string, Uint8Array>>, Result<boolean>> => {
+  const bound = bindCommands(commands(bytes), transport)
+  return {
+    name,
+    notes: {},
+    get: (key) => bound.get(key)(),
+    getMany: (keys) => bound.getMany(keys)(),
+    set: (key, value) => bound.set(key, value)(),
+    failed: E.isLeft,
+    found: (result) => O.toUndefined(rightOf(result)),
+    foundMany: rightOf,
+    stored: rightOf,
+    close: () => transport.close(),
+  }
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/** `createClient({ servers, serde: bytes })`: what an application would use. */
+export const ourClient = (server: string): BenchClient => {
+  const client = createClient({ servers: server, serde: bytes })
+  return {
+    ...commandsClient('fp-memcache (client)', client.transport),
+    notes: { setup: "createClient({ servers, serde: bytes }): ASCII, one socket, its commands' TaskEithers run with ()" },
+    close: () => client.close(),
+  }
+}
+
+/** One `connect`ed connection, `Request` constructors in, raw `Reply`s out: the floor under the client. */
+export const ourConnection = async (server: string): Promise<BenchClient<Result<Reply>, Result<Reply>, Result<Reply>>> => {
+  const connection = rightOf(await connect({ server })())
+  return {
+    name: 'fp-memcache (connection)',
+    notes: { setup: 'connect({ server }) and connection.send(Request.get([key]))(): raw Replies, no command layer' },
+    get: (key) => connection.send(Request.get([key]))(),
+    getMany: (keys) => connection.send(Request.get(keys))(),
+    set: (key, value) => connection.send(Request.set(key, value))(),
+    failed: (result) => E.isLeft(result) || result.right._tag === 'Failure',
+    found: (result) => {
+      const items = itemsOf(result)
+      if (items.size > 1) throw new Error(`one key asked, ${items.size} items returned`)
+      return items.values().next().value
+    },
+    foundMany: itemsOf,
+    stored: (result) => replyOf(result)._tag === 'Stored',
+    close: () => connection.close(),
+  }
+}
+
+/** A bench client that also counts the requests that reached its connection. */
+export interface CountedClient extends BenchClient {
+  readonly requests: () => number
+}
+
+/**
+ * The `withBatching` comparison: the same command stack with and without the middleware, with a
+ * `withObserve` hook under it (on both, so both pay for it) counting the requests that reach the
+ * connection.
+ */
+export const batchingPair = (server: string): { readonly unbatched: CountedClient; readonly batched: CountedClient } => {
+  const counted = (name: string, batch: boolean): CountedClient => {
+    let requests = 0
+    const observed = pipe(
+      reconnecting({ server }),
+      withObserve({
+        onRequest: () => {
+          requests++
+        },
+      }),
+    )
+    const transport = batch ? withBatching()(observed) : observed
+    const notes = { setup: `commands(bytes) bound to reconnecting ∘ withObserve${batch ? ' ∘ withBatching()' : ''}` }
+    return { ...commandsClient(name, transport), notes, requests: () => requests }
+  }
+  return { unbatched: counted('fp-memcache (unbatched)', false), batched: counted('fp-memcache + withBatching()', true) }
+}
