@@ -1,5 +1,5 @@
 /**
- * `raw`: any command line, for what the typed commands do not cover (`lru_crawler`, `slabs
+ * `raw`: a command line of the caller's own, for what the typed commands do not cover (`lru_crawler`, `slabs
  * reassign`, `stats detail on`...). Key rules do not apply; the line must hold no CR or LF.
  *
  * @since 0.1.0

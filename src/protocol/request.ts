@@ -150,7 +150,7 @@ export interface Shutdown {
  */
 export type RawExpect = 'line' | 'values' | 'stats' | 'none'
 
-/** Escape hatch: any command line (without its `\r\n`) and an optional data block. @category model */
+/** Escape hatch: a command line of the caller's own (without its `\r\n`) and an optional data block. @category model */
 export interface Raw {
   readonly _tag: 'Raw'
   readonly line: string
