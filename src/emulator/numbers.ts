@@ -98,7 +98,8 @@ export const strtol32 = (text: string): number | undefined => {
 }
 
 /**
- * A byte string (one char per byte) of a stored value, for `strtoull`.
+ * A byte string (one char per byte) of `bytes`: a command line for the text front end, a stored
+ * value for `strtoull`.
  *
  * @example
  * byteString(new Uint8Array([49, 50])) // '12'

@@ -17,10 +17,11 @@
  * @since 0.1.0
  */
 import * as O from 'fp-ts/lib/Option.js'
+import { MAX_KEY_LENGTH } from '../protocol/key.js'
 import * as Reply from '../protocol/reply.js'
 import * as R from '../protocol/request.js'
 import type { ConnectionHandle, Engine } from './engine.js'
-import { strtol32, strtoul32, strtoull } from './numbers.js'
+import { byteString, strtol32, strtoul32, strtoull } from './numbers.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -64,8 +65,8 @@ export interface Session {
   readonly receive: (bytes: Uint8Array) => SessionOutput
 }
 
-/** memcached's `KEY_MAX_LENGTH`. @category model */
-export const KEY_MAX_LENGTH = 250
+/** memcached's `KEY_MAX_LENGTH`: the protocol's `MAX_KEY_LENGTH`. @category model */
+export const KEY_MAX_LENGTH = MAX_KEY_LENGTH
 
 /** memcached's `-R`: commands handled before the replies stacked so far are written. @category model */
 export const REQUESTS_PER_EVENT = 20
@@ -257,7 +258,7 @@ const mayBeLongGet = (buffer: Uint8Array, offset: number): boolean => {
   let start = offset
   while (start < buffer.length && buffer[start] === 0x20) start++
   if (start - offset > 100) return false
-  const head = Buffer.from(buffer.buffer, buffer.byteOffset + start, Math.min(5, buffer.length - start)).toString('latin1')
+  const head = byteString(buffer.subarray(start, start + 5))
   return head.startsWith('get ') || head.startsWith('gets ')
 }
 
@@ -282,7 +283,7 @@ export const parseLine = (buffer: Uint8Array, offset: number): O.Option<readonly
   }
   let end = newline
   if (end - offset > 1 && buffer[end - 1] === CR) end--
-  let line = Buffer.from(buffer.buffer, buffer.byteOffset + offset, end - offset).toString('latin1')
+  let line = byteString(buffer.subarray(offset, end))
   const nul = line.indexOf('\0')
   if (nul >= 0) line = line.slice(0, nul)
   return O.some([parseTokens(line), newline + 1] as const)
@@ -396,8 +397,6 @@ const concat = (first: Uint8Array, second: Uint8Array): Uint8Array => {
   return joined
 }
 
-const isSilent = (request: R.Request): boolean => R.expectsNoReply(request)
-
 /**
  * One connection to `engine`: feed it the client's bytes as they arrive, write back what it returns.
  *
@@ -488,7 +487,7 @@ export const makeSession = (engine: Engine, connection?: ConnectionHandle): Sess
             closed = true
             break
           }
-          reply(engine.execute(command.request), isSilent(command.request))
+          reply(engine.execute(command.request), R.expectsNoReply(command.request))
           break
       }
     }

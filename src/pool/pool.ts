@@ -110,7 +110,6 @@ interface Idle<R> {
 
 interface Waiter<E, R> {
   readonly settle: (result: E.Either<E | PoolError, R>) => void
-  readonly since: number
   timer: ReturnType<typeof setTimeout> | undefined
 }
 
@@ -243,7 +242,7 @@ export const makePool = <E, R>(options: PoolOptions<E, R>): Pool<E, R> => {
         resolve(E.left(connectionClosed(name, 'pool is drained')))
         return
       }
-      const waiter: Waiter<E, R> = { settle: resolve, since: now(), timer: undefined }
+      const waiter: Waiter<E, R> = { settle: resolve, timer: undefined }
       if (Number.isFinite(acquireTimeout)) {
         waiter.timer = setTimeout(() => {
           const index = waiters.indexOf(waiter)

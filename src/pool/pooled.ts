@@ -102,11 +102,20 @@ export const pooled = (connect: TE.TaskEither<MemcacheError, Connection>, option
   let inFlight = 0
   let settledAll: (() => void) | undefined
 
-  const drop = (connection: Connection): void => {
+  /** Takes `connection` out of `active`; `false` when it was not there. */
+  const deactivate = (connection: Connection): boolean => {
     const index = active.indexOf(connection)
-    if (index < 0) return
+    if (index < 0) return false
     active.splice(index, 1)
-    void pool.discard(connection)()
+    return true
+  }
+
+  const drop = (connection: Connection): void => {
+    if (deactivate(connection)) void pool.discard(connection)()
+  }
+
+  const requestDone = (): void => {
+    if (--inFlight === 0) settledAll?.()
   }
 
   const open = (): Promise<E.Either<MemcacheError, Connection>> => {
@@ -144,13 +153,9 @@ export const pooled = (connect: TE.TaskEither<MemcacheError, Connection>, option
   }
 
   const settled = (connection: Connection): void => {
-    const index = active.indexOf(connection)
     if (!connection.isOpen()) drop(connection)
-    else if (index >= 0 && connection.inFlight() === 0 && active.length > 1 && !closed) {
-      active.splice(index, 1)
-      void pool.release(connection)()
-    }
-    if (--inFlight === 0) settledAll?.()
+    else if (connection.inFlight() === 0 && active.length > 1 && !closed && deactivate(connection)) void pool.release(connection)()
+    requestDone()
   }
 
   const send =
@@ -160,7 +165,7 @@ export const pooled = (connect: TE.TaskEither<MemcacheError, Connection>, option
       inFlight++
       const chosen = await choose()
       if (E.isLeft(chosen)) {
-        if (--inFlight === 0) settledAll?.()
+        requestDone()
         return chosen
       }
       const connection = chosen.right

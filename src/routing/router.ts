@@ -210,27 +210,15 @@ const isBroadcast = (request: Request): boolean =>
 /** Errors that are about the node, not the request: what `ignoreErrors` turns into misses. */
 const isAboutTheNode = (error: MemcacheError): boolean => isTransient(error) || isFatalToConnection(error)
 
+/** The answer of a miss for a request placed by its keys; `undefined` for the others. */
 const missReply = (request: Request): Reply | undefined => {
-  switch (request._tag) {
-    case 'Get':
-    case 'Gets':
-    case 'Gat':
-    case 'Gats':
-      return values([])
-    case 'Store':
-      return request.noreply ? noReply : notStored
-    case 'Cas':
-    case 'Delete':
-    case 'Incr':
-    case 'Decr':
-    case 'Touch':
-      return request.noreply ? noReply : notFound
-    default:
-      return undefined
-  }
+  if (isRetrieval(request)) return values([])
+  if (!isSingleKey(request)) return undefined
+  if (request.noreply) return noReply
+  return request._tag === 'Store' ? notStored : notFound
 }
 
-const singleKeyOf = (request: Request): string | undefined => (isSingleKey(request) ? request.key : undefined)
+const stateOf = (node: Node): NodeState => ({ name: node.name, transport: node.transport, health: healthy, epoch: 0, probing: false })
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -261,7 +249,7 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
   const duplicates: Array<Transport> = []
   for (const node of nodes) {
     if (states.has(node.name)) duplicates.push(node.transport)
-    else states.set(node.name, { name: node.name, transport: node.transport, health: healthy, epoch: 0, probing: false })
+    else states.set(node.name, stateOf(node))
   }
   let deadCount = 0
   let closed = false
@@ -432,8 +420,7 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
     if (closed) return refuseClosed()
     readmitDue(now())
     if (isRetrieval(request)) return sendMany(request)
-    const key = singleKeyOf(request)
-    if (key !== undefined) return sendOne(request, key)
+    if (isSingleKey(request)) return sendOne(request, request.key)
     if (isBroadcast(request)) return sendBroadcast(request)
     return E.left(
       invalidArgument('request', `${commandName(request)} names no key to place it by: use sendTo(node, request) or broadcast(request)`),
@@ -453,7 +440,7 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
     },
     addNode: (node) => () => {
       if (closed || states.has(node.name)) return false
-      states.set(node.name, { name: node.name, transport: node.transport, health: healthy, epoch: 0, probing: false })
+      states.set(node.name, stateOf(node))
       placement = place()
       report({ _tag: 'Added', node: node.name })
       return true
