@@ -7,7 +7,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as Request from '../protocol/request.js'
-import { interpret, command, type Command, type NoreplyOption } from './command.js'
+import { command, type Command, type NoreplyOption } from './command.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -104,9 +104,8 @@ export const shutdown =
   (transport) => {
     const req = Request.raw(options?.graceful === true ? 'shutdown graceful' : 'shutdown', 'line')
     return pipe(
-      transport.send(req),
       // Any line at all is a refusal (or a server that does not know the command).
-      TE.chainEitherK(interpret<void>(req, {})),
+      command<void>(req, {})(transport),
       TE.orElse((error) => (error._tag === 'ConnectionClosed' ? TE.right(undefined) : TE.left(error))),
     )
   }

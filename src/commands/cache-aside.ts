@@ -48,7 +48,7 @@ export const getOrSet =
   <A>(commands: Pick<Commands<A>, 'get' | 'set'>) =>
   <E>(key: string, compute: TE.TaskEither<E, A>, options: GetOrSetOptions = {}) =>
   (transport: Transport): TE.TaskEither<E, A> => {
-    const report = (during: 'get' | 'set') => (error: MemcacheError) => {
+    const report = (during: 'get' | 'set') => (error: MemcacheError) => () => {
       options.onCacheError?.(error, during)
     }
     const computeAndStore = pipe(
@@ -56,14 +56,14 @@ export const getOrSet =
       TE.tap((value) =>
         pipe(
           commands.set(key, value, { exptime: options.exptime ?? 0 })(transport),
-          TE.orElseFirstIOK((error) => () => report('set')(error)),
+          TE.orElseFirstIOK(report('set')),
           TE.orElseW(() => TE.right(false)),
         ),
       ),
     )
     return pipe(
       commands.get(key)(transport),
-      TE.orElseFirstIOK((error) => () => report('get')(error)),
+      TE.orElseFirstIOK(report('get')),
       TE.orElseW(() => TE.right<never, O.Option<A>>(O.none)),
       TE.chainW(O.match(() => computeAndStore, (value) => TE.right<E, A>(value))),
     )

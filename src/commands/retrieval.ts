@@ -18,6 +18,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { protocolError, type MemcacheError } from '../protocol/error.js'
 import { MAX_GAT_LINE } from '../protocol/encode.js'
+import { byteLength } from '../protocol/key.js'
 import type { Item } from '../protocol/reply.js'
 import * as Request from '../protocol/request.js'
 import type { Encoded, Serde } from '../serde/serde.js'
@@ -53,14 +54,7 @@ export interface Retrieval<A> {
 // utils
 // -------------------------------------------------------------------------------------
 
-type ValuesRequest = Request.Get | Request.Gets | Request.Gat | Request.Gats
-
-const fetchItems = (req: ValuesRequest): Command<ReadonlyArray<Item>> => command(req, { Values: (reply) => E.right(reply.items) })
-
-const byteLength = (key: string): number => {
-  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) > 0x7f) return Buffer.byteLength(key, 'utf8')
-  return key.length
-}
+const fetchItems = (req: Request.Retrieval): Command<ReadonlyArray<Item>> => command(req, { Values: (reply) => E.right(reply.items) })
 
 /**
  * Splits keys so that each `<command> <exptime> <keys...>\r\n` line stays within `MAX_GAT_LINE`
@@ -109,16 +103,18 @@ const decodeItem =
     serde.deserialize({ bytes: item.value, flags: item.flags })
 
 const decodeVersioned =
-  <A>(serde: Serde<A>) =>
-  (item: Item): E.Either<MemcacheError, Versioned<A>> =>
-    item.cas === undefined
+  <A>(decodeValue: (item: Item) => E.Either<MemcacheError, A>) =>
+  (item: Item): E.Either<MemcacheError, Versioned<A>> => {
+    const cas = item.cas
+    return cas === undefined
       ? E.left(protocolError(`reply for ${JSON.stringify(item.key)} carries no cas unique`))
       : pipe(
-          decodeItem(serde)(item),
-          E.map((value): Versioned<A> => ({ value, cas: item.cas as bigint })),
+          decodeValue(item),
+          E.map((value): Versioned<A> => ({ value, cas })),
         )
+  }
 
-/** The map of found keys in the caller's order, each value decoded. */
+/** The map of found keys in the caller's order (`keys` are distinct), each value decoded. */
 const toMap =
   <B>(keys: ReadonlyArray<string>, decodeOne: (item: Item) => E.Either<MemcacheError, B>) =>
   (items: ReadonlyArray<Item>): E.Either<MemcacheError, ReadonlyMap<string, B>> => {
@@ -127,7 +123,7 @@ const toMap =
     const result = new Map<string, B>()
     for (const key of keys) {
       const item = found.get(key)
-      if (item === undefined || result.has(key)) continue
+      if (item === undefined) continue
       const decoded = decodeOne(item)
       if (E.isLeft(decoded)) return decoded
       result.set(key, decoded.right)
@@ -171,7 +167,7 @@ const single =
  */
 export const retrieval = <A>(serde: Serde<A>): Retrieval<A> => {
   const plain = decodeItem(serde)
-  const versioned = decodeVersioned(serde)
+  const versioned = decodeVersioned(plain)
   const fetchGet = (keys: ReadonlyArray<string>) => fetchItems(Request.get(keys))
   const fetchGets = (keys: ReadonlyArray<string>) => fetchItems(Request.gets(keys))
   const fetchGat = (exptime: number) => (keys: ReadonlyArray<string>) => fetchGatItems('Gat', keys, exptime)

@@ -32,6 +32,20 @@ const describeByte = (code: number): string =>
   code === 0x20 ? 'space' : code === 0x09 ? 'tab' : code === 0x0d ? 'CR' : code === 0x0a ? 'LF' : code === 0 ? 'NUL' : `control byte 0x${code.toString(16).padStart(2, '0')}`
 
 /**
+ * The UTF-8 byte count of `text` (what memcached measures a key and a command line by), without
+ * asking `Buffer` when the text is ASCII.
+ *
+ * @example
+ * byteLength('user:1') // 6
+ * byteLength('clé') // 4
+ * @category utils
+ */
+export const byteLength = (text: string): number => {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return Buffer.byteLength(text, 'utf8')
+  return text.length
+}
+
+/**
  * Why `key` is refused, or `undefined` when it is a valid key. Cheap: no allocation for valid keys.
  *
  * @example

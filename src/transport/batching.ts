@@ -38,7 +38,7 @@ interface Waiter {
 interface Batch {
   readonly keys: Set<string>
   readonly waiters: Array<Waiter>
-  cancel: () => void
+  readonly cancel: () => void
 }
 
 // -------------------------------------------------------------------------------------
@@ -107,9 +107,9 @@ export const withBatching =
         new Promise((resolve) => {
           let batch = open[request._tag]
           if (batch === undefined) {
-            batch = { keys: new Set(), waiters: [], cancel: () => undefined }
+            // `schedule` never flushes synchronously, so the batch is in `open` before it can fire.
+            batch = { keys: new Set(), waiters: [], cancel: schedule(request._tag) }
             open[request._tag] = batch
-            batch.cancel = schedule(request._tag)
           }
           for (const key of request.keys) batch.keys.add(key)
           batch.waiters.push({ keys: request.keys, resolve })

@@ -45,7 +45,7 @@ import type * as TE from 'fp-ts/lib/TaskEither.js'
 import * as net from 'node:net'
 import * as tls from 'node:tls'
 import { decodeReply, decodeUnsolicited } from '../protocol/decode.js'
-import { makeEncoder, type EncodeOptions } from '../protocol/encode.js'
+import { makeEncoder } from '../protocol/encode.js'
 import {
   authError,
   connectError,
@@ -171,11 +171,8 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 
 /** Wires the FIFO, the decoder and the timers onto a connected socket. */
 const makeConnection = (socket: net.Socket, node: string, options: ConnectOptions): Connection => {
-  const encoderOptions: EncodeOptions = {
-    ...(options.allowUnicodeKeys === undefined ? {} : { allowUnicodeKeys: options.allowUnicodeKeys }),
-    ...(options.maxValueSize === undefined ? {} : { maxValueSize: options.maxValueSize }),
-  }
-  const encode = makeEncoder(encoderOptions)
+  // `ConnectOptions` carries the encoder's own options (`allowUnicodeKeys`, `maxValueSize`).
+  const encode = makeEncoder(options)
   const requestLimit = limitOf(options.timeout, DEFAULT_TIMEOUT)
   const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING
   const inFlight = makeInFlight()

@@ -16,7 +16,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { invalidArgument, invalidKey, protocolError, type MemcacheError } from '../protocol/error.js'
-import { keyProblem, MAX_KEY_LENGTH, type KeyOptions } from '../protocol/key.js'
+import { byteLength, keyProblem, MAX_KEY_LENGTH, type KeyOptions } from '../protocol/key.js'
 import { values, type Item, type Reply } from '../protocol/reply.js'
 import { isRetrieval, isSingleKey, type Request } from '../protocol/request.js'
 import { thenEither, type Middleware } from './transport.js'
@@ -24,11 +24,6 @@ import { thenEither, type Middleware } from './transport.js'
 // -------------------------------------------------------------------------------------
 // utils
 // -------------------------------------------------------------------------------------
-
-const byteLength = (text: string): number => {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return Buffer.byteLength(text, 'utf8')
-  return text.length
-}
 
 /**
  * Why `prefix` cannot prefix keys, or `undefined`. A prefix follows the key rules, except that

@@ -91,10 +91,8 @@ const joined = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
 export const memoryTransport = (options: MemoryTransportOptions = {}): MemoryTransport => {
   const engine = options.engine ?? makeEngine(options)
   const node = options.node ?? 'memory'
-  const encoder = makeEncoder({
-    ...(options.allowUnicodeKeys === undefined ? {} : { allowUnicodeKeys: options.allowUnicodeKeys }),
-    ...(options.maxValueSize === undefined ? {} : { maxValueSize: options.maxValueSize }),
-  })
+  // The options carry the encoder's own (`allowUnicodeKeys`, `maxValueSize`).
+  const encoder = makeEncoder(options)
   const connection = engine.openConnection(node)
   const session = makeSession(engine, connection)
   let open = true
