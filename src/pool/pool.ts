@@ -23,6 +23,7 @@ import type * as IO from 'fp-ts/lib/IO.js'
 import type * as T from 'fp-ts/lib/Task.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { connectionClosed, poolExhausted, type ConnectionClosed, type PoolExhausted } from '../protocol/error.js'
+import { MAX_TIMER_DELAY } from '../transport/timer.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -50,7 +51,7 @@ export interface PoolOptions<E, R> {
   readonly minIdle?: number
   /** Ms an idle resource may stay unused before it is destroyed. Default 30 000; `Infinity` never. */
   readonly idleTimeout?: number
-  /** Ms a borrower waits for a resource before `PoolExhausted`. Default 5000; `Infinity` waits forever. */
+  /** Ms a borrower waits for a resource before `PoolExhausted`. Default 5000; `Infinity` (or more than a timer holds, 2³¹−1) waits forever. */
   readonly acquireTimeout?: number
   /** Named in errors: the node the pool connects to, say. Default `'pool'`. */
   readonly name?: string
@@ -232,7 +233,7 @@ export const makePool = <E, R>(options: PoolOptions<E, R>): Pool<E, R> => {
   const scheduleReap = (): void => {
     if (reaper !== undefined || draining || !Number.isFinite(idleTimeout) || idle.length <= minIdle) return
     const oldest = idle[0]?.since ?? now()
-    reaper = setTimeout(reap, Math.max(0, oldest + idleTimeout - now()))
+    reaper = setTimeout(reap, Math.min(MAX_TIMER_DELAY, Math.max(0, oldest + idleTimeout - now())))
     reaper.unref()
   }
 
@@ -243,7 +244,8 @@ export const makePool = <E, R>(options: PoolOptions<E, R>): Pool<E, R> => {
         return
       }
       const waiter: Waiter<E, R> = { settle: resolve, timer: undefined }
-      if (Number.isFinite(acquireTimeout)) {
+      // Beyond Node's timer range a timer would fire at once: such a timeout means waiting for good.
+      if (acquireTimeout <= MAX_TIMER_DELAY) {
         waiter.timer = setTimeout(() => {
           const index = waiters.indexOf(waiter)
           if (index >= 0) waiters.splice(index, 1)

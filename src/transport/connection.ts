@@ -60,6 +60,7 @@ import { commandName, expectsNoReply, set, type Request } from '../protocol/requ
 import { addressName, parseAddress, type Address } from './address.js'
 import { makeInFlight, type Waiting } from './in-flight.js'
 import { makeReceiveBuffer } from './receive-buffer.js'
+import { timerDelay } from './timer.js'
 import type { Transport } from './transport.js'
 
 // -------------------------------------------------------------------------------------
@@ -138,12 +139,8 @@ export const DEFAULT_MAX_PENDING = 10_000
 // -------------------------------------------------------------------------------------
 
 /** Node's timers overflow past 2^31 - 1 ms: anything longer is no limit at all. */
-const MAX_TIMER = 0x7fff_ffff
-
-const limitOf = (ms: number | undefined, fallback: number): number => {
-  const value = ms ?? fallback
-  return Number.isFinite(value) && value > 0 && value <= MAX_TIMER ? value : 0
-}
+/** The timer delay for an optional timeout, 0 for none. */
+const limitOf = (ms: number | undefined, fallback: number): number => timerDelay(ms ?? fallback) ?? 0
 
 const isSecure = (options: ConnectOptions): boolean => options.tls !== undefined && options.tls !== false
 

@@ -140,6 +140,10 @@ export const withRetry =
     const mayRetry = (request: Request): boolean =>
       options.retryNonIdempotent === true || isIdempotent(request) || optedIn.has(request)
 
+    // Once closed, no retry starts: a caller that stopped waiting (a `withTimeout` outside) must not
+    // keep a loop of sleeps and sends alive behind it.
+    let closed = false
+
     const send =
       (request: Request): TE.TaskEither<MemcacheError, Reply> =>
       async () => {
@@ -147,13 +151,20 @@ export const withRetry =
         for (;;) {
           const result = await inner.send(request)()
           const error = errorOf(result)
-          if (error === undefined || !retryFor.has(error._tag) || !mayRetry(request)) return result
+          if (closed || error === undefined || !retryFor.has(error._tag) || !mayRetry(request)) return result
           const delay = options.policy(status)
           if (O.isNone(delay)) return result
           options.onRetry?.(error, status, delay.value)
           if (delay.value > 0) await sleep(delay.value)()
+          if (closed) return result
           status = next(status, delay.value)
         }
       }
-    return { send, close: inner.close }
+    return {
+      send,
+      close: () => {
+        closed = true
+        return inner.close()
+      },
+    }
   }

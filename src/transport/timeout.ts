@@ -13,6 +13,7 @@ import type * as TE from 'fp-ts/lib/TaskEither.js'
 import { timeout, type MemcacheError } from '../protocol/error.js'
 import type { Reply } from '../protocol/reply.js'
 import { commandName, type Request } from '../protocol/request.js'
+import { timerDelay } from './timer.js'
 import type { Middleware } from './transport.js'
 
 // -------------------------------------------------------------------------------------
@@ -20,7 +21,8 @@ import type { Middleware } from './transport.js'
 // -------------------------------------------------------------------------------------
 
 /**
- * Fails with `Timeout` when no outcome arrives within `ms` milliseconds.
+ * Fails with `Timeout` when no outcome arrives within `ms` milliseconds. An `ms` that is not a
+ * positive number within Node's timer range (`Infinity`, 0) sets no deadline at all.
  *
  * @example
  * import { pipe } from 'fp-ts/lib/function.js'
@@ -29,16 +31,20 @@ import type { Middleware } from './transport.js'
  */
 export const withTimeout =
   (ms: number, node = 'pipeline'): Middleware =>
-  (inner) => ({
-    send:
-      (request: Request): TE.TaskEither<MemcacheError, Reply> =>
-      () =>
-        new Promise((resolve) => {
-          const timer = setTimeout(() => resolve(E.left(timeout(ms, commandName(request), node))), ms)
-          void inner.send(request)().then((result) => {
-            clearTimeout(timer)
-            resolve(result)
-          })
-        }),
-    close: inner.close,
-  })
+  (inner) => {
+    const delay = timerDelay(ms)
+    if (delay === undefined) return inner
+    return {
+      send:
+        (request: Request): TE.TaskEither<MemcacheError, Reply> =>
+        () =>
+          new Promise((resolve) => {
+            const timer = setTimeout(() => resolve(E.left(timeout(ms, commandName(request), node))), delay)
+            void inner.send(request)().then((result) => {
+              clearTimeout(timer)
+              resolve(result)
+            })
+          }),
+      close: inner.close,
+    }
+  }

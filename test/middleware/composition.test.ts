@@ -7,6 +7,8 @@ import * as Request from '../../src/protocol/request.js'
 import { withBatching } from '../../src/transport/batching.js'
 import { withFallback } from '../../src/transport/fallback.js'
 import { withObserve, type RequestEvent } from '../../src/transport/observe.js'
+import { withRetry } from '../../src/transport/retry.js'
+import { concat, constantDelay, limitRetries } from '../../src/transport/retry-policy.js'
 import { withTimeout } from '../../src/transport/timeout.js'
 import { cacheOf, fakeTransport, keysOfValues, type Outcome } from './fake.js'
 
@@ -147,5 +149,46 @@ describe('withObserve', () => {
       }),
     )
     expect(await observed.send(Request.set('k', new Uint8Array()))()).toEqual(E.right(Reply.stored))
+  })
+})
+
+describe('withBatching, over time', () => {
+  it('gathers requests sent in different turns of the event loop within its window', async () => {
+    const inner = fakeTransport(cacheOf({ a: '1', b: '2' }))
+    const batched = pipe(inner.transport, withBatching({ window: 50 }))
+    const first = batched.send(Request.get(['a']))()
+    await new Promise((resolve) => setImmediate(resolve))
+    const second = batched.send(Request.get(['b']))()
+    expect((await Promise.all([first, second])).map(keysOfValues)).toEqual([['a'], ['b']])
+    expect(inner.sent).toEqual([Request.get(['a', 'b'])])
+  })
+
+  it('sends what it gathered when closed, so no caller is left waiting', async () => {
+    const inner = fakeTransport(cacheOf({ a: '1' }))
+    const batched = pipe(inner.transport, withBatching({ window: 60_000 }))
+    const pending = batched.send(Request.get(['a']))()
+    await batched.close()
+    expect(keysOfValues(await pending)).toEqual(['a'])
+    expect(inner.closedCount()).toBe(1)
+  })
+})
+
+describe('withTimeout around withRetry', () => {
+  it('bounds every attempt together: the caller gets Timeout while the inner transport keeps failing', async () => {
+    const { transport, sent } = fakeTransport(() => E.left(connectionClosed('a:1', 'refused')))
+    const bounded = pipe(transport, withRetry({ policy: pipe(constantDelay(5), concat(limitRetries(1_000))) }), withTimeout(40))
+    expect(await bounded.send(Request.get(['a']))()).toEqual(E.left(expect.objectContaining({ _tag: 'Timeout', after: 40 })))
+    expect(sent.length).toBeGreaterThan(1)
+    await bounded.close()
+    const sentWhenClosed = sent.length
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(sent.length).toBe(sentWhenClosed) // closing stops the retries the caller no longer waits for
+  })
+})
+
+describe('withTimeout without a deadline', () => {
+  it.each([Infinity, 0, 2 ** 31])('sets none for %s ms instead of failing at once', async (ms) => {
+    const { transport } = fakeTransport(() => new Promise<Outcome>((resolve) => setTimeout(() => resolve(E.right(Reply.stored)), 20)))
+    expect(await pipe(transport, withTimeout(ms)).send(Request.set('k', new Uint8Array()))()).toEqual(E.right(Reply.stored))
   })
 })

@@ -95,6 +95,20 @@ describe('makePool', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
+  it('waits for good when acquireTimeout is beyond what a timer can hold', async () => {
+    const { pool } = fakePool({ maxSize: 1, acquireTimeout: 2 ** 31 })
+    const held = await pool.acquire()
+    let waited: E.Either<unknown, Resource> | undefined
+    const waiter = pool.acquire().then((result) => (waited = result))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(waited).toBeUndefined()
+    if (E.isRight(held)) await pool.release(held.right)()
+    const borrowed = await waiter
+    expect(ids([borrowed])).toEqual([1])
+    if (E.isRight(borrowed)) await pool.release(borrowed.right)()
+    await pool.drain()
+  })
+
   it('validates idle resources when they are borrowed, destroying the ones that fail', async () => {
     const { pool, destroyed } = fakePool({ maxSize: 2 })
     const first = await pool.acquire()
