@@ -19,7 +19,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { protocolError, type MemcacheError } from '../protocol/error.js'
 import { MAX_GAT_LINE } from '../protocol/encode.js'
 import { byteLength } from '../protocol/key.js'
-import type { Item } from '../protocol/reply.js'
+import { collectByKey, type Item } from '../protocol/reply.js'
 import * as Request from '../protocol/request.js'
 import type { Encoded, Serde } from '../serde/serde.js'
 import { distinct, encodedSerde, command, succeed, type Command } from './command.js'
@@ -118,8 +118,7 @@ const decodeVersioned =
 const toMap =
   <B>(keys: ReadonlyArray<string>, decodeOne: (item: Item) => E.Either<MemcacheError, B>) =>
   (items: ReadonlyArray<Item>): E.Either<MemcacheError, ReadonlyMap<string, B>> => {
-    const found = new Map<string, Item>()
-    for (const item of items) if (!found.has(item.key)) found.set(item.key, item)
+    const found = collectByKey(items)
     const result = new Map<string, B>()
     for (const key of keys) {
       const item = found.get(key)

@@ -181,3 +181,39 @@ export const line = (text: string): Line => ({ _tag: 'Line', line: text })
  * @category constructors
  */
 export const failure = (error: Failure['error']): Failure => ({ _tag: 'Failure', error })
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+/**
+ * Adds to `into` each item whose key it does not hold yet (the first item seen for a key wins),
+ * and returns it: how replies that come in the server's order, or from several nodes or clusters,
+ * are gathered before they are handed back in a caller's key order (`valuesFor`).
+ *
+ * @example
+ * const found = collectByKey(reply.items)
+ * collectByKey(otherNodeReply.items, found)
+ * @category utils
+ */
+export const collectByKey = (items: ReadonlyArray<Item>, into: Map<string, Item> = new Map()): Map<string, Item> => {
+  for (const item of items) if (!into.has(item.key)) into.set(item.key, item)
+  return into
+}
+
+/**
+ * The `Values` reply for `keys`, in their order, from the items found for them: a key without an
+ * item is a miss (absent), a key named twice is answered twice (as memcached answers `get a a`).
+ *
+ * @example
+ * valuesFor(['b', 'a', 'z'], collectByKey(reply.items)) // items of b, then a
+ * @category utils
+ */
+export const valuesFor = (keys: ReadonlyArray<string>, found: ReadonlyMap<string, Item>): Values => {
+  const items: Array<Item> = []
+  for (const key of keys) {
+    const item = found.get(key)
+    if (item !== undefined) items.push(item)
+  }
+  return values(items)
+}

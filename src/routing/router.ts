@@ -47,7 +47,7 @@ import {
   noServers,
   type MemcacheError,
 } from '../protocol/error.js'
-import { noReply, notFound, notStored, values, type Item, type Reply } from '../protocol/reply.js'
+import { collectByKey, noReply, notFound, notStored, values, valuesFor, type Item, type Reply } from '../protocol/reply.js'
 import { commandName, isRetrieval, isSingleKey, type Request, type Retrieval } from '../protocol/request.js'
 import type { Transport } from '../transport/transport.js'
 import type { Hashing, Placement } from './hashing.js'
@@ -382,14 +382,9 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
       const result = orMiss(request, raw)
       if (E.isLeft(result)) return result
       if (result.right._tag !== 'Values') return result
-      for (const item of result.right.items) found.set(item.key, item)
+      collectByKey(result.right.items, found)
     }
-    const items: Array<Item> = []
-    for (const key of request.keys) {
-      const item = found.get(key)
-      if (item !== undefined) items.push(item)
-    }
-    return E.right(values(items))
+    return E.right(valuesFor(request.keys, found))
   }
 
   const sendToState = async (state: NodeState, request: Request): Promise<E.Either<MemcacheError, Reply>> => {

@@ -14,7 +14,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import type { MemcacheError } from '../protocol/error.js'
-import { values, type Item, type Reply } from '../protocol/reply.js'
+import { collectByKey, valuesFor, type Reply } from '../protocol/reply.js'
 import type { Get, Gets, Request } from '../protocol/request.js'
 import type { Middleware } from './transport.js'
 
@@ -79,16 +79,8 @@ export const withBatching =
           for (const waiter of batch.waiters) waiter.resolve(result)
           return
         }
-        const byKey = new Map<string, Item>()
-        for (const item of result.right.items) if (!byKey.has(item.key)) byKey.set(item.key, item)
-        for (const waiter of batch.waiters) {
-          const items: Array<Item> = []
-          for (const key of waiter.keys) {
-            const item = byKey.get(key)
-            if (item !== undefined) items.push(item)
-          }
-          waiter.resolve(E.right(values(items)))
-        }
+        const found = collectByKey(result.right.items)
+        for (const waiter of batch.waiters) waiter.resolve(E.right(valuesFor(waiter.keys, found)))
       })
     }
 

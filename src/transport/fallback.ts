@@ -15,7 +15,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import type { MemcacheError } from '../protocol/error.js'
-import { values, type Item, type Reply } from '../protocol/reply.js'
+import { collectByKey, valuesFor, type Item, type Reply } from '../protocol/reply.js'
 import { isRetrieval, type Retrieval } from '../protocol/request.js'
 import type { Middleware, Transport } from './transport.js'
 
@@ -44,15 +44,10 @@ export const withFallback =
           if (missing.length === 0) break
           const last = await cluster.send({ ...request, keys: missing })()
           if (E.isLeft(last) || last.right._tag !== 'Values') return last
-          for (const item of last.right.items) if (!found.has(item.key)) found.set(item.key, item)
+          collectByKey(last.right.items, found)
           missing = missing.filter((key) => !found.has(key))
         }
-        const items: Array<Item> = []
-        for (const key of request.keys) {
-          const item = found.get(key)
-          if (item !== undefined) items.push(item)
-        }
-        return E.right(values(items))
+        return E.right(valuesFor(request.keys, found))
       }
     return {
       send: (request) => (isRetrieval(request) ? read(request) : primary.send(request)),
