@@ -21,7 +21,8 @@ import { commands } from 'fp-memcache'
 import { pooled } from 'fp-memcache/pool'
 import { rendezvous } from 'fp-memcache/routing'
 import { json } from 'fp-memcache/serde'
-import { connect, RetryPolicy, withObserve, withRetry, withTimeout, type RequestEvent } from 'fp-memcache/transport'
+import { RetryPolicy, withObserve, withRetry, withTimeout, type RequestEvent } from 'fp-memcache/middleware'
+import { connect } from 'fp-memcache/transport'
 import { describeServers, useServers } from './support/servers.js'
 
 const where = await useServers(3)

@@ -6,7 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { afterEach, describe, expect, it } from 'vitest'
-import { memoryTransport } from 'fp-memcache/transport'
+import { memoryTransport } from 'fp-memcache/emulator'
 import { allowRequest } from './rate-limiter.js'
 
 describe('allowRequest (a rate limiter built on add + incr)', () => {

@@ -5,7 +5,7 @@
  */
 export * from './commands/index.js'
 export * from './client.js'
-export * from './protocol/error.js'
+export * from './error.js'
 export { Request, Reply } from './protocol/index.js'
 export type { Transport, Middleware } from './transport/transport.js'
 export * as serde from './serde/index.js'

@@ -14,7 +14,7 @@
 import * as O from 'fp-ts/lib/Option.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import type { MemcacheError } from '../protocol/error.js'
+import type { MemcacheError } from '../error.js'
 import type { Transport } from '../transport/transport.js'
 import type { Commands } from './commands.js'
 

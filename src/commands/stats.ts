@@ -13,7 +13,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { PathReporter } from 'io-ts/lib/PathReporter.js'
-import { protocolError, type MemcacheError } from '../protocol/error.js'
+import { protocolError } from '../protocol/error.js'
+import { type MemcacheError } from '../error.js'
 import * as Request from '../protocol/request.js'
 import { command, type Command } from './command.js'
 

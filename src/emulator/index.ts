@@ -1,7 +1,7 @@
 /**
  * An in-memory memcached: the engine (memcached 1.6 semantics, injectable clock), its server-side
- * text protocol front end, and `serve` to put it behind a real listener. `memoryTransport` (in
- * `fp-memcache/transport`) talks to an engine without a socket.
+ * text protocol front end, `serve` to put it behind a real listener, and `memoryTransport`, which
+ * talks to an engine without a socket (bytes in, bytes out, through the real codec).
  *
  * @example
  * import { serve } from 'fp-memcache/emulator'
@@ -13,3 +13,4 @@ export * from './engine.js'
 export * from './numbers.js'
 export * from './text.js'
 export * from './serve.js'
+export * from './memory.js'

@@ -11,3 +11,4 @@
  */
 export * from './pool.js'
 export * from './pooled.js'
+export * from './error.js'

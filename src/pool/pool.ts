@@ -22,7 +22,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import type * as IO from 'fp-ts/lib/IO.js'
 import type * as T from 'fp-ts/lib/Task.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { connectionClosed, poolExhausted, type ConnectionClosed, type PoolExhausted } from '../protocol/error.js'
+import { connectionClosed, type ConnectionClosed } from '../transport/error.js'
+import { poolExhausted, type PoolExhausted } from './error.js'
 import { MAX_TIMER_DELAY } from '../transport/timer.js'
 
 // -------------------------------------------------------------------------------------

@@ -22,7 +22,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
-import { connectionClosed, type MemcacheError } from '../protocol/error.js'
+import { connectionClosed } from '../transport/error.js'
+import { type MemcacheError } from '../error.js'
 import type { Reply } from '../protocol/reply.js'
 import type { Request } from '../protocol/request.js'
 import type { Connection } from '../transport/connection.js'

@@ -15,7 +15,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
-import { clientError, protocolError, serverError, unknownCommand, valueTooLarge, type MemcacheError } from './error.js'
+import { clientError, protocolError, serverError, unknownCommand, valueTooLarge } from './error.js'
+import { type MemcacheError } from '../error.js'
 import * as Reply from './reply.js'
 import type * as R from './request.js'
 

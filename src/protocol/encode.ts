@@ -8,7 +8,8 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { invalidArgument, invalidKey, valueTooLarge, type MemcacheError } from './error.js'
+import { invalidArgument, invalidKey, valueTooLarge } from './error.js'
+import { type MemcacheError } from '../error.js'
 import { keyProblem, type KeyOptions } from './key.js'
 import type * as R from './request.js'
 

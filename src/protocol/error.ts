@@ -1,30 +1,9 @@
 /**
- * Every failure fp-memcache can report, as one `_tag` union of plain values.
+ * Errors of the protocol layer: what the codec refuses before writing (keys, arguments, value sizes),
+ * what the server says when it refuses (`CLIENT_ERROR`, `SERVER_ERROR`, `ERROR`), and bytes that do
+ * not fit the protocol. Every layer's errors together are `MemcacheError` (`src/error.ts`).
  *
- * Each error carries a `message` a person can act on and the fields a program can branch on.
- * Nothing in the library throws these: they travel in the `Left` of an `Either`/`TaskEither`.
- *
- * Mapping to pymemcache's exception classes (for teams porting code):
- *
- * | fp-memcache          | pymemcache                                   |
- * | -------------------- | -------------------------------------------- |
- * | `InvalidKey`         | `MemcacheIllegalInputError` (key checks)     |
- * | `InvalidArgument`    | `MemcacheIllegalInputError` (flags, exptime) |
- * | `ValueTooLarge`      | `MemcacheServerError` ("object too large")   |
- * | `ClientError`        | `MemcacheClientError`                        |
- * | `ServerError`        | `MemcacheServerError`                        |
- * | `UnknownCommand`     | `MemcacheUnknownCommandError`                |
- * | `ProtocolError`      | `MemcacheUnexpectedCloseError` / `MemcacheUnknownError` |
- * | `ConnectError`       | `socket.error` / `ConnectionRefusedError`    |
- * | `Timeout`            | `socket.timeout`                             |
- * | `ConnectionClosed`   | `MemcacheUnexpectedCloseError`               |
- * | `PoolExhausted`      | `queue.Empty` from the pool (`ObjectPool`)   |
- * | `Overloaded`         | — (pymemcache has no bounded queue)          |
- * | `NoServers`          | `MemcacheError("All servers seem to be down")` |
- * | `SerdeError`         | `ValueError` / `pickle` errors from a serde  |
- * | `AuthError`          | `MemcacheClientError` after a refused login  |
- *
- * @since 0.1.0
+ * @since 0.2.0
  */
 
 // -------------------------------------------------------------------------------------
@@ -104,93 +83,8 @@ export interface ProtocolError {
   readonly message: string
 }
 
-/**
- * A connection could not be opened (refused, DNS, TLS handshake, connect timeout).
- * @category model
- */
-export interface ConnectError {
-  readonly _tag: 'ConnectError'
-  readonly node: string
-  /** Node's error code when there is one (`ECONNREFUSED`, `ETIMEDOUT`...). */
-  readonly code: string
-  readonly message: string
-}
-
-/**
- * A request got no reply in time; its connection is destroyed.
- * @category model
- */
-export interface Timeout {
-  readonly _tag: 'Timeout'
-  readonly after: number
-  readonly request: string
-  readonly node: string
-  readonly message: string
-}
-
-/**
- * The connection closed (or was destroyed) before the reply came.
- * @category model
- */
-export interface ConnectionClosed {
-  readonly _tag: 'ConnectionClosed'
-  readonly node: string
-  readonly message: string
-}
-
-/**
- * A pool stayed full for the whole acquire timeout.
- * @category model
- */
-export interface PoolExhausted {
-  readonly _tag: 'PoolExhausted'
-  readonly waited: number
-  readonly message: string
-}
-
-/**
- * More requests waiting than the configured bound (`maxPending`): failed fast instead of queueing.
- * @category model
- */
-export interface Overloaded {
-  readonly _tag: 'Overloaded'
-  readonly pending: number
-  readonly message: string
-}
-
-/**
- * A router had no live node for the key.
- * @category model
- */
-export interface NoServers {
-  readonly _tag: 'NoServers'
-  readonly message: string
-}
-
-/**
- * A value could not be turned into bytes, or bytes back into a value.
- * @category model
- */
-export interface SerdeError {
-  readonly _tag: 'SerdeError'
-  readonly flags: number
-  readonly message: string
-}
-
-/**
- * The server refused the ASCII authentication handshake.
- * @category model
- */
-export interface AuthError {
-  readonly _tag: 'AuthError'
-  readonly node: string
-  readonly message: string
-}
-
-/**
- * @category model
- */
-export type MemcacheError =
+/** @category model */
+export type CodecError =
   | InvalidKey
   | InvalidArgument
   | ValueTooLarge
@@ -198,14 +92,6 @@ export type MemcacheError =
   | ServerError
   | UnknownCommand
   | ProtocolError
-  | ConnectError
-  | Timeout
-  | ConnectionClosed
-  | PoolExhausted
-  | Overloaded
-  | NoServers
-  | SerdeError
-  | AuthError
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -288,125 +174,3 @@ export const unknownCommand = (reason: string): UnknownCommand => ({
  * @category constructors
  */
 export const protocolError = (message: string): ProtocolError => ({ _tag: 'ProtocolError', message })
-
-/**
- * @example
- * connectError('127.0.0.1:11211', 'ECONNREFUSED', 'connection refused')
- * @category constructors
- */
-export const connectError = (node: string, code: string, detail: string): ConnectError => ({
-  _tag: 'ConnectError',
-  node,
-  code,
-  message: `cannot connect to ${node}: ${detail}`,
-})
-
-/**
- * @example
- * timeout(50, 'get', '127.0.0.1:11211')
- * @category constructors
- */
-export const timeout = (after: number, request: string, node: string): Timeout => ({
-  _tag: 'Timeout',
-  after,
-  request,
-  node,
-  message: `${request} to ${node} got no reply within ${after} ms`,
-})
-
-/**
- * @example
- * connectionClosed('127.0.0.1:11211', 'closed by the server')
- * @category constructors
- */
-export const connectionClosed = (node: string, detail: string): ConnectionClosed => ({
-  _tag: 'ConnectionClosed',
-  node,
-  message: `connection to ${node} ${detail}`,
-})
-
-/**
- * @example
- * poolExhausted(1000)
- * @category constructors
- */
-export const poolExhausted = (waited: number): PoolExhausted => ({
-  _tag: 'PoolExhausted',
-  waited,
-  message: `no pooled connection became free within ${waited} ms`,
-})
-
-/**
- * @example
- * overloaded(10_000)
- * @category constructors
- */
-export const overloaded = (pending: number): Overloaded => ({
-  _tag: 'Overloaded',
-  pending,
-  message: `${pending} requests already waiting: refusing more (raise maxPending or slow down)`,
-})
-
-/**
- * @example
- * noServers('every node is marked dead')
- * @category constructors
- */
-export const noServers = (detail: string): NoServers => ({ _tag: 'NoServers', message: `no server available: ${detail}` })
-
-/**
- * @example
- * serdeError(1, 'pickled values cannot be read')
- * @category constructors
- */
-export const serdeError = (flags: number, detail: string): SerdeError => ({ _tag: 'SerdeError', flags, message: detail })
-
-/**
- * @example
- * authError('127.0.0.1:11211', 'CLIENT_ERROR authentication failure')
- * @category constructors
- */
-export const authError = (node: string, detail: string): AuthError => ({
-  _tag: 'AuthError',
-  node,
-  message: `authentication refused by ${node}: ${detail}`,
-})
-
-// -------------------------------------------------------------------------------------
-// utils
-// -------------------------------------------------------------------------------------
-
-/**
- * Errors after which a connection must not be reused: the stream may be out of step.
- *
- * @example
- * isFatalToConnection(protocolError('x')) // true
- * @category utils
- */
-export const isFatalToConnection = (error: MemcacheError): boolean =>
-  error._tag === 'ProtocolError' || error._tag === 'Timeout' || error._tag === 'ConnectionClosed'
-
-/**
- * Errors that say nothing about the request itself: another attempt (or another node) may succeed.
- *
- * @example
- * isTransient(timeout(10, 'get', 'a:1')) // true
- * isTransient(invalidKey('a b', 'space')) // false
- * @category utils
- */
-export const isTransient = (error: MemcacheError): boolean => {
-  switch (error._tag) {
-    case 'ConnectError':
-    case 'Timeout':
-    case 'ConnectionClosed':
-    case 'PoolExhausted':
-    case 'Overloaded':
-    case 'NoServers':
-      return true
-    case 'ServerError':
-      // "out of memory" and "busy" pass; "object too large" never will.
-      return true
-    default:
-      return false
-  }
-}

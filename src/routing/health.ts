@@ -25,7 +25,7 @@
  *
  * @since 0.1.0
  */
-import type { MemcacheError } from '../protocol/error.js'
+import type { MemcacheError } from '../error.js'
 
 // -------------------------------------------------------------------------------------
 // model

@@ -39,14 +39,10 @@ import type * as IO from 'fp-ts/lib/IO.js'
 import * as O from 'fp-ts/lib/Option.js'
 import type * as T from 'fp-ts/lib/Task.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
-import {
-  connectionClosed,
-  invalidArgument,
-  isFatalToConnection,
-  isTransient,
-  noServers,
-  type MemcacheError,
-} from '../protocol/error.js'
+import { connectionClosed } from '../transport/error.js'
+import { invalidArgument } from '../protocol/error.js'
+import { isFatalToConnection, isTransient, type MemcacheError } from '../error.js'
+import { noServers } from './error.js'
 import { collectByKey, noReply, notFound, notStored, values, valuesFor, type Item, type Reply } from '../protocol/reply.js'
 import { commandName, isRetrieval, isSingleKey, type Request, type Retrieval } from '../protocol/request.js'
 import type { Transport } from '../transport/transport.js'

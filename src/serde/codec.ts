@@ -11,7 +11,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import type * as t from 'io-ts'
-import { serdeError, type SerdeError } from '../protocol/error.js'
+import { serdeError, type SerdeError } from './error.js'
 import type { Encoded, Serde } from './serde.js'
 
 // -------------------------------------------------------------------------------------

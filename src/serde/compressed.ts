@@ -14,7 +14,7 @@
 import * as zlib from 'node:zlib'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { serdeError } from '../protocol/error.js'
+import { serdeError } from './error.js'
 import { clearBits, hasBits, isSingleBit, setBits } from './flags.js'
 import type { Serde } from './serde.js'
 

@@ -10,7 +10,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { serdeError, type SerdeError } from '../protocol/error.js'
+import { serdeError, type SerdeError } from './error.js'
 import type { Serde } from './serde.js'
 
 // -------------------------------------------------------------------------------------

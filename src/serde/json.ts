@@ -15,7 +15,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { serdeError } from '../protocol/error.js'
+import { serdeError } from './error.js'
 import type { Serde } from './serde.js'
 import { decodeUtf8 } from './utf8.js'
 

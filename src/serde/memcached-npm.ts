@@ -29,7 +29,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Json } from 'fp-ts/lib/Json.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { serdeError, type SerdeError } from '../protocol/error.js'
+import { serdeError, type SerdeError } from './error.js'
 import { parseJsonText, toJsonText } from './json.js'
 import type { Encoded, Serde } from './serde.js'
 import { decodeUtf8, encodeUtf8 } from './utf8.js'

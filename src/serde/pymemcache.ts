@@ -31,7 +31,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { serdeError, type SerdeError } from '../protocol/error.js'
+import { serdeError, type SerdeError } from './error.js'
 import { compressBytes, decompressBytes } from './compressed.js'
 import { clearBits, hasBits, setBits } from './flags.js'
 import type { Encoded, Serde } from './serde.js'

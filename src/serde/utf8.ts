@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { serdeError, type SerdeError } from '../protocol/error.js'
+import { serdeError, type SerdeError } from './error.js'
 
 // `ignoreBOM` keeps a leading U+FEFF as data: a string that starts with one must come back whole.
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })

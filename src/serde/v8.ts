@@ -12,7 +12,7 @@
  */
 import { deserialize as v8Deserialize, serialize as v8Serialize } from 'node:v8'
 import * as E from 'fp-ts/lib/Either.js'
-import { serdeError } from '../protocol/error.js'
+import { serdeError } from './error.js'
 import type { Serde } from './serde.js'
 
 // -------------------------------------------------------------------------------------

@@ -46,15 +46,9 @@ import * as net from 'node:net'
 import * as tls from 'node:tls'
 import { decodeReply, decodeUnsolicited } from '../protocol/decode.js'
 import { makeEncoder } from '../protocol/encode.js'
-import {
-  authError,
-  connectError,
-  connectionClosed,
-  overloaded,
-  protocolError,
-  timeout,
-  type MemcacheError,
-} from '../protocol/error.js'
+import { authError, connectError, connectionClosed, overloaded, timeout } from './error.js'
+import { protocolError } from '../protocol/error.js'
+import { type MemcacheError } from '../error.js'
 import { noReply, type Reply } from '../protocol/reply.js'
 import { commandName, expectsNoReply, set, type Request } from '../protocol/request.js'
 import { addressName, parseAddress, type Address } from './address.js'

@@ -12,7 +12,7 @@
  * @since 0.1.0
  */
 import type { Either } from 'fp-ts/lib/Either.js'
-import type { MemcacheError } from '../protocol/error.js'
+import type { MemcacheError } from '../error.js'
 import type { Reply } from '../protocol/reply.js'
 import type { Request } from '../protocol/request.js'
 

@@ -9,9 +9,10 @@
 import type * as T from 'fp-ts/lib/Task.js'
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
-import type { MemcacheError } from '../protocol/error.js'
+import type { MemcacheError } from '../error.js'
 import type { Reply } from '../protocol/reply.js'
 import type { Request } from '../protocol/request.js'
+import type { RequestContext } from './context.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -21,13 +22,17 @@ import type { Request } from '../protocol/request.js'
  * Sends a request and yields its reply. `Failure` replies (the server refused, the stream is
  * still in step) are `Right` here: commands decide what they mean.
  *
+ * `context` travels with the request through every layer (see `RequestContext`): a layer that
+ * wraps another passes it on (tightened, never loosened), and a layer that waits stops waiting
+ * when its signal fires or its deadline passes.
+ *
  * @example
  * import * as Request from '../protocol/request.js'
- * const reply = await transport.send(Request.version)()
+ * const reply = await transport.send(Request.version, { deadline: Date.now() + 100 })()
  * @category model
  */
 export interface Transport {
-  readonly send: (request: Request) => TE.TaskEither<MemcacheError, Reply>
+  readonly send: (request: Request, context?: RequestContext) => TE.TaskEither<MemcacheError, Reply>
   /** Releases every socket and timer; sends after close fail with `ConnectionClosed`. */
   readonly close: T.Task<void>
 }

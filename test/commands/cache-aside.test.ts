@@ -4,9 +4,11 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { describe, expect, it } from 'vitest'
 import { getOrSet } from '../../src/commands/cache-aside.js'
 import { commands } from '../../src/commands/commands.js'
-import { connectionClosed, serdeError, type MemcacheError } from '../../src/protocol/error.js'
+import { connectionClosed } from '../../src/transport/error.js'
+import { serdeError } from '../../src/serde/error.js'
+import { type MemcacheError } from '../../src/error.js'
 import { text } from '../../src/serde/text.js'
-import { memoryTransport } from '../../src/transport/memory.js'
+import { memoryTransport } from '../../src/emulator/memory.js'
 import type { Transport } from '../../src/transport/transport.js'
 
 const texts = commands(text)

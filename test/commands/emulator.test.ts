@@ -34,8 +34,8 @@ import {
 import type { Encoded } from '../../src/serde/serde.js'
 import { json } from '../../src/serde/json.js'
 import { text } from '../../src/serde/text.js'
-import { withKeyPrefix } from '../../src/transport/key-prefix.js'
-import { memoryTransport } from '../../src/transport/memory.js'
+import { withKeyPrefix } from '../../src/middleware/key-prefix.js'
+import { memoryTransport } from '../../src/emulator/memory.js'
 import type { Transport } from '../../src/transport/transport.js'
 
 const value = (content: string | Uint8Array, flags = 0): Encoded => ({ bytes: new Uint8Array(Buffer.from(content)), flags })

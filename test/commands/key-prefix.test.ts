@@ -10,7 +10,7 @@ import { gatsMany, get, getMany } from '../../src/commands/retrieval.js'
 import { cas, set } from '../../src/commands/storage.js'
 import { touch } from '../../src/commands/touch.js'
 import * as Reply from '../../src/protocol/reply.js'
-import { prefixProblem, withKeyPrefix } from '../../src/transport/key-prefix.js'
+import { prefixProblem, withKeyPrefix } from '../../src/middleware/key-prefix.js'
 import { always, bytes, scripted, storeBacked } from './support.js'
 
 describe('withKeyPrefix', () => {

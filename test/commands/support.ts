@@ -4,7 +4,7 @@
  * decides the reply. `written` holds what reached the wire, as text.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { MemcacheError } from '../../src/protocol/error.js'
+import type { MemcacheError } from '../../src/error.js'
 import { makeEncoder } from '../../src/protocol/encode.js'
 import type { KeyOptions } from '../../src/protocol/key.js'
 import * as Reply from '../../src/protocol/reply.js'

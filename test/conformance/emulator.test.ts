@@ -1,8 +1,8 @@
 /**
  * The conformance suite against the emulator through `memoryTransport`, with a clock the suite moves.
  */
-import type { MemcacheError } from '../../src/protocol/error.js'
-import { memoryTransport } from '../../src/transport/memory.js'
+import type { MemcacheError } from '../../src/error.js'
+import { memoryTransport } from '../../src/emulator/memory.js'
 import { conformanceSuite } from './suite.js'
 
 conformanceSuite('memoryTransport', async () => {

@@ -2,7 +2,7 @@
  * The conformance suite against a real memcached 1.6.18, started for this file, over our connection.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { MemcacheError } from '../../src/protocol/error.js'
+import type { MemcacheError } from '../../src/error.js'
 import { connect } from '../../src/transport/connection.js'
 import { startMemcached } from '../support/memcached.js'
 import { conformanceSuite } from './suite.js'

@@ -4,7 +4,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { serve } from '../../src/emulator/serve.js'
-import type { MemcacheError } from '../../src/protocol/error.js'
+import type { MemcacheError } from '../../src/error.js'
 import { connect } from '../../src/transport/connection.js'
 import { conformanceSuite } from './suite.js'
 

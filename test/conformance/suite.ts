@@ -7,7 +7,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { unknownCommand, type MemcacheError } from '../../src/protocol/error.js'
+import { unknownCommand } from '../../src/protocol/error.js'
+import { type MemcacheError } from '../../src/error.js'
 import * as Reply from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
 import type { Transport } from '../../src/transport/transport.js'

@@ -5,10 +5,10 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { makeEngine } from '../../src/emulator/engine.js'
-import type { MemcacheError } from '../../src/protocol/error.js'
+import type { MemcacheError } from '../../src/error.js'
 import * as Reply from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
-import { memoryTransport } from '../../src/transport/memory.js'
+import { memoryTransport } from '../../src/emulator/memory.js'
 
 const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8'))
 const leftTag = (result: E.Either<MemcacheError, unknown>): string => (E.isLeft(result) ? result.left._tag : 'Right')

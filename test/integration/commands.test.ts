@@ -47,7 +47,7 @@ import {
 import { MAX_GAT_LINE } from '../../src/protocol/encode.js'
 import type { Encoded } from '../../src/serde/serde.js'
 import { text as textSerde } from '../../src/serde/text.js'
-import { withKeyPrefix } from '../../src/transport/key-prefix.js'
+import { withKeyPrefix } from '../../src/middleware/key-prefix.js'
 import { reconnecting } from '../../src/transport/reconnecting.js'
 import type { Transport } from '../../src/transport/transport.js'
 import { startMemcached, type MemcachedServer } from '../support/memcached.js'

@@ -4,7 +4,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { MemcacheError } from '../../src/protocol/error.js'
+import type { MemcacheError } from '../../src/error.js'
 import * as Request from '../../src/protocol/request.js'
 import { connect, type Connection, type ConnectOptions } from '../../src/transport/connection.js'
 import { answering, closedPort, fakeServer, writeInParts, type FakeServer } from './connection-fakes.js'

@@ -13,7 +13,7 @@ import * as Request from '../../src/protocol/request.js'
 import { rendezvous } from '../../src/routing/rendezvous.js'
 import type { Router } from '../../src/routing/router.js'
 import { connect } from '../../src/transport/connection.js'
-import { withKeyPrefix } from '../../src/transport/key-prefix.js'
+import { withKeyPrefix } from '../../src/middleware/key-prefix.js'
 import { startMemcached, type MemcachedServer } from '../support/memcached.js'
 import { runPython } from '../routing/support.js'
 

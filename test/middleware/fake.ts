@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js'
-import type { MemcacheError } from '../../src/protocol/error.js'
+import type { MemcacheError } from '../../src/error.js'
 import * as Reply from '../../src/protocol/reply.js'
 import type { Request } from '../../src/protocol/request.js'
 import type { Transport } from '../../src/transport/transport.js'

@@ -3,7 +3,9 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { concatAll } from 'fp-ts/lib/Monoid.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { describe, expect, it } from 'vitest'
-import { clientError, connectionClosed, invalidKey, serverError, timeout, type MemcacheError } from '../../src/protocol/error.js'
+import { clientError, invalidKey, serverError } from '../../src/protocol/error.js'
+import { connectionClosed, timeout } from '../../src/transport/error.js'
+import { type MemcacheError } from '../../src/error.js'
 import * as Reply from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
 import {
@@ -17,8 +19,8 @@ import {
   limitRetries,
   Monoid,
   next,
-} from '../../src/transport/retry-policy.js'
-import { allowRetry, fromPymemcacheOptions, withRetry } from '../../src/transport/retry.js'
+} from '../../src/middleware/retry-policy.js'
+import { allowRetry, fromPymemcacheOptions, withRetry } from '../../src/middleware/retry.js'
 import { fakeTransport } from './fake.js'
 
 const statusAt = (iteration: number) => {

@@ -4,7 +4,9 @@ import fc from 'fast-check'
 import { spawnSync } from 'node:child_process'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { makePool, type PoolOptions } from '../../src/pool/pool.js'
-import { connectError, connectionClosed, invalidKey, type MemcacheError } from '../../src/protocol/error.js'
+import { connectError, connectionClosed } from '../../src/transport/error.js'
+import { invalidKey } from '../../src/protocol/error.js'
+import { type MemcacheError } from '../../src/error.js'
 
 interface Resource {
   readonly id: number

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { encode, makeEncoder, MAX_GAT_LINE, type EncodeOptions } from '../../src/protocol/encode.js'
-import type { MemcacheError } from '../../src/protocol/error.js'
+import type { MemcacheError } from '../../src/error.js'
 import * as R from '../../src/protocol/request.js'
 import { allByteValues, bytes, wireText } from './support.js'
 

@@ -7,7 +7,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { decodeReply, type DecodeResult } from '../../src/protocol/decode.js'
 import type { Chunks } from '../../src/protocol/encode.js'
-import type { MemcacheError } from '../../src/protocol/error.js'
+import type { MemcacheError } from '../../src/error.js'
 import type { Failure, Item, Reply } from '../../src/protocol/reply.js'
 import type { Request } from '../../src/protocol/request.js'
 

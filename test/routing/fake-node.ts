@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js'
-import { connectError, type MemcacheError } from '../../src/protocol/error.js'
+import { connectError } from '../../src/transport/error.js'
+import { type MemcacheError } from '../../src/error.js'
 import * as Reply from '../../src/protocol/reply.js'
 import type { Request } from '../../src/protocol/request.js'
 import type { Node } from '../../src/routing/router.js'

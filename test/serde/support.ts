@@ -4,7 +4,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import { expect } from 'vitest'
-import type { SerdeError } from '../../src/protocol/error.js'
+import type { SerdeError } from '../../src/serde/error.js'
 import type { Encoded, Serde } from '../../src/serde/serde.js'
 
 export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text)

@@ -10,11 +10,12 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
-import { timeout, type MemcacheError } from '../protocol/error.js'
+import { timeout } from '../transport/error.js'
+import { type MemcacheError } from '../error.js'
 import type { Reply } from '../protocol/reply.js'
 import { commandName, type Request } from '../protocol/request.js'
-import { timerDelay } from './timer.js'
-import type { Middleware } from './transport.js'
+import { timerDelay } from '../transport/timer.js'
+import type { Middleware } from '../transport/transport.js'
 
 // -------------------------------------------------------------------------------------
 // constructors

@@ -15,11 +15,12 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { invalidArgument, invalidKey, protocolError, type MemcacheError } from '../protocol/error.js'
+import { invalidArgument, invalidKey, protocolError } from '../protocol/error.js'
+import { type MemcacheError } from '../error.js'
 import { byteLength, keyProblem, MAX_KEY_LENGTH, type KeyOptions } from '../protocol/key.js'
 import { values, type Item, type Reply } from '../protocol/reply.js'
 import { isRetrieval, isSingleKey, type Request } from '../protocol/request.js'
-import { thenEither, type Middleware } from './transport.js'
+import { thenEither, type Middleware } from '../transport/transport.js'
 
 // -------------------------------------------------------------------------------------
 // utils

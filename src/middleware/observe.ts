@@ -12,10 +12,10 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { performance } from 'node:perf_hooks'
-import type { MemcacheError } from '../protocol/error.js'
+import type { MemcacheError } from '../error.js'
 import type { Reply } from '../protocol/reply.js'
 import { commandName, isRetrieval, keysOf, type Request } from '../protocol/request.js'
-import type { Middleware } from './transport.js'
+import type { Middleware } from '../transport/transport.js'
 
 // -------------------------------------------------------------------------------------
 // model

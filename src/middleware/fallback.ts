@@ -14,10 +14,10 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
-import type { MemcacheError } from '../protocol/error.js'
+import type { MemcacheError } from '../error.js'
 import { collectByKey, valuesFor, type Item, type Reply } from '../protocol/reply.js'
 import { isRetrieval, type Retrieval } from '../protocol/request.js'
-import type { Middleware, Transport } from './transport.js'
+import type { Middleware, Transport } from '../transport/transport.js'
 
 // -------------------------------------------------------------------------------------
 // constructors

@@ -24,11 +24,11 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import type * as T from 'fp-ts/lib/Task.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
-import type { MemcacheError } from '../protocol/error.js'
+import type { MemcacheError } from '../error.js'
 import type { Reply } from '../protocol/reply.js'
 import { isIdempotent, type Request } from '../protocol/request.js'
 import { concat, constantDelay, initialStatus, limitRetries, next, type RetryPolicy, type RetryStatus } from './retry-policy.js'
-import type { Middleware } from './transport.js'
+import type { Middleware } from '../transport/transport.js'
 
 // -------------------------------------------------------------------------------------
 // model

@@ -13,10 +13,10 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
-import type { MemcacheError } from '../protocol/error.js'
+import type { MemcacheError } from '../error.js'
 import { collectByKey, valuesFor, type Reply } from '../protocol/reply.js'
 import type { Get, Gets, Request } from '../protocol/request.js'
-import type { Middleware } from './transport.js'
+import type { Middleware } from '../transport/transport.js'
 
 // -------------------------------------------------------------------------------------
 // model

@@ -19,14 +19,16 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
-import { makeEngine, type Engine, type EngineOptions } from '../emulator/engine.js'
-import { makeSession } from '../emulator/text.js'
+import { makeEngine, type Engine, type EngineOptions } from './engine.js'
+import { makeSession } from './text.js'
 import { decodeReply, decodeUnsolicited } from '../protocol/decode.js'
 import { makeEncoder } from '../protocol/encode.js'
-import { connectionClosed, protocolError, type MemcacheError } from '../protocol/error.js'
+import { connectionClosed } from '../transport/error.js'
+import { protocolError } from '../protocol/error.js'
+import { type MemcacheError } from '../error.js'
 import type { Reply } from '../protocol/reply.js'
 import { commandName, type Request } from '../protocol/request.js'
-import type { Connection } from './connection.js'
+import type { Connection } from '../transport/connection.js'
 
 // -------------------------------------------------------------------------------------
 // model

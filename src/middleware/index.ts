@@ -1,0 +1,19 @@
+/**
+ * Middleware: functions from a transport to a transport, each adding one behaviour — retry,
+ * timeout, fallback, batching, observing, a key prefix. Every one is named `with*` and is an
+ * option factory: `withRetry(options)` is a `(next: Transport) => Transport`.
+ *
+ * @example
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * import { withRetry, withTimeout, RetryPolicy } from 'fp-memcache/middleware'
+ * const resilient = pipe(router, withRetry({ policy: RetryPolicy.limitRetries(2) }), withTimeout(250))
+ *
+ * @since 0.2.0
+ */
+export * as RetryPolicy from './retry-policy.js'
+export * from './retry.js'
+export * from './timeout.js'
+export * from './fallback.js'
+export * from './batching.js'
+export * from './observe.js'
+export * from './key-prefix.js'
