@@ -25,10 +25,11 @@ import type { RouterOptions } from './routing/router.js'
 import type { Serde } from './serde/serde.js'
 import { text } from './serde/text.js'
 import { addressName, parseAddress } from './transport/address.js'
-import type { ConnectOptions, Credentials } from './transport/connection.js'
+import { DEFAULT_TIMEOUT, type ConnectOptions, type Credentials } from './transport/connection.js'
 import { withKeyPrefix } from './middleware/key-prefix.js'
 import { reconnecting } from './transport/reconnecting.js'
-import type { Transport } from './transport/transport.js'
+import { emptyContext, withinMs, type CallOptions } from './transport/context.js'
+import type { Middleware, Transport } from './transport/transport.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -42,7 +43,12 @@ export interface ClientOptions<A> {
   readonly serde?: Serde<A>
   /** Prepended to every key; `prefix + key` must fit 250 bytes. Replies come back unprefixed. */
   readonly keyPrefix?: string
-  /** Milliseconds to wait for each reply before the connection is dropped. Default 1000. */
+  /**
+   * Milliseconds each command may take, from its call to its outcome, when the call does not give
+   * its own `timeout`: the request's deadline, which every layer spends from (a wait for a
+   * connection, the reply). Also each connection's own limit for a reply, past which it is dropped
+   * as out of step. Default 1000; 0 or `Infinity` for none.
+   */
   readonly timeout?: number
   /** Milliseconds to open a connection (TCP, TLS and auth). Default 1000. */
   readonly connectTimeout?: number
@@ -73,7 +79,7 @@ export type Bound<F> = F extends (...args: infer P) => Command<infer R> ? (...ar
  */
 export type Client<A> = { readonly [K in Exclude<keyof Commands<A>, 'raw'>]: Bound<Commands<A>[K]> } & {
   /** Any command line (see `raw`); with several servers it is refused (a raw line names no key). */
-  readonly raw: <K extends RawExpect>(line: string, expect: K, data?: Uint8Array) => TE.TaskEither<MemcacheError, RawReplies[K]>
+  readonly raw: <K extends RawExpect>(line: string, expect: K, data?: Uint8Array, options?: CallOptions) => TE.TaskEither<MemcacheError, RawReplies[K]>
   /** The composed transport, to run stand-alone commands or `ReaderTaskEither` pipelines on. */
   readonly transport: Transport
   /** Closes every socket and drops every timer; later commands fail with `ConnectionClosed`. */
@@ -118,6 +124,20 @@ const connectOptions = <A>(options: ClientOptions<A>, server: string): ConnectOp
 })
 
 /**
+ * Gives every request without a deadline one `ms` from when it is sent: a client's default
+ * timeout. No timer is set here: the layers below spend from the deadline and answer `Timeout`.
+ */
+const defaultDeadline =
+  (ms: number): Middleware =>
+  (next) => {
+    const within = withinMs(ms)
+    return {
+      send: (request, context = emptyContext) => next.send(request, context.deadline === undefined ? within(context) : context),
+      close: next.close,
+    }
+  }
+
+/**
  * The transport `createClient` builds: per server a reconnecting connection under the key prefix,
  * and a rendezvous router over them when there are several.
  *
@@ -131,14 +151,15 @@ export const clientTransport = <A>(options: ClientOptions<A>): Transport => {
   const node = (server: string): Transport => withKeyPrefix(options.keyPrefix ?? '', keyOptions)(reconnecting(connectOptions(options, server)))
   const [first, ...others] = servers
   if (first === undefined) return refusing(invalidArgument('servers', 'at least one server is needed'))
-  if (others.length === 0) return node(first)
-  return rendezvous(
+  const deadline = defaultDeadline(options.timeout ?? DEFAULT_TIMEOUT)
+  if (others.length === 0) return deadline(node(first))
+  return deadline(rendezvous(
     servers.map((server) => {
       const parsed = parseAddress(server)
       return { name: E.isRight(parsed) ? addressName(parsed.right) : server, transport: node(server) }
     }),
     options.routing ?? {},
-  )
+  ))
 }
 
 /**

@@ -7,6 +7,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as Request from '../protocol/request.js'
+import type { CallOptions } from '../transport/context.js'
 import { command, type Command, type NoreplyOption } from './command.js'
 
 // -------------------------------------------------------------------------------------
@@ -20,7 +21,7 @@ export interface FlushAllOptions extends NoreplyOption {
 }
 
 /** @category model */
-export interface ShutdownOptions {
+export interface ShutdownOptions extends CallOptions {
   /** `shutdown graceful`: let the server finish what it is doing before it exits. */
   readonly graceful?: boolean
 }
@@ -29,11 +30,15 @@ export interface ShutdownOptions {
 // utils
 // -------------------------------------------------------------------------------------
 
-const okOrNothing = (req: Request.FlushAll | Request.Verbosity | Request.CacheMemlimit): Command<void> =>
-  command(req, {
-    Ok: () => E.right(undefined),
-    ...(req.noreply ? { NoReply: () => E.right(undefined) } : {}),
-  })
+const okOrNothing = (req: Request.FlushAll | Request.Verbosity | Request.CacheMemlimit, options: CallOptions | undefined): Command<void> =>
+  command(
+    req,
+    {
+      Ok: () => E.right(undefined),
+      ...(req.noreply ? { NoReply: () => E.right(undefined) } : {}),
+    },
+    options,
+  )
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -47,7 +52,7 @@ const okOrNothing = (req: Request.FlushAll | Request.Verbosity | Request.CacheMe
  * flushAll({ delay: 10 })(transport)
  * @category constructors
  */
-export const flushAll = (options?: FlushAllOptions): Command<void> => okOrNothing(Request.flushAll(options?.delay, options?.noreply ?? false))
+export const flushAll = (options?: FlushAllOptions): Command<void> => okOrNothing(Request.flushAll(options?.delay, options?.noreply ?? false), options)
 
 /**
  * `version`: the server's version string.
@@ -56,7 +61,7 @@ export const flushAll = (options?: FlushAllOptions): Command<void> => okOrNothin
  * version()(transport) // right('1.6.18')
  * @category constructors
  */
-export const version = (): Command<string> => command(Request.version, { Version: (reply) => E.right(reply.version) })
+export const version = (options?: CallOptions): Command<string> => command(Request.version, { Version: (reply) => E.right(reply.version) }, options)
 
 /**
  * `verbosity <level>`: the server's logging level.
@@ -66,7 +71,7 @@ export const version = (): Command<string> => command(Request.version, { Version
  * @category constructors
  */
 export const verbosity = (level: number, options?: NoreplyOption): Command<void> =>
-  okOrNothing(Request.verbosity(level, options?.noreply ?? false))
+  okOrNothing(Request.verbosity(level, options?.noreply ?? false), options)
 
 /**
  * `cache_memlimit <megabytes>`: change the memory limit of a running server.
@@ -76,7 +81,7 @@ export const verbosity = (level: number, options?: NoreplyOption): Command<void>
  * @category constructors
  */
 export const cacheMemlimit = (megabytes: number, options?: NoreplyOption): Command<void> =>
-  okOrNothing(Request.cacheMemlimit(megabytes, options?.noreply ?? false))
+  okOrNothing(Request.cacheMemlimit(megabytes, options?.noreply ?? false), options)
 
 /**
  * `quit`: the server closes this connection. Nothing comes back; a reconnecting transport opens
@@ -86,7 +91,7 @@ export const cacheMemlimit = (megabytes: number, options?: NoreplyOption): Comma
  * quit()(transport) // right(undefined)
  * @category constructors
  */
-export const quit = (): Command<void> => command(Request.quit, { NoReply: () => E.right(undefined) })
+export const quit = (options?: CallOptions): Command<void> => command(Request.quit, { NoReply: () => E.right(undefined) }, options)
 
 /**
  * `shutdown [graceful]`: stop the server. memcached accepts it only when started with `-A`; it
@@ -105,7 +110,7 @@ export const shutdown =
     const req = Request.raw(options?.graceful === true ? 'shutdown graceful' : 'shutdown', 'line')
     return pipe(
       // Any line at all is a refusal (or a server that does not know the command).
-      command<void>(req, {})(transport),
+      command<void>(req, {}, options)(transport),
       TE.orElse((error) => (error._tag === 'ConnectionClosed' ? TE.right(undefined) : TE.left(error))),
     )
   }

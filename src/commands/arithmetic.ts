@@ -54,7 +54,7 @@ const arithmetic =
       Numeric: (reply) => E.right(O.some(reply.value)),
       NotFound: () => E.right(O.none),
       ...(req.noreply ? { NoReply: () => E.right(O.none) } : {}),
-    })
+    }, options)
   }
 
 // -------------------------------------------------------------------------------------

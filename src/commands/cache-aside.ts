@@ -15,6 +15,7 @@ import * as O from 'fp-ts/lib/Option.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import type { MemcacheError } from '../error.js'
+import type { CallOptions } from '../transport/context.js'
 import type { Transport } from '../transport/transport.js'
 import type { Commands } from './commands.js'
 
@@ -23,7 +24,7 @@ import type { Commands } from './commands.js'
 // -------------------------------------------------------------------------------------
 
 /** @category model */
-export interface GetOrSetOptions {
+export interface GetOrSetOptions extends CallOptions {
   /** Seconds the computed value lives in the cache; 0 (default) means no expiry. */
   readonly exptime?: number
   /** Called with every cache failure that was worked around. */
@@ -48,6 +49,12 @@ export const getOrSet =
   <A>(commands: Pick<Commands<A>, 'get' | 'set'>) =>
   <E>(key: string, compute: TE.TaskEither<E, A>, options: GetOrSetOptions = {}) =>
   (transport: Transport): TE.TaskEither<E, A> => {
+    // The cache's get and set each get the caller's signal, timeout and retry permission.
+    const callOptions: CallOptions = {
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+      ...(options.retry === undefined ? {} : { retry: options.retry }),
+    }
     const report = (during: 'get' | 'set') => (error: MemcacheError) => () => {
       options.onCacheError?.(error, during)
     }
@@ -55,14 +62,14 @@ export const getOrSet =
       compute,
       TE.tap((value) =>
         pipe(
-          commands.set(key, value, { exptime: options.exptime ?? 0 })(transport),
+          commands.set(key, value, { ...callOptions, exptime: options.exptime ?? 0 })(transport),
           TE.orElseFirstIOK(report('set')),
           TE.orElseW(() => TE.right(false)),
         ),
       ),
     )
     return pipe(
-      commands.get(key)(transport),
+      commands.get(key, callOptions)(transport),
       TE.orElseFirstIOK(report('get')),
       TE.orElseW(() => TE.right<never, O.Option<A>>(O.none)),
       TE.chainW(O.match(() => computeAndStore, (value) => TE.right<E, A>(value))),

@@ -21,7 +21,8 @@ import { keyProblem } from '../protocol/key.js'
 import type { Reply } from '../protocol/reply.js'
 import { commandName, type Request } from '../protocol/request.js'
 import type { Encoded, Serde } from '../serde/serde.js'
-import { thenEither, type Transport } from '../transport/transport.js'
+import { toContext, type CallOptions, type RequestContext } from '../transport/context.js'
+import type { Transport } from '../transport/transport.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -50,7 +51,7 @@ export type Command<A> = RTE.ReaderTaskEither<Transport, MemcacheError, A>
  * later on the connection, not here.
  * @category model
  */
-export interface NoreplyOption {
+export interface NoreplyOption extends CallOptions {
   readonly noreply?: boolean
 }
 
@@ -107,17 +108,49 @@ export const interpret =
   }
 
 /**
- * The command that sends one request and maps its reply with `cases`: how every command here is
- * built, and how to build one of your own.
+ * The command that sends one request under `context` and maps its reply with `cases`: the form
+ * for commands that send several requests under one context (one deadline for all of them).
  *
  * @example
- * const version: Command<string> = command(Request.version, { Version: (reply) => E.right(reply.version) })
+ * const context = toContext({ timeout: 100 })
+ * const both = (transport: Transport) => [commandIn(Request.version, cases, context)(transport), commandIn(Request.stats(), cases, context)(transport)]
+ * @category constructors
+ */
+export const commandIn =
+  <A>(request: Request, cases: ReplyCases<A>, context?: RequestContext): Command<A> =>
+  (transport) =>
+  () =>
+    transport
+      .send(request, context)()
+      .then((result) => (E.isLeft(result) ? result : interpret(request, cases)(result.right)))
+
+/**
+ * The command that sends one request and maps its reply with `cases`: how every command here is
+ * built, and how to build one of your own. `options` (`signal`, `timeout`, `retry`) become the
+ * request's context when the command runs, so a timeout counts from the run, not from the call.
+ *
+ * @example
+ * const version: Command<string> = command(Request.version, { Version: (reply) => E.right(reply.version) }, { timeout: 100 })
  * @category constructors
  */
 export const command =
-  <A>(req: Request, cases: ReplyCases<A>): Command<A> =>
+  <A>(request: Request, cases: ReplyCases<A>, options?: CallOptions): Command<A> =>
   (transport) =>
-    thenEither(transport.send(req), interpret(req, cases))
+    options === undefined ? commandIn(request, cases)(transport) : () => commandIn(request, cases, toContext(options))(transport)()
+
+/**
+ * A command that builds its work from the request context of `options`, made when it runs: how
+ * a command that sends several requests gives them one deadline and one signal.
+ *
+ * @example
+ * inContext(options, (context) => (transport) => commandIn(Request.version, cases, context)(transport))
+ * @category constructors
+ */
+export const inContext =
+  <A>(options: CallOptions | undefined, f: (context: RequestContext) => Command<A>): Command<A> =>
+  (transport) =>
+  () =>
+    f(toContext(options))(transport)()
 
 /**
  * A command that fails with `error` without touching the transport.

@@ -17,7 +17,7 @@ import { raw } from './raw.js'
 import { retrieval, type Retrieval } from './retrieval.js'
 import { stats, statsConns, statsItems, statsReset, statsSettings, statsSizes, statsSlabs } from './stats.js'
 import { storage, type Storage } from './storage.js'
-import { touchWith } from './touch.js'
+import { touching } from './touch.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -78,7 +78,7 @@ export const commands = <A>(serde: Serde<A>, defaults?: CommandDefaults): Comman
     ...storage(serde, defaults),
     delete: deletes.delete,
     deleteMany: deletes.deleteMany,
-    touch: touchWith(defaults),
+    touch: touching(defaults),
     incr,
     decr,
     stats,

@@ -11,7 +11,21 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as Request from '../protocol/request.js'
-import { distinct, fail, firstInvalidKey, noreplyOf, command, succeed, traverseInBatches, type Command, type CommandDefaults, type NoreplyOption } from './command.js'
+import {
+  command,
+  commandIn,
+  distinct,
+  fail,
+  firstInvalidKey,
+  inContext,
+  noreplyOf,
+  succeed,
+  traverseInBatches,
+  type Command,
+  type CommandDefaults,
+  type NoreplyOption,
+  type ReplyCases,
+} from './command.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -28,12 +42,11 @@ export interface Deletion {
 // constructors
 // -------------------------------------------------------------------------------------
 
-const deleteOne = (req: Request.Delete): Command<boolean> =>
-  command(req, {
-    Deleted: () => E.right(true),
-    NotFound: () => E.right(false),
-    ...(req.noreply ? { NoReply: () => E.right(true) } : {}),
-  })
+const deleteCases = (req: Request.Delete): ReplyCases<boolean> => ({
+  Deleted: () => E.right(true),
+  NotFound: () => E.right(false),
+  ...(req.noreply ? { NoReply: () => E.right(true) } : {}),
+})
 
 /**
  * The delete commands, with `noreply` defaulting to `defaults.noreply`.
@@ -43,18 +56,25 @@ const deleteOne = (req: Request.Delete): Command<boolean> =>
  * @category constructors
  */
 export const deletion = (defaults?: CommandDefaults): Deletion => ({
-  delete: (key, options) => deleteOne(Request.del(key, noreplyOf(options, defaults))),
+  delete: (key, options) => {
+    const request = Request.del(key, noreplyOf(options, defaults))
+    return command(request, deleteCases(request), options)
+  },
   deleteMany: (keys, options) => {
     if (keys.length === 0) return succeed([])
     const unique = distinct(keys)
     const invalid = firstInvalidKey(unique)
     if (invalid !== undefined) return fail(invalid)
     const noreply = noreplyOf(options, defaults)
-    return (transport) =>
+    return inContext(options, (context) => (transport) =>
       pipe(
-        traverseInBatches(unique, (key) => deleteOne(Request.del(key, noreply))(transport)),
+        traverseInBatches(unique, (key) => {
+          const request = Request.del(key, noreply)
+          return commandIn(request, deleteCases(request), context)(transport)
+        }),
         TE.map((outcomes) => unique.filter((_, index) => outcomes[index] !== true)),
-      )
+      ),
+    )
   },
 })
 

@@ -1,7 +1,10 @@
 /**
  * The command API: every memcached text command as a function returning a `Command<A>`
  * (`(transport) => TaskEither<MemcacheError, A>`), importable one by one; `commands(serde)` binds
- * a serde for typed values.
+ * a serde for typed values. Every command takes `CallOptions` (`signal`, `timeout`, `retry`) last.
+ *
+ * This entry lists what is public; helpers the commands share among themselves (key de-duplication,
+ * batching of many-key writes) stay inside their modules.
  *
  * @example
  * import { get, set } from 'fp-memcache'
@@ -9,14 +12,42 @@
  *
  * @since 0.1.0
  */
-export * from './command.js'
-export * from './retrieval.js'
-export * from './storage.js'
-export * from './deletion.js'
-export * from './touch.js'
-export * from './arithmetic.js'
-export * from './stats.js'
-export * from './admin.js'
-export * from './raw.js'
-export * from './commands.js'
-export * from './cache-aside.js'
+export {
+  command,
+  commandIn,
+  encodedSerde,
+  fail,
+  inContext,
+  interpret,
+  succeed,
+  unexpectedReply,
+  type Command,
+  type CommandDefaults,
+  type NoreplyOption,
+  type ReplyCases,
+  type StoreOptions,
+} from './command.js'
+export { gat, gatMany, gats, gatsMany, get, getMany, gets, getsMany, retrieval, type Retrieval, type Versioned } from './retrieval.js'
+export { add, append, cas, prepend, replace, set, setMany, storage, type CasResult, type Entries, type Storage } from './storage.js'
+export { del, deleteMany, deletion, type Deletion } from './deletion.js'
+export { touch, touching } from './touch.js'
+export { decr, incr, type Delta } from './arithmetic.js'
+export {
+  stats,
+  statsConns,
+  statsItems,
+  statsReset,
+  statsSettings,
+  statsSizes,
+  statsSlabs,
+  type GeneralStats,
+  type SettingsStats,
+  type SizesStats,
+  type SlabsStats,
+  type StatRecord,
+  type StatValue,
+} from './stats.js'
+export { cacheMemlimit, flushAll, quit, shutdown, verbosity, version, type FlushAllOptions, type ShutdownOptions } from './admin.js'
+export { raw, type RawReplies } from './raw.js'
+export { commands, type Commands } from './commands.js'
+export { getOrSet, type GetOrSetOptions } from './cache-aside.js'

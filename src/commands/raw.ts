@@ -7,6 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Line, NoReply, Reset, StatsReply, Values } from '../protocol/reply.js'
 import * as Request from '../protocol/request.js'
+import type { CallOptions } from '../transport/context.js'
 import { command, type Command, type ReplyCases } from './command.js'
 
 // -------------------------------------------------------------------------------------
@@ -35,8 +36,8 @@ export interface RawReplies {
  * raw('stats detail dump', 'stats')(transport)
  * @category constructors
  */
-export const raw = <K extends Request.RawExpect>(line: string, expect: K, data?: Uint8Array): Command<RawReplies[K]> =>
-  command(Request.raw(line, expect, data), rawCases[expect])
+export const raw = <K extends Request.RawExpect>(line: string, expect: K, data?: Uint8Array, options?: CallOptions): Command<RawReplies[K]> =>
+  command(Request.raw(line, expect, data), rawCases[expect], options)
 
 const rawCases: { readonly [K in Request.RawExpect]: ReplyCases<RawReplies[K]> } = {
   line: { Line: E.right },

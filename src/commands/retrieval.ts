@@ -23,7 +23,8 @@ import { byteLength } from '../protocol/key.js'
 import { collectByKey, type Item } from '../protocol/reply.js'
 import * as Request from '../protocol/request.js'
 import type { Encoded, Serde } from '../serde/serde.js'
-import { distinct, encodedSerde, command, succeed, type Command } from './command.js'
+import { commandIn, distinct, encodedSerde, inContext, succeed, type Command } from './command.js'
+import type { CallOptions, RequestContext } from '../transport/context.js'
 import { thenEither } from '../transport/transport.js'
 
 // -------------------------------------------------------------------------------------
@@ -41,21 +42,26 @@ export interface Versioned<A> {
 
 /** The reading commands over values of type `A`. @category model */
 export interface Retrieval<A> {
-  readonly get: (key: string) => Command<O.Option<A>>
-  readonly getMany: (keys: ReadonlyArray<string>) => Command<ReadonlyMap<string, A>>
-  readonly gets: (key: string) => Command<O.Option<Versioned<A>>>
-  readonly getsMany: (keys: ReadonlyArray<string>) => Command<ReadonlyMap<string, Versioned<A>>>
-  readonly gat: (key: string, exptime: number) => Command<O.Option<A>>
-  readonly gatMany: (keys: ReadonlyArray<string>, exptime: number) => Command<ReadonlyMap<string, A>>
-  readonly gats: (key: string, exptime: number) => Command<O.Option<Versioned<A>>>
-  readonly gatsMany: (keys: ReadonlyArray<string>, exptime: number) => Command<ReadonlyMap<string, Versioned<A>>>
+  readonly get: (key: string, options?: CallOptions) => Command<O.Option<A>>
+  readonly getMany: (keys: ReadonlyArray<string>, options?: CallOptions) => Command<ReadonlyMap<string, A>>
+  readonly gets: (key: string, options?: CallOptions) => Command<O.Option<Versioned<A>>>
+  readonly getsMany: (keys: ReadonlyArray<string>, options?: CallOptions) => Command<ReadonlyMap<string, Versioned<A>>>
+  readonly gat: (key: string, exptime: number, options?: CallOptions) => Command<O.Option<A>>
+  readonly gatMany: (keys: ReadonlyArray<string>, exptime: number, options?: CallOptions) => Command<ReadonlyMap<string, A>>
+  readonly gats: (key: string, exptime: number, options?: CallOptions) => Command<O.Option<Versioned<A>>>
+  readonly gatsMany: (keys: ReadonlyArray<string>, exptime: number, options?: CallOptions) => Command<ReadonlyMap<string, Versioned<A>>>
 }
 
 // -------------------------------------------------------------------------------------
 // utils
 // -------------------------------------------------------------------------------------
 
-const fetchItems = (req: Request.Retrieval): Command<ReadonlyArray<Item>> => command(req, { Values: (reply) => E.right(reply.items) })
+/** Fetches the items of one retrieval request under `context`. */
+type Fetch = (keys: ReadonlyArray<string>, context: RequestContext) => Command<ReadonlyArray<Item>>
+
+const itemsCases = { Values: (reply: { readonly items: ReadonlyArray<Item> }) => E.right(reply.items) }
+
+const fetchItems = (request: Request.Retrieval, context: RequestContext): Command<ReadonlyArray<Item>> => commandIn(request, itemsCases, context)
 
 /**
  * Splits keys so that each `<command> <exptime> <keys...>\r\n` line stays within `MAX_GAT_LINE`
@@ -85,10 +91,11 @@ export const splitGatKeys = (name: string, exptime: number, keys: ReadonlyArray<
 }
 
 const fetchGatItems =
-  (tag: 'Gat' | 'Gats', keys: ReadonlyArray<string>, exptime: number): Command<ReadonlyArray<Item>> =>
+  (tag: 'Gat' | 'Gats', exptime: number): Fetch =>
+  (keys, context) =>
   (transport) => {
     const groups = splitGatKeys(tag.toLowerCase(), exptime, keys)
-    const one = (group: ReadonlyArray<string>) => fetchItems(tag === 'Gat' ? Request.gat(exptime, group) : Request.gats(exptime, group))(transport)
+    const one = (group: ReadonlyArray<string>) => fetchItems(tag === 'Gat' ? Request.gat(exptime, group) : Request.gats(exptime, group), context)(transport)
     const only = groups[0]
     if (groups.length === 1 && only !== undefined) return one(only)
     return pipe(
@@ -134,23 +141,25 @@ const toMap =
 const toOption =
   <B>(key: string, decodeOne: (item: Item) => E.Either<MemcacheError, B>) =>
   (items: ReadonlyArray<Item>): E.Either<MemcacheError, O.Option<B>> => {
-    const item = items.find((candidate) => candidate.key === key)
-    return item === undefined ? E.right(O.none) : pipe(decodeOne(item), E.map(O.some))
+    // The decoder has checked that a reply names only the keys asked for: one key, one item at most.
+    const item = items[0]
+    if (item === undefined) return E.right(O.none)
+    if (item.key !== key || items.length > 1) return E.left(protocolError(`reply to a get of ${JSON.stringify(key)} names other keys`))
+    return pipe(decodeOne(item), E.map(O.some))
   }
 
 const many =
-  <B>(fetch: (keys: ReadonlyArray<string>) => Command<ReadonlyArray<Item>>, decodeOne: (item: Item) => E.Either<MemcacheError, B>) =>
-  (keys: ReadonlyArray<string>): Command<ReadonlyMap<string, B>> => {
+  <B>(fetch: Fetch, decodeOne: (item: Item) => E.Either<MemcacheError, B>) =>
+  (keys: ReadonlyArray<string>, options?: CallOptions): Command<ReadonlyMap<string, B>> => {
     if (keys.length === 0) return succeed(new Map<string, B>())
     const unique = distinct(keys)
-    return (transport) => thenEither(fetch(unique)(transport), toMap(unique, decodeOne))
+    return inContext(options, (context) => (transport) => thenEither(fetch(unique, context)(transport), toMap(unique, decodeOne)))
   }
 
 const single =
-  <B>(fetch: (keys: ReadonlyArray<string>) => Command<ReadonlyArray<Item>>, decodeOne: (item: Item) => E.Either<MemcacheError, B>) =>
-  (key: string): Command<O.Option<B>> =>
-  (transport) =>
-    thenEither(fetch([key])(transport), toOption(key, decodeOne))
+  <B>(fetch: Fetch, decodeOne: (item: Item) => E.Either<MemcacheError, B>) =>
+  (key: string, options?: CallOptions): Command<O.Option<B>> =>
+    inContext(options, (context) => (transport) => thenEither(fetch([key], context)(transport), toOption(key, decodeOne)))
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -168,19 +177,17 @@ const single =
 export const retrieval = <A>(serde: Serde<A>): Retrieval<A> => {
   const plain = decodeItem(serde)
   const versioned = decodeVersioned(plain)
-  const fetchGet = (keys: ReadonlyArray<string>) => fetchItems(Request.get(keys))
-  const fetchGets = (keys: ReadonlyArray<string>) => fetchItems(Request.gets(keys))
-  const fetchGat = (exptime: number) => (keys: ReadonlyArray<string>) => fetchGatItems('Gat', keys, exptime)
-  const fetchGats = (exptime: number) => (keys: ReadonlyArray<string>) => fetchGatItems('Gats', keys, exptime)
+  const fetchGet: Fetch = (keys, context) => fetchItems(Request.get(keys), context)
+  const fetchGets: Fetch = (keys, context) => fetchItems(Request.gets(keys), context)
   return {
     get: single(fetchGet, plain),
     getMany: many(fetchGet, plain),
     gets: single(fetchGets, versioned),
     getsMany: many(fetchGets, versioned),
-    gat: (key, exptime) => single(fetchGat(exptime), plain)(key),
-    gatMany: (keys, exptime) => many(fetchGat(exptime), plain)(keys),
-    gats: (key, exptime) => single(fetchGats(exptime), versioned)(key),
-    gatsMany: (keys, exptime) => many(fetchGats(exptime), versioned)(keys),
+    gat: (key, exptime, options) => single(fetchGatItems('Gat', exptime), plain)(key, options),
+    gatMany: (keys, exptime, options) => many(fetchGatItems('Gat', exptime), plain)(keys, options),
+    gats: (key, exptime, options) => single(fetchGatItems('Gats', exptime), versioned)(key, options),
+    gatsMany: (keys, exptime, options) => many(fetchGatItems('Gats', exptime), versioned)(keys, options),
   }
 }
 
@@ -193,7 +200,7 @@ const encoded = retrieval(encodedSerde)
  * const hit = await get('greeting')(transport)() // right(some({ bytes, flags }))
  * @category constructors
  */
-export const get: (key: string) => Command<O.Option<Encoded>> = encoded.get
+export const get: (key: string, options?: CallOptions) => Command<O.Option<Encoded>> = encoded.get
 
 /**
  * `get <keys...>`: the keys found, in the order given; misses are absent. No I/O for `[]`.
@@ -202,7 +209,7 @@ export const get: (key: string) => Command<O.Option<Encoded>> = encoded.get
  * const found = await getMany(['a', 'b', 'a'])(transport)() // right(Map { 'a' => ..., 'b' => ... })
  * @category constructors
  */
-export const getMany: (keys: ReadonlyArray<string>) => Command<ReadonlyMap<string, Encoded>> = encoded.getMany
+export const getMany: (keys: ReadonlyArray<string>, options?: CallOptions) => Command<ReadonlyMap<string, Encoded>> = encoded.getMany
 
 /**
  * `gets <key>`: the value with its cas unique.
@@ -211,7 +218,7 @@ export const getMany: (keys: ReadonlyArray<string>) => Command<ReadonlyMap<strin
  * const current = await gets('counter')(transport)() // right(some({ value, cas: 12n }))
  * @category constructors
  */
-export const gets: (key: string) => Command<O.Option<Versioned<Encoded>>> = encoded.gets
+export const gets: (key: string, options?: CallOptions) => Command<O.Option<Versioned<Encoded>>> = encoded.gets
 
 /**
  * `gets <keys...>`: values with their cas uniques, in the order given.
@@ -220,7 +227,7 @@ export const gets: (key: string) => Command<O.Option<Versioned<Encoded>>> = enco
  * getsMany(['a', 'b'])(transport)
  * @category constructors
  */
-export const getsMany: (keys: ReadonlyArray<string>) => Command<ReadonlyMap<string, Versioned<Encoded>>> = encoded.getsMany
+export const getsMany: (keys: ReadonlyArray<string>, options?: CallOptions) => Command<ReadonlyMap<string, Versioned<Encoded>>> = encoded.getsMany
 
 /**
  * `gat <exptime> <key>`: the value, and its expiry set to `exptime`.
@@ -229,7 +236,7 @@ export const getsMany: (keys: ReadonlyArray<string>) => Command<ReadonlyMap<stri
  * gat('session', 1800)(transport)
  * @category constructors
  */
-export const gat: (key: string, exptime: number) => Command<O.Option<Encoded>> = encoded.gat
+export const gat: (key: string, exptime: number, options?: CallOptions) => Command<O.Option<Encoded>> = encoded.gat
 
 /**
  * `gat <exptime> <keys...>`, split over several requests when the line would pass 2048 bytes.
@@ -238,7 +245,7 @@ export const gat: (key: string, exptime: number) => Command<O.Option<Encoded>> =
  * gatMany(['a', 'b'], 60)(transport)
  * @category constructors
  */
-export const gatMany: (keys: ReadonlyArray<string>, exptime: number) => Command<ReadonlyMap<string, Encoded>> = encoded.gatMany
+export const gatMany: (keys: ReadonlyArray<string>, exptime: number, options?: CallOptions) => Command<ReadonlyMap<string, Encoded>> = encoded.gatMany
 
 /**
  * `gats <exptime> <key>`: `gat` with the cas unique.
@@ -247,7 +254,7 @@ export const gatMany: (keys: ReadonlyArray<string>, exptime: number) => Command<
  * gats('session', 1800)(transport)
  * @category constructors
  */
-export const gats: (key: string, exptime: number) => Command<O.Option<Versioned<Encoded>>> = encoded.gats
+export const gats: (key: string, exptime: number, options?: CallOptions) => Command<O.Option<Versioned<Encoded>>> = encoded.gats
 
 /**
  * `gats <exptime> <keys...>`, split like `gatMany`.
@@ -256,5 +263,5 @@ export const gats: (key: string, exptime: number) => Command<O.Option<Versioned<
  * gatsMany(['a', 'b'], 60)(transport)
  * @category constructors
  */
-export const gatsMany: (keys: ReadonlyArray<string>, exptime: number) => Command<ReadonlyMap<string, Versioned<Encoded>>> =
+export const gatsMany: (keys: ReadonlyArray<string>, exptime: number, options?: CallOptions) => Command<ReadonlyMap<string, Versioned<Encoded>>> =
   encoded.gatsMany

@@ -17,6 +17,7 @@ import { protocolError } from '../protocol/error.js'
 import { type MemcacheError } from '../error.js'
 import * as Request from '../protocol/request.js'
 import { command, type Command } from './command.js'
+import type { CallOptions } from '../transport/context.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -205,8 +206,11 @@ const strictGroups =
     return stray.length === 0 ? E.right(groups) : E.left(protocolError(`${what} reply has stats outside any group: ${stray.slice(0, 5).join(', ')}`))
   }
 
-const statsRequest = <A>(argument: Request.StatsArgument | undefined, read: (entries: ReadonlyArray<readonly [string, string]>) => E.Either<MemcacheError, A>): Command<A> =>
-  command(Request.stats(argument), { Stats: (reply) => read(reply.entries) })
+const statsRequest = <A>(
+  argument: Request.StatsArgument | undefined,
+  read: (entries: ReadonlyArray<readonly [string, string]>) => E.Either<MemcacheError, A>,
+  options: CallOptions | undefined,
+): Command<A> => command(Request.stats(argument), { Stats: (reply) => read(reply.entries) }, options)
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -219,7 +223,7 @@ const statsRequest = <A>(argument: Request.StatsArgument | undefined, read: (ent
  * const result = await stats()(transport)() // right({ pid: 4242n, version: '1.6.18', curr_items: 3n, ... })
  * @category constructors
  */
-export const stats = (): Command<GeneralStats> => statsRequest(undefined, typed(GeneralStatsFields, 'stats'))
+export const stats = (options?: CallOptions): Command<GeneralStats> => statsRequest(undefined, typed(GeneralStatsFields, 'stats'), options)
 
 /**
  * `stats settings`: the server's configuration, typed.
@@ -228,7 +232,7 @@ export const stats = (): Command<GeneralStats> => statsRequest(undefined, typed(
  * statsSettings()(transport) // right({ item_size_max: 1048576n, evictions: 'on', ... })
  * @category constructors
  */
-export const statsSettings = (): Command<SettingsStats> => statsRequest('settings', typed(SettingsStatsFields, 'stats settings'))
+export const statsSettings = (options?: CallOptions): Command<SettingsStats> => statsRequest('settings', typed(SettingsStatsFields, 'stats settings'), options)
 
 /**
  * `stats items`: per slab class (`items:<class>:<name>`), by class id.
@@ -237,7 +241,7 @@ export const statsSettings = (): Command<SettingsStats> => statsRequest('setting
  * statsItems()(transport) // right(Map { 1 => { number: 3n, age: 12n, ... } })
  * @category constructors
  */
-export const statsItems = (): Command<ReadonlyMap<number, StatRecord>> => statsRequest('items', strictGroups('items:', 'stats items'))
+export const statsItems = (options?: CallOptions): Command<ReadonlyMap<number, StatRecord>> => statsRequest('items', strictGroups('items:', 'stats items'), options)
 
 /**
  * `stats slabs`: per slab class (`<class>:<name>`), and the totals.
@@ -246,13 +250,14 @@ export const statsItems = (): Command<ReadonlyMap<number, StatRecord>> => statsR
  * statsSlabs()(transport) // right({ classes: Map { 1 => { chunk_size: 96n, ... } }, totals: { active_slabs: 1n, ... } })
  * @category constructors
  */
-export const statsSlabs = (): Command<SlabsStats> =>
+export const statsSlabs = (options?: CallOptions): Command<SlabsStats> =>
   statsRequest(
     'slabs',
     (entries) => {
       const { groups, rest } = grouped('')(entries)
       return E.right({ classes: groups, totals: rest })
     },
+    options,
   )
 
 /**
@@ -262,7 +267,7 @@ export const statsSlabs = (): Command<SlabsStats> =>
  * statsSizes()(transport) // right({ enabled: false, sizes: Map {} })
  * @category constructors
  */
-export const statsSizes = (): Command<SizesStats> =>
+export const statsSizes = (options?: CallOptions): Command<SizesStats> =>
   statsRequest('sizes', (entries) => {
     const sizes = new Map<number, bigint>()
     let enabled = true
@@ -276,7 +281,7 @@ export const statsSizes = (): Command<SizesStats> =>
       }
     }
     return E.right({ enabled, sizes })
-  })
+  }, options)
 
 /**
  * `stats conns`: per open connection (`<fd>:<name>`), by file descriptor.
@@ -285,7 +290,7 @@ export const statsSizes = (): Command<SizesStats> =>
  * statsConns()(transport) // right(Map { 23 => { addr: 'tcp:127.0.0.1:11211', state: 'conn_listening', ... } })
  * @category constructors
  */
-export const statsConns = (): Command<ReadonlyMap<number, StatRecord>> => statsRequest('conns', strictGroups('', 'stats conns'))
+export const statsConns = (options?: CallOptions): Command<ReadonlyMap<number, StatRecord>> => statsRequest('conns', strictGroups('', 'stats conns'), options)
 
 /**
  * `stats reset`: zero the server's counters.
@@ -294,4 +299,4 @@ export const statsConns = (): Command<ReadonlyMap<number, StatRecord>> => statsR
  * statsReset()(transport) // right(undefined)
  * @category constructors
  */
-export const statsReset = (): Command<void> => command(Request.stats('reset'), { Reset: () => E.right(undefined) })
+export const statsReset = (options?: CallOptions): Command<void> => command(Request.stats('reset'), { Reset: () => E.right(undefined) }, options)

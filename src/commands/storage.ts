@@ -21,8 +21,10 @@ import type { Exists, NoReply, NotFound, Stored } from '../protocol/reply.js'
 import * as Request from '../protocol/request.js'
 import type { Encoded, Serde } from '../serde/serde.js'
 import {
+  commandIn,
   encodedSerde,
   fail,
+  inContext,
   firstInvalidKey,
   noreplyOf,
   command,
@@ -30,6 +32,7 @@ import {
   traverseInBatches,
   type Command,
   type CommandDefaults,
+  type ReplyCases,
   type StoreOptions,
 } from './command.js'
 
@@ -69,8 +72,7 @@ const writeOptions = (encoded: Encoded, options: StoreOptions | undefined, norep
   noreply,
 })
 
-const storeOutcome = (req: Request.Store): Command<boolean> =>
-  command(req, {
+const storeCases = (req: Request.Store): ReplyCases<boolean> => ({
     Stored: () => E.right(true),
     NotStored: () => E.right(false),
     // memcached answers these only to cas, but a proxy may relay them: the value was not stored.
@@ -85,7 +87,8 @@ const storeWith =
   (key: string, value: A, options?: StoreOptions): Command<boolean> => {
     const encoded = serde.serialize(value)
     if (E.isLeft(encoded)) return fail(encoded.left)
-    return storeOutcome(Request.store(name, key, encoded.right.bytes, writeOptions(encoded.right, options, noreplyOf(options, defaults))))
+    const request = Request.store(name, key, encoded.right.bytes, writeOptions(encoded.right, options, noreplyOf(options, defaults)))
+    return command(request, storeCases(request), options)
   }
 
 const toPairs = <A>(entries: Entries<A>): ReadonlyArray<readonly [string, A]> => {
@@ -128,11 +131,12 @@ export const storage = <A>(serde: Serde<A>, defaults?: CommandDefaults): Storage
         if (E.isLeft(encoded)) return fail(encoded.left)
         requests.push(Request.set(key, encoded.right.bytes, writeOptions(encoded.right, options, noreply)))
       }
-      return (transport) =>
+      return inContext(options, (context) => (transport) =>
         pipe(
-          traverseInBatches(requests, (req) => storeOutcome(req)(transport)),
+          traverseInBatches(requests, (req) => commandIn(req, storeCases(req), context)(transport)),
           TE.map((outcomes) => requests.filter((_, index) => outcomes[index] !== true).map((req) => req.key)),
-        )
+        ),
+      )
     },
     cas: (key, value, unique, options) => {
       const encoded = serde.serialize(value)
@@ -144,7 +148,7 @@ export const storage = <A>(serde: Serde<A>, defaults?: CommandDefaults): Storage
         Exists: E.right,
         NotFound: E.right,
         ...(noreply ? { NoReply: E.right } : {}),
-      })
+      }, options)
     },
   }
 }

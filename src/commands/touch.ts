@@ -15,10 +15,10 @@ import { noreplyOf, command, type Command, type CommandDefaults, type NoreplyOpt
  * `touch` with `noreply` defaulting to `defaults.noreply`.
  *
  * @example
- * const quietTouch = touchWith({ noreply: true })
+ * const quietTouch = touching({ noreply: true })
  * @category constructors
  */
-export const touchWith =
+export const touching =
   (defaults?: CommandDefaults) =>
   (key: string, exptime: number, options?: NoreplyOption): Command<boolean> => {
     const req = Request.touch(key, exptime, noreplyOf(options, defaults))
@@ -26,7 +26,7 @@ export const touchWith =
       Touched: () => E.right(true),
       NotFound: () => E.right(false),
       ...(req.noreply ? { NoReply: () => E.right(true) } : {}),
-    })
+    }, options)
   }
 
 /**
@@ -36,4 +36,4 @@ export const touchWith =
  * touch('session:42', 1800)(transport) // right(true)
  * @category constructors
  */
-export const touch: (key: string, exptime: number, options?: NoreplyOption) => Command<boolean> = touchWith()
+export const touch: (key: string, exptime: number, options?: NoreplyOption) => Command<boolean> = touching()

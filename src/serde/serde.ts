@@ -3,7 +3,7 @@
  *
  * This module holds the model and the combinators that build one serde from others: `imap` /
  * `imapEither` change the value type, `orElse` / `firstOf` read values written in older formats,
- * `withFlags` stamps and checks a flags word. The concrete serdes (`bytes`, `text`, `json`, ...)
+ * `flagged` stamps and checks a flags word. The concrete serdes (`bytes`, `text`, `json`, ...)
  * live one per module next to this one.
  *
  * @since 0.1.0
@@ -164,17 +164,17 @@ export const orElse =
  * import { pipe } from 'fp-ts/lib/function.js'
  * import { text } from './text.js'
  * // Read only what was stored as plain text, not another format's bytes that happen to be UTF-8:
- * const plainText = pipe(text, withFlags(0))
+ * const plainText = pipe(text, flagged(0))
  * plainText.deserialize({ bytes: new TextEncoder().encode('{}'), flags: 2 })
  * // left(SerdeError: 'expected a value stored with flags 0, got flags 2')
  * @category combinators
  */
-export const withFlags =
+export const flagged =
   (flags: number) =>
   <A>(serde: Serde<A>): Serde<A> => {
     const invalid = isValidFlags(flags)
       ? undefined
-      : serdeError(0, `withFlags: flags must be an integer in 0..4294967295, got ${String(flags)}`)
+      : serdeError(0, `flagged: flags must be an integer in 0..4294967295, got ${String(flags)}`)
     return {
       serialize: (value) =>
         invalid !== undefined

@@ -67,7 +67,8 @@ export interface CallOptions {
 export const emptyContext: RequestContext = Object.freeze({})
 
 /**
- * `context` with a deadline no later than `ms` from `now`: an earlier deadline already there wins.
+ * `context` with a deadline no later than `ms` from `now` (when the returned function is called,
+ * not when `withinMs` is): an earlier deadline already there wins.
  * An `ms` that is not a positive finite timer delay (`Infinity`, 0) leaves the context as it is.
  *
  * @example
@@ -75,8 +76,8 @@ export const emptyContext: RequestContext = Object.freeze({})
  * @category constructors
  */
 export const withinMs =
-  (ms: number, now: number = Date.now()) =>
-  (context: RequestContext): RequestContext => {
+  (ms: number) =>
+  (context: RequestContext, now: number = Date.now()): RequestContext => {
     if (timerDelay(ms) === undefined) return context
     const deadline = now + ms
     return context.deadline !== undefined && context.deadline <= deadline ? context : { ...context, deadline }
@@ -95,7 +96,7 @@ export const toContext = (options: CallOptions | undefined, base: RequestContext
   let context = base
   if (options.signal !== undefined) context = { ...context, signal: options.signal }
   if (options.retry !== undefined) context = { ...context, retry: options.retry }
-  return options.timeout === undefined ? context : withinMs(options.timeout, now)(context)
+  return options.timeout === undefined ? context : withinMs(options.timeout)(context, now)
 }
 
 // -------------------------------------------------------------------------------------

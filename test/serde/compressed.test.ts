@@ -13,7 +13,7 @@ import {
 } from '../../src/serde/compressed.js'
 import { json } from '../../src/serde/json.js'
 import type { Serde } from '../../src/serde/serde.js'
-import { withFlags } from '../../src/serde/serde.js'
+import { flagged } from '../../src/serde/serde.js'
 import { text } from '../../src/serde/text.js'
 import { encoded, expectSameBytes, leftOf, mebibyte, plain, rightOf, roundTrips } from './support.js'
 
@@ -107,7 +107,7 @@ describe('compressed', () => {
     const serde = compressed(json, { threshold: 0, flag: 2 ** 31 })
     const written = rightOf(serde.serialize({ a: 'b'.repeat(100) }))
     expect(written.flags).toBe(2 ** 31 + 2)
-    const strict: Serde<unknown> = pipe(json, withFlags(2), compressed({ threshold: 0, flag: 2 ** 31 }))
+    const strict: Serde<unknown> = pipe(json, flagged(2), compressed({ threshold: 0, flag: 2 ** 31 }))
     expect(rightOf(strict.deserialize(written))).toEqual({ a: 'b'.repeat(100) })
   })
 

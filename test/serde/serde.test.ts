@@ -4,7 +4,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { describe, expect, it } from 'vitest'
 import { bigint, number } from '../../src/serde/decimal.js'
 import { json } from '../../src/serde/json.js'
-import { firstOf, imap, imapEither, Invariant, orElse, roundTrip, URI, withFlags, type Serde } from '../../src/serde/serde.js'
+import { firstOf, imap, imapEither, Invariant, orElse, roundTrip, URI, flagged, type Serde } from '../../src/serde/serde.js'
 import { text } from '../../src/serde/text.js'
 import { v8 } from '../../src/serde/v8.js'
 import { encoded, leftOf, rightOf, roundTrips, wellFormed } from './support.js'
@@ -110,8 +110,8 @@ describe('firstOf / orElse', () => {
   })
 })
 
-describe('withFlags', () => {
-  const tagged = pipe(text, withFlags(2 ** 31 + 5))
+describe('flagged', () => {
+  const tagged = pipe(text, flagged(2 ** 31 + 5))
 
   it('stamps the flags on write', () => {
     expect(rightOf(tagged.serialize('a')).flags).toBe(2 ** 31 + 5)
@@ -123,13 +123,13 @@ describe('withFlags', () => {
   })
 
   it('lets firstOf tell formats apart by flags', () => {
-    const either = firstOf([pipe(json, withFlags(2)), pipe(text, imap((s): unknown => s, String), withFlags(0))])
+    const either = firstOf([pipe(json, flagged(2)), pipe(text, imap((s): unknown => s, String), flagged(0))])
     expect(rightOf(either.deserialize(encoded('"quoted"', 0)))).toBe('"quoted"')
     expect(rightOf(either.deserialize(encoded('"quoted"', 2)))).toBe('quoted')
   })
 
   it.each([-1, 2 ** 32, 1.5, Number.NaN])('refuses flags %s', (flags) => {
-    const bad = pipe(text, withFlags(flags))
+    const bad = pipe(text, flagged(flags))
     expect(leftOf(bad.serialize('a')).message).toContain('flags must be an integer in 0..4294967295')
     expect(leftOf(bad.deserialize(encoded('a', 0))).message).toContain('flags must be an integer in 0..4294967295')
   })
