@@ -16,6 +16,7 @@ import type * as TE from 'fp-ts/lib/TaskEither.js'
 import type { MemcacheError } from '../error.js'
 import { collectByKey, valuesFor, type Reply } from '../protocol/reply.js'
 import type { Get, Gets, Request } from '../protocol/request.js'
+import { emptyContext, watch, type RequestContext } from '../transport/context.js'
 import type { Middleware } from '../transport/transport.js'
 
 // -------------------------------------------------------------------------------------
@@ -32,13 +33,21 @@ export interface BatchingOptions {
 
 interface Waiter {
   readonly keys: ReadonlyArray<string>
-  readonly resolve: (result: E.Either<MemcacheError, Reply>) => void
+  readonly context: RequestContext
+  /** Answers this caller once; later answers are dropped. */
+  readonly answer: (result: E.Either<MemcacheError, Reply>) => void
+  /** Whether the caller is still waiting for the batch. */
+  readonly waiting: () => boolean
 }
 
 interface Batch {
   readonly keys: Set<string>
-  readonly waiters: Array<Waiter>
+  readonly waiters: Set<Waiter>
   readonly cancel: () => void
+  /** A waiter left before the batch was sent: its keys are recounted from those who stayed. */
+  departed: boolean
+  /** Fires when every waiter left while the batch is in flight; set only when all of them could. */
+  abandon: AbortController | undefined
 }
 
 // -------------------------------------------------------------------------------------
@@ -48,8 +57,42 @@ interface Batch {
 const isAboutOneRequest = (error: MemcacheError): boolean =>
   error._tag === 'InvalidKey' || error._tag === 'InvalidArgument' || error._tag === 'ClientError'
 
+/** A caller who can leave before the batch answers: it has a signal or a deadline. */
+const canLeave = (context: RequestContext): boolean => context.signal !== undefined || context.deadline !== undefined
+
+/**
+ * The context of a merged request: it must serve its longest-waiting member, so its deadline is
+ * the latest of theirs (none if one of them has none) and its signal is `abandon`'s (which fires
+ * once all of them left); it may be retried only as far as every member allows.
+ */
+const mergedContext = (waiters: ReadonlySet<Waiter>, abandon: AbortSignal | undefined): RequestContext => {
+  let deadline: number | undefined = -Infinity
+  let retry: boolean | undefined = true
+  for (const { context } of waiters) {
+    deadline = deadline === undefined || context.deadline === undefined ? undefined : Math.max(deadline, context.deadline)
+    if (context.retry === false) retry = false
+    else if (context.retry === undefined && retry === true) retry = undefined
+  }
+  if (abandon === undefined) return retry === undefined ? emptyContext : { retry }
+  return {
+    signal: abandon,
+    ...(deadline === undefined ? {} : { deadline }),
+    ...(retry === undefined ? {} : { retry }),
+  }
+}
+
+const commandNames = { Get: 'get', Gets: 'gets' } as const
+
+const noop = (): void => undefined
+
 /**
  * Coalesces concurrent gets.
+ *
+ * Each caller's context is honoured on its own: a caller whose signal fires or whose deadline
+ * passes, while its batch is gathering or in flight, is answered `Aborted` or `Timeout` at once
+ * and the others in the batch are not affected. The merged request is not cut short by one
+ * member's short deadline (see the merged context above); a batch every member left before it was
+ * sent is not sent, and one they all left in flight is abandoned below (its signal fires).
  *
  * @example
  * import { pipe } from 'fp-ts/lib/function.js'
@@ -69,18 +112,25 @@ export const withBatching =
       if (batch === undefined) return
       open[tag] = undefined
       batch.cancel()
-      void inner.send({ _tag: tag, keys: [...batch.keys] })().then((result) => {
-        if (E.isLeft(result) && isAboutOneRequest(result.left) && batch.waiters.length > 1) {
+      if (batch.departed) {
+        batch.keys.clear()
+        for (const waiter of batch.waiters) for (const key of waiter.keys) batch.keys.add(key)
+      }
+      // Only a batch whose every member can leave can be abandoned: otherwise someone always waits.
+      if ([...batch.waiters].every((waiter) => canLeave(waiter.context))) batch.abandon = new AbortController()
+      void inner.send({ _tag: tag, keys: [...batch.keys] }, mergedContext(batch.waiters, batch.abandon?.signal))().then((result) => {
+        const waiters = [...batch.waiters].filter((waiter) => waiter.waiting())
+        if (E.isLeft(result) && isAboutOneRequest(result.left) && waiters.length > 1) {
           // One caller's bad key must not fail the others: send each request on its own.
-          for (const waiter of batch.waiters) void inner.send({ _tag: tag, keys: waiter.keys })().then(waiter.resolve)
+          for (const waiter of waiters) void inner.send({ _tag: tag, keys: waiter.keys }, waiter.context)().then(waiter.answer)
           return
         }
         if (E.isLeft(result) || result.right._tag !== 'Values') {
-          for (const waiter of batch.waiters) waiter.resolve(result)
+          for (const waiter of waiters) waiter.answer(result)
           return
         }
         const found = collectByKey(result.right.items)
-        for (const waiter of batch.waiters) waiter.resolve(E.right(valuesFor(waiter.keys, found)))
+        for (const waiter of waiters) waiter.answer(E.right(valuesFor(waiter.keys, found)))
       })
     }
 
@@ -93,24 +143,53 @@ export const withBatching =
       return () => clearImmediate(immediate)
     }
 
+    /** A caller left: before sending, its keys go unless someone else asks them; once every caller left, the batch goes. */
+    const leave = (tag: 'Get' | 'Gets', batch: Batch, waiter: Waiter): void => {
+      batch.waiters.delete(waiter)
+      if (open[tag] === batch) {
+        batch.departed = true
+        if (batch.waiters.size === 0) {
+          batch.cancel()
+          open[tag] = undefined
+        }
+      } else if (batch.waiters.size === 0) batch.abandon?.abort()
+    }
+
     const enqueue =
-      (request: Get | Gets): TE.TaskEither<MemcacheError, Reply> =>
+      (request: Get | Gets, context: RequestContext): TE.TaskEither<MemcacheError, Reply> =>
       () =>
         new Promise((resolve) => {
-          let batch = open[request._tag]
+          const tag = request._tag
+          let waiting = true
+          let stop = noop
+          const answer = (result: E.Either<MemcacheError, Reply>): void => {
+            if (!waiting) return
+            waiting = false
+            stop()
+            resolve(result)
+          }
+          const waiter: Waiter = { keys: request.keys, context, answer, waiting: () => waiting }
+          let batch = open[tag]
           if (batch === undefined) {
             // `schedule` never flushes synchronously, so the batch is in `open` before it can fire.
-            batch = { keys: new Set(), waiters: [], cancel: schedule(request._tag) }
-            open[request._tag] = batch
+            batch = { keys: new Set(), waiters: new Set(), cancel: schedule(tag), departed: false, abandon: undefined }
+            open[tag] = batch
           }
           for (const key of request.keys) batch.keys.add(key)
-          batch.waiters.push({ keys: request.keys, resolve })
-          if (batch.keys.size >= maxKeys) flush(request._tag)
+          batch.waiters.add(waiter)
+          const joined = batch
+          // No timer and no listener for an empty context; called at once if the caller already left.
+          stop = watch(context, commandNames[tag], 'batching', (error) => {
+            answer(E.left(error))
+            leave(tag, joined, waiter)
+          })
+          if (!waiting) return
+          if (batch.keys.size >= maxKeys) flush(tag)
         })
 
     return {
-      send: (request: Request) =>
-        (request._tag === 'Get' || request._tag === 'Gets') && request.keys.length > 0 ? enqueue(request) : inner.send(request),
+      send: (request: Request, context: RequestContext = emptyContext) =>
+        (request._tag === 'Get' || request._tag === 'Gets') && request.keys.length > 0 ? enqueue(request, context) : inner.send(request, context),
       close: async () => {
         flush('Get')
         flush('Gets')

@@ -8,6 +8,9 @@
  * a failing cluster is not silently skipped (compose `withRetry` or the router's `ignoreErrors`
  * for that).
  *
+ * The request's context goes to every cluster asked, and no older cluster is asked once its
+ * signal fired or its deadline passed (the caller gets `Aborted` or `Timeout`).
+ *
  * Where it sits: outermost but for `withObserve`, above the per-cluster routers.
  *
  * @since 0.1.0
@@ -16,7 +19,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import type { MemcacheError } from '../error.js'
 import { collectByKey, valuesFor, type Item, type Reply } from '../protocol/reply.js'
-import { isRetrieval, type Retrieval } from '../protocol/request.js'
+import { commandName, isRetrieval, type Retrieval } from '../protocol/request.js'
+import { emptyContext, interruption, type RequestContext } from '../transport/context.js'
 import type { Middleware, Transport } from '../transport/transport.js'
 
 // -------------------------------------------------------------------------------------
@@ -36,13 +40,17 @@ export const withFallback =
   (primary) => {
     const clusters = [primary, ...older]
     const read =
-      (request: Retrieval): TE.TaskEither<MemcacheError, Reply> =>
+      (request: Retrieval, context: RequestContext): TE.TaskEither<MemcacheError, Reply> =>
       async () => {
         const found = new Map<string, Item>()
         let missing: ReadonlyArray<string> = [...new Set(request.keys)]
-        for (const cluster of clusters) {
+        for (const [index, cluster] of clusters.entries()) {
           if (missing.length === 0) break
-          const last = await cluster.send({ ...request, keys: missing })()
+          if (index > 0 && (context.signal !== undefined || context.deadline !== undefined)) {
+            const stopped = interruption(context, commandName(request), 'fallback')
+            if (stopped !== undefined) return E.left(stopped)
+          }
+          const last = await cluster.send({ ...request, keys: missing }, context)()
           if (E.isLeft(last) || last.right._tag !== 'Values') return last
           collectByKey(last.right.items, found)
           missing = missing.filter((key) => !found.has(key))
@@ -50,7 +58,7 @@ export const withFallback =
         return E.right(valuesFor(request.keys, found))
       }
     return {
-      send: (request) => (isRetrieval(request) ? read(request) : primary.send(request)),
+      send: (request, context = emptyContext) => (isRetrieval(request) ? read(request, context) : primary.send(request, context)),
       close: async () => {
         await Promise.all(clusters.map((cluster) => cluster.close()))
       },

@@ -1,7 +1,12 @@
 /**
  * Middleware: functions from a transport to a transport, each adding one behaviour — retry,
  * timeout, fallback, batching, observing, a key prefix. Every one is named `with*` and is an
- * option factory: `withRetry(options)` is a `(next: Transport) => Transport`.
+ * option factory: `withRetry(options)` is a `(next: Transport) => Transport`; nothing else in
+ * the library is named `with*`.
+ *
+ * Every one passes the request's context (`send(request, context)`) on to the transport below,
+ * tightened (a `withTimeout` sets an earlier deadline) and never loosened, and stops waiting when
+ * its signal fires or its deadline passes.
  *
  * @example
  * import { pipe } from 'fp-ts/lib/function.js'

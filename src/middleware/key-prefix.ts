@@ -1,10 +1,17 @@
 /**
  * `withKeyPrefix`: one keyspace per application on a shared cache.
  *
- * Every key a request names is sent as `prefix + key`, and the keys of `VALUE` replies come back
- * without it, so the layers above never see the prefix. The whole key is checked before anything
- * is sent: `prefix + key` must fit memcached's 250 bytes, and a refusal names the caller's key.
- * `raw` requests pass through untouched (their line is the caller's to write).
+ * Every keyed request (`get`, `gets`, `gat`, `gats`, storage, `cas`, `delete`, `incr`, `decr`,
+ * `touch`) leaves with its `prefix` field set; the encoder writes `prefix + key` (checking the
+ * 250 bytes on the whole, a refusal naming the caller's key) and the decoder answers for the
+ * caller's key, so the layers above never see the prefix and neither keys nor replies are
+ * rebuilt here. The prefix itself is checked once, when the middleware is made. `raw` requests
+ * pass through untouched (their line is the caller's to write), and so does everything without a key.
+ *
+ * Nested prefixes compose as namespaces: the layer nearer the wire owns the keyspace below it, so
+ * its prefix goes in front of any prefix a layer above already set. `pipe(node,
+ * withKeyPrefix('tenant:'), withKeyPrefix('app:'))` sends `tenant:app:key`: what is built on a
+ * prefixed transport cannot leave its namespace.
  *
  * Where it sits: below the router when placement must match clients that route on the
  * unprefixed key (pymemcache's `HashClient` with `key_prefix` does), i.e. one per node; anywhere
@@ -12,15 +19,12 @@
  *
  * @since 0.1.0
  */
-import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { pipe } from 'fp-ts/lib/function.js'
-import { invalidArgument, invalidKey, protocolError } from '../protocol/error.js'
-import { type MemcacheError } from '../error.js'
+import { invalidArgument } from '../protocol/error.js'
 import { byteLength, keyProblem, MAX_KEY_LENGTH, type KeyOptions } from '../protocol/key.js'
-import { values, type Item, type Reply } from '../protocol/reply.js'
-import { isRetrieval, isSingleKey, type Request } from '../protocol/request.js'
-import { thenEither, type Middleware } from '../transport/transport.js'
+import { isRetrieval, isSingleKey, type Request, type Retrieval, type SingleKey } from '../protocol/request.js'
+import { emptyContext } from '../transport/context.js'
+import type { Middleware } from '../transport/transport.js'
 
 // -------------------------------------------------------------------------------------
 // utils
@@ -42,53 +46,20 @@ export const prefixProblem = (prefix: string, options: KeyOptions = {}): string 
   return byteLength(prefix) >= MAX_KEY_LENGTH ? `${byteLength(prefix)} bytes long, leaving no room for a key` : undefined
 }
 
-const prefixKey =
-  (prefix: string, prefixBytes: number, options: KeyOptions) =>
-  (key: string): E.Either<MemcacheError, string> => {
-    const problem = keyProblem(key, options)
-    if (problem !== undefined) return E.left(invalidKey(key, problem))
-    const total = prefixBytes + byteLength(key)
-    return total > MAX_KEY_LENGTH
-      ? E.left(invalidKey(key, `${total} bytes long with the prefix ${JSON.stringify(prefix)}, the limit is ${MAX_KEY_LENGTH}`))
-      : E.right(prefix + key)
-  }
-
-const rewrite = (request: Request, withPrefix: (key: string) => E.Either<MemcacheError, string>): E.Either<MemcacheError, Request> => {
-  if (isRetrieval(request)) {
-    const keys: Array<string> = []
-    for (const key of request.keys) {
-      const prefixed = withPrefix(key)
-      if (E.isLeft(prefixed)) return prefixed
-      keys.push(prefixed.right)
-    }
-    return E.right({ ...request, keys })
-  }
-  if (isSingleKey(request)) {
-    return pipe(
-      withPrefix(request.key),
-      E.map((key) => ({ ...request, key })),
-    )
-  }
-  return E.right(request)
-}
-
-const stripItems = (prefix: string, reply: Reply): E.Either<MemcacheError, Reply> => {
-  if (reply._tag !== 'Values') return E.right(reply)
-  const items: Array<Item> = []
-  for (const item of reply.items) {
-    if (!item.key.startsWith(prefix)) return E.left(protocolError(`reply names key ${JSON.stringify(item.key)} without the prefix ${JSON.stringify(prefix)}`))
-    items.push({ ...item, key: item.key.slice(prefix.length) })
-  }
-  return E.right(values(items))
-}
+/** `request` with `prefix` in front of any prefix it already carries. */
+const prefixed = (prefix: string, request: Retrieval | SingleKey): Request => ({
+  ...request,
+  prefix: request.prefix === undefined ? prefix : prefix + request.prefix,
+})
 
 // -------------------------------------------------------------------------------------
 // constructors
 // -------------------------------------------------------------------------------------
 
 /**
- * Prefixes every key with `prefix` (checked as a whole, `allowUnicodeKeys` as the connection's).
- * An invalid prefix fails every keyed request with `InvalidArgument`; `''` changes nothing.
+ * Prefixes every key with `prefix` (checked here, once, with `allowUnicodeKeys` as the
+ * connection's). An invalid prefix fails every keyed request with `InvalidArgument` (nothing is
+ * sent) and lets the others through; `''` changes nothing.
  *
  * @example
  * import { pipe } from 'fp-ts/lib/function.js'
@@ -101,13 +72,16 @@ export const withKeyPrefix =
   (next) => {
     if (prefix === '') return next
     const problem = prefixProblem(prefix, options)
-    const withPrefix: (key: string) => E.Either<MemcacheError, string> =
-      problem === undefined ? prefixKey(prefix, byteLength(prefix), options) : () => E.left(invalidArgument('keyPrefix', `${JSON.stringify(prefix)}: ${problem}`))
+    if (problem !== undefined) {
+      const refused = TE.left(invalidArgument('keyPrefix', `${JSON.stringify(prefix)}: ${problem}`))
+      return {
+        send: (request, context = emptyContext) => (isRetrieval(request) || isSingleKey(request) ? refused : next.send(request, context)),
+        close: next.close,
+      }
+    }
     return {
-      send: (request) => {
-        const prefixed = rewrite(request, withPrefix)
-        return E.isLeft(prefixed) ? TE.left(prefixed.left) : thenEither(next.send(prefixed.right), (reply) => stripItems(prefix, reply))
-      },
+      send: (request, context = emptyContext) =>
+        next.send(isRetrieval(request) || isSingleKey(request) ? prefixed(prefix, request) : request, context),
       close: next.close,
     }
   }

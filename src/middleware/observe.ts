@@ -5,6 +5,9 @@
  * its duration); innermost, around each node's transport inside the router, it sees every
  * attempt with the node that served it (pass `node`). Both are useful: pick one per hook.
  *
+ * The request's context is passed on unchanged. An outcome cut short by it (`Aborted`, `Timeout`)
+ * is reported like any error (`error`, `error.type`) and flagged `interrupted`.
+ *
  * `attributes` follow OpenTelemetry's database semantic conventions (`db.system` = `memcached`,
  * `db.operation.name`, `server.address`, `error.type`), ready for a span or a histogram.
  *
@@ -15,6 +18,7 @@ import { performance } from 'node:perf_hooks'
 import type { MemcacheError } from '../error.js'
 import type { Reply } from '../protocol/reply.js'
 import { commandName, isRetrieval, keysOf, type Request } from '../protocol/request.js'
+import { emptyContext } from '../transport/context.js'
 import type { Middleware } from '../transport/transport.js'
 
 // -------------------------------------------------------------------------------------
@@ -39,6 +43,12 @@ export interface RequestEvent {
   readonly durationMs: number
   /** The error's tag, for a `Left` or a `Failure` reply. */
   readonly error: MemcacheError['_tag'] | undefined
+  /**
+   * The outcome is `Aborted` (the caller gave up) or `Timeout` (no reply in time): it says nothing
+   * about the server, which may or may not have applied the request. Count these apart from
+   * refusals.
+   */
+  readonly interrupted: boolean
   readonly attributes: Readonly<Record<string, string | number>>
 }
 
@@ -71,10 +81,10 @@ const valueBytes = (request: Request): number =>
 export const withObserve =
   (hooks: ObserveHooks, options: ObserveOptions = {}): Middleware =>
   (inner) => ({
-    send: (request) => () => {
+    send: (request, context = emptyContext) => () => {
       const started = performance.now()
       return inner
-        .send(request)()
+        .send(request, context)()
         .then((result) => {
           const command = commandName(request)
           const keys = keysOf(request).length
@@ -107,6 +117,7 @@ export const withObserve =
             bytesReceived,
             durationMs,
             error,
+            interrupted: error === 'Aborted' || error === 'Timeout',
             attributes,
           }
           try {

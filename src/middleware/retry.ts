@@ -2,18 +2,33 @@
  * `withRetry`: sends a request again after failures that say nothing about the request itself.
  *
  * Where it sits: outside the router (a retry may then go to a re-admitted or fail-over node) and
- * outside `withTimeout` when each attempt should have its own deadline (inside it when the deadline
- * must span every attempt).
+ * inside `withTimeout` when the deadline must span every attempt (outside it when each attempt
+ * should have its own).
  *
  * What retries: by default the connection-level failures (`ConnectError`, `Timeout`,
  * `ConnectionClosed`, `ProtocolError`, `PoolExhausted`, `Overloaded`, `NoServers`). `retryFor`
  * replaces that list (it may add `ServerError`, which then also covers `Failure` replies carrying
  * one); `doNotRetryFor` removes tags from it. `ClientError`, `InvalidKey`, `InvalidArgument`,
- * `ValueTooLarge`, `SerdeError` and `AuthError` never retry: the same request would fail the same way.
+ * `ValueTooLarge`, `SerdeError`, `AuthError` and `Aborted` never retry: the same request would
+ * fail the same way, or the caller gave up.
  *
- * Non-idempotent requests (incr, decr, append, prepend, cas, raw, and anything sent noreply) are
- * not retried: a lost reply does not tell whether the server applied them. Opt in for a whole
- * transport with `retryNonIdempotent`, or for one request with `allowRetry(request)`.
+ * Which requests: the idempotent ones (`isIdempotent`). Non-idempotent requests (incr, decr,
+ * append, prepend, add, cas, raw, and anything sent noreply) are not retried: a lost reply does not
+ * tell whether the server applied them. The request's context decides first: `retry: true` allows
+ * retrying this request whatever it is, `retry: false` forbids retrying it; without either, a
+ * whole transport opts in with `retryNonIdempotent`.
+ *
+ * The request's context bounds the loop: no attempt starts once its signal fired or its deadline
+ * passed, a sleep between attempts ends the moment the signal fires, and a sleep that would end at
+ * or after the deadline is not started. What the caller then gets:
+ * - the signal fired (before an attempt or during a sleep): `Aborted`, at once, as every layer
+ *   that waits answers it;
+ * - no attempt fits before the deadline: the last attempt's outcome, which says why the request
+ *   failed (`ConnectionClosed`...), rather than a `Timeout` that would hide it — and it comes as
+ *   soon as the loop knows, not at the deadline; a deadline already past before the first attempt
+ *   is a `Timeout` (there is no outcome to give);
+ * - `close()`: pending sleeps end at once (their timers released) with the last outcome, and no
+ *   attempt starts after it.
  *
  * pymemcache's `RetryingClient(client, attempts, retry_delay, retry_for, do_not_retry_for)` maps onto
  * `fromPymemcacheOptions({ attempts, retryDelay, retryFor, doNotRetryFor })`.
@@ -26,9 +41,11 @@ import type * as T from 'fp-ts/lib/Task.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import type { MemcacheError } from '../error.js'
 import type { Reply } from '../protocol/reply.js'
-import { isIdempotent, type Request } from '../protocol/request.js'
-import { concat, constantDelay, initialStatus, limitRetries, next, type RetryPolicy, type RetryStatus } from './retry-policy.js'
+import { commandName, isIdempotent, type Request } from '../protocol/request.js'
+import { emptyContext, interruption, remainingMs, type RequestContext } from '../transport/context.js'
+import { MAX_TIMER_DELAY } from '../transport/timer.js'
 import type { Middleware } from '../transport/transport.js'
+import { concat, constantDelay, initialStatus, limitRetries, next, type RetryPolicy, type RetryStatus } from './retry-policy.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -37,6 +54,19 @@ import type { Middleware } from '../transport/transport.js'
 /** @category model */
 export type ErrorTag = MemcacheError['_tag']
 
+/**
+ * How `withRetry` waits between attempts: resolves after `ms` milliseconds, or as soon as
+ * `signal` fires (the loop was closed or the caller gave up), releasing its timer then.
+ *
+ * @example
+ * const sleep: Sleep = (ms, signal) => () => new Promise((resolve) => {
+ *   const timer = setTimeout(resolve, ms)
+ *   signal.addEventListener('abort', () => { clearTimeout(timer); resolve() }, { once: true })
+ * })
+ * @category model
+ */
+export type Sleep = (ms: number, signal: AbortSignal) => T.Task<void>
+
 /** @category model */
 export interface RetryOptions {
   readonly policy: RetryPolicy
@@ -44,12 +74,18 @@ export interface RetryOptions {
   readonly retryFor?: ReadonlyArray<ErrorTag>
   /** Errors that never retry, whatever `retryFor` says. */
   readonly doNotRetryFor?: ReadonlyArray<ErrorTag>
-  /** Retry incr, decr, append, prepend, cas, raw and noreply requests too. Default `false`. */
+  /**
+   * Retry incr, decr, append, prepend, add, cas, raw and noreply requests too. Default `false`. A
+   * request's `context.retry` overrides it either way.
+   */
   readonly retryNonIdempotent?: boolean
   /** Called before each retry; for logs and metrics. */
   readonly onRetry?: (error: MemcacheError, status: RetryStatus, delay: number) => void
-  /** How to wait; injectable for tests. */
-  readonly sleep?: (ms: number) => T.Task<void>
+  /**
+   * How to wait; injectable for tests. The loop stops waiting when the signal fires whether or
+   * not the sleep honours it; honouring it releases the sleep's timer at once.
+   */
+  readonly sleep?: Sleep
 }
 
 /** @category model */
@@ -64,7 +100,7 @@ export const DEFAULT_RETRY_FOR: ReadonlyArray<ErrorTag> = [
 ]
 
 /** @category model */
-export const NEVER_RETRY: ReadonlyArray<ErrorTag> = ['ClientError', 'InvalidKey', 'InvalidArgument', 'ValueTooLarge', 'SerdeError', 'AuthError']
+export const NEVER_RETRY: ReadonlyArray<ErrorTag> = ['ClientError', 'InvalidKey', 'InvalidArgument', 'ValueTooLarge', 'SerdeError', 'AuthError', 'Aborted']
 
 /** pymemcache's `RetryingClient` options, with the delay in milliseconds. @category model */
 export interface PymemcacheRetryOptions {
@@ -79,20 +115,6 @@ export interface PymemcacheRetryOptions {
 // -------------------------------------------------------------------------------------
 // constructors
 // -------------------------------------------------------------------------------------
-
-const optedIn = new WeakSet<Request>()
-
-/**
- * Marks one request as safe to retry even if it is not idempotent.
- *
- * @example
- * transport.send(allowRetry(Request.incr('visits', 1n)))
- * @category constructors
- */
-export const allowRetry = <R extends Request>(request: R): R => {
-  optedIn.add(request)
-  return request
-}
 
 /**
  * Retry options equivalent to pymemcache's `RetryingClient`.
@@ -110,25 +132,13 @@ export const fromPymemcacheOptions = (options: PymemcacheRetryOptions): RetryOpt
   }
 }
 
-// -------------------------------------------------------------------------------------
-// utils
-// -------------------------------------------------------------------------------------
-
-const defaultSleep =
-  (ms: number): T.Task<void> =>
-  () =>
-    new Promise((resolve) => setTimeout(resolve, ms))
-
-/** The error an outcome carries, whether a `Left` or a `Failure` reply. */
-const errorOf = (result: E.Either<MemcacheError, Reply>): MemcacheError | undefined =>
-  E.isLeft(result) ? result.left : result.right._tag === 'Failure' ? result.right.error : undefined
-
 /**
- * Retries a request according to `options`.
+ * Retries a request according to `options`, within its context (see the module's notes).
  *
  * @example
  * import { pipe } from 'fp-ts/lib/function.js'
  * const resilient = pipe(router, withRetry({ policy: pipe(exponentialBackoff(5), fullJitter(), concat(limitRetries(3))) }))
+ * await resilient.send(Request.incr('visits', 1n), { retry: true })() // this incr may be applied twice
  * @category constructors
  */
 export const withRetry =
@@ -137,26 +147,55 @@ export const withRetry =
     const sleep = options.sleep ?? defaultSleep
     const retryFor = new Set(options.retryFor ?? DEFAULT_RETRY_FOR)
     for (const tag of [...NEVER_RETRY, ...(options.doNotRetryFor ?? [])]) retryFor.delete(tag)
-    const mayRetry = (request: Request): boolean =>
-      options.retryNonIdempotent === true || isIdempotent(request) || optedIn.has(request)
+    const mayRetry = (request: Request, context: RequestContext): boolean =>
+      context.retry ?? (options.retryNonIdempotent === true || isIdempotent(request))
 
-    // Once closed, no retry starts: a caller that stopped waiting (a `withTimeout` outside) must not
-    // keep a loop of sleeps and sends alive behind it.
+    // Once closed, no retry starts and no sleep goes on: a caller that stopped waiting (a
+    // `withTimeout` outside) must not keep a loop of sleeps and sends, or a timer, alive behind it.
     let closed = false
+    const sleepers = new Set<() => void>()
+
+    /** Sleeps `ms`, ending early when the caller's signal fires or the transport closes. */
+    const pause = (ms: number, signal: AbortSignal | undefined): Promise<void> =>
+      new Promise((resolve) => {
+        const release = new AbortController()
+        let awake = false
+        const wake = (early: boolean): void => {
+          if (awake) return
+          awake = true
+          sleepers.delete(wakeEarly)
+          signal?.removeEventListener('abort', wakeEarly)
+          if (early) release.abort()
+          resolve()
+        }
+        const wakeEarly = (): void => wake(true)
+        sleepers.add(wakeEarly)
+        signal?.addEventListener('abort', wakeEarly, { once: true })
+        void sleep(ms, release.signal)().then(() => wake(false))
+      })
 
     const send =
-      (request: Request): TE.TaskEither<MemcacheError, Reply> =>
+      (request: Request, context: RequestContext = emptyContext): TE.TaskEither<MemcacheError, Reply> =>
       async () => {
+        const before = interruptionOf(request, context)
+        if (before !== undefined) return E.left(before)
         let status = initialStatus
         for (;;) {
-          const result = await inner.send(request)()
+          const result = await inner.send(request, context)()
           const error = errorOf(result)
-          if (closed || error === undefined || !retryFor.has(error._tag) || !mayRetry(request)) return result
+          if (closed || error === undefined || !retryFor.has(error._tag) || !mayRetry(request, context)) return result
           const delay = options.policy(status)
           if (O.isNone(delay)) return result
+          const stopped = interruptionOf(request, context)
+          if (stopped !== undefined) return stoppedBy(stopped, result)
+          // A sleep that would end at or after the deadline is not started: no attempt could follow it.
+          if (remainingMs(context) <= delay.value) return result
           options.onRetry?.(error, status, delay.value)
-          if (delay.value > 0) await sleep(delay.value)()
-          if (closed) return result
+          if (delay.value > 0) {
+            await pause(delay.value, context.signal)
+            const woken = interruptionOf(request, context)
+            if (closed || woken !== undefined) return stoppedBy(woken, result)
+          }
           status = next(status, delay.value)
         }
       }
@@ -164,7 +203,35 @@ export const withRetry =
       send,
       close: () => {
         closed = true
+        for (const wake of [...sleepers]) wake()
         return inner.close()
       },
     }
   }
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+const defaultSleep: Sleep = (ms, signal) => () =>
+  new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, Math.min(ms, MAX_TIMER_DELAY))
+    signal.addEventListener('abort', done, { once: true })
+  })
+
+/** The error an outcome carries, whether a `Left` or a `Failure` reply. */
+const errorOf = (result: E.Either<MemcacheError, Reply>): MemcacheError | undefined =>
+  E.isLeft(result) ? result.left : result.right._tag === 'Failure' ? result.right.error : undefined
+
+/** `Aborted`/`Timeout` once the context says stop; free for the empty context (the hot path). */
+const interruptionOf = (request: Request, context: RequestContext): MemcacheError | undefined =>
+  context.signal === undefined && context.deadline === undefined ? undefined : interruption(context, commandName(request), 'retry')
+
+/** What a loop stopped between attempts answers: `Aborted` if the caller gave up, else the last outcome. */
+const stoppedBy = (stopped: MemcacheError | undefined, last: E.Either<MemcacheError, Reply>): E.Either<MemcacheError, Reply> =>
+  stopped?._tag === 'Aborted' ? E.left(stopped) : last

@@ -1,19 +1,29 @@
 /**
  * `withTimeout`: a deadline for a whole request as the caller sees it.
  *
+ * The deadline goes into the request's context (`withinMs`), so every layer below — the retry
+ * loop, the pool's wait for a connection, the connection's wait for its reply — spends from the
+ * same budget and stops when it runs out. An earlier deadline already in the context wins: a
+ * deadline is tightened, never loosened.
+ *
+ * It also answers `Timeout` itself when the deadline passes (and `Aborted` when the caller's
+ * signal fires), because a layer below may not be able to stop (a custom transport that ignores
+ * the context): the caller is answered on time whatever the layers below do, and their late
+ * outcome is dropped here, never handed to another request.
+ *
  * Where it sits: outside `withRetry` to bound every attempt together (a deadline spanning
- * retries), or inside it to give each attempt its own. The connection has a per-request timeout of
- * its own that destroys a stuck connection; this one only stops waiting: a reply that comes later
- * is dropped where it lands, never handed to another request.
+ * retries: the retry loop then starts no attempt after it), or inside it to give each attempt
+ * its own.
  *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
-import { timeout } from '../transport/error.js'
-import { type MemcacheError } from '../error.js'
+import type { MemcacheError } from '../error.js'
 import type { Reply } from '../protocol/reply.js'
 import { commandName, type Request } from '../protocol/request.js'
+import { emptyContext, watch, withinMs, type RequestContext } from '../transport/context.js'
+import { timeout } from '../transport/error.js'
 import { timerDelay } from '../transport/timer.js'
 import type { Middleware } from '../transport/transport.js'
 
@@ -22,8 +32,11 @@ import type { Middleware } from '../transport/transport.js'
 // -------------------------------------------------------------------------------------
 
 /**
- * Fails with `Timeout` when no outcome arrives within `ms` milliseconds. An `ms` that is not a
- * positive number within Node's timer range (`Infinity`, 0) sets no deadline at all.
+ * Gives every request at most `ms` milliseconds from the moment it is sent: its context's
+ * deadline becomes `now + ms` unless it already had an earlier one, and the caller gets `Timeout`
+ * (naming `node`) at that deadline if no outcome came before. An `ms` that is not a positive
+ * number within Node's timer range (`Infinity`, 0) sets no deadline and no timer: the middleware
+ * is then the identity.
  *
  * @example
  * import { pipe } from 'fp-ts/lib/function.js'
@@ -32,20 +45,28 @@ import type { Middleware } from '../transport/transport.js'
  */
 export const withTimeout =
   (ms: number, node = 'pipeline'): Middleware =>
-  (inner) => {
-    const delay = timerDelay(ms)
-    if (delay === undefined) return inner
+  (next) => {
+    if (timerDelay(ms) === undefined) return next
     return {
       send:
-        (request: Request): TE.TaskEither<MemcacheError, Reply> =>
+        (request: Request, context: RequestContext = emptyContext): TE.TaskEither<MemcacheError, Reply> =>
         () =>
           new Promise((resolve) => {
-            const timer = setTimeout(() => resolve(E.left(timeout(ms, commandName(request), node))), delay)
-            void inner.send(request)().then((result) => {
-              clearTimeout(timer)
+            const started = Date.now()
+            const bounded = withinMs(ms, started)(context)
+            const name = commandName(request)
+            let answered = false
+            const stop = watch(bounded, name, node, (error) => {
+              answered = true
+              // `after` says how long the caller waited: the budget this layer ran out of.
+              resolve(E.left(error._tag === 'Timeout' ? timeout(Math.max(0, (bounded.deadline ?? started) - started), name, node) : error))
+            })
+            if (answered) return
+            void next.send(request, bounded)().then((result) => {
+              stop()
               resolve(result)
             })
           }),
-      close: inner.close,
+      close: next.close,
     }
   }

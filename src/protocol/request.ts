@@ -15,12 +15,16 @@
 export interface Get {
   readonly _tag: 'Get'
   readonly keys: ReadonlyArray<string>
+  /** Sent in front of every key, after the key's own checks; replies name the key without it. */
+  readonly prefix?: string
 }
 
 /** @category model */
 export interface Gets {
   readonly _tag: 'Gets'
   readonly keys: ReadonlyArray<string>
+  /** Sent in front of every key, after the key's own checks; replies name the key without it. */
+  readonly prefix?: string
 }
 
 /** Get and touch: fetch and set a new expiry. @category model */
@@ -28,6 +32,8 @@ export interface Gat {
   readonly _tag: 'Gat'
   readonly exptime: number
   readonly keys: ReadonlyArray<string>
+  /** Sent in front of every key, after the key's own checks; replies name the key without it. */
+  readonly prefix?: string
 }
 
 /** @category model */
@@ -35,6 +41,8 @@ export interface Gats {
   readonly _tag: 'Gats'
   readonly exptime: number
   readonly keys: ReadonlyArray<string>
+  /** Sent in front of every key, after the key's own checks; replies name the key without it. */
+  readonly prefix?: string
 }
 
 /** @category model */
@@ -49,6 +57,8 @@ export interface Store {
   readonly exptime: number
   readonly value: Uint8Array
   readonly noreply: boolean
+  /** Sent in front of every key, after the key's own checks; replies name the key without it. */
+  readonly prefix?: string
 }
 
 /** @category model */
@@ -60,6 +70,8 @@ export interface Cas {
   readonly value: Uint8Array
   readonly cas: bigint
   readonly noreply: boolean
+  /** Sent in front of every key, after the key's own checks; replies name the key without it. */
+  readonly prefix?: string
 }
 
 /** @category model */
@@ -67,6 +79,8 @@ export interface Delete {
   readonly _tag: 'Delete'
   readonly key: string
   readonly noreply: boolean
+  /** Sent in front of every key, after the key's own checks; replies name the key without it. */
+  readonly prefix?: string
 }
 
 /** @category model */
@@ -75,6 +89,8 @@ export interface Incr {
   readonly key: string
   readonly delta: bigint
   readonly noreply: boolean
+  /** Sent in front of every key, after the key's own checks; replies name the key without it. */
+  readonly prefix?: string
 }
 
 /** @category model */
@@ -83,6 +99,8 @@ export interface Decr {
   readonly key: string
   readonly delta: bigint
   readonly noreply: boolean
+  /** Sent in front of every key, after the key's own checks; replies name the key without it. */
+  readonly prefix?: string
 }
 
 /** @category model */
@@ -91,6 +109,8 @@ export interface Touch {
   readonly key: string
   readonly exptime: number
   readonly noreply: boolean
+  /** Sent in front of every key, after the key's own checks; replies name the key without it. */
+  readonly prefix?: string
 }
 
 /** @category model */
@@ -440,10 +460,21 @@ export const commandName = (request: Request): string => {
 }
 
 /**
- * Whether sending the request twice can change the outcome (so a retry needs the caller's consent).
+ * Whether a request may be sent again after a failure that does not tell whether the server
+ * applied it (a lost reply, a timeout), with the same outcome for the caller as sending it once.
+ * `withRetry` retries only these unless the caller consents (`RequestContext.retry`).
+ *
+ * Not idempotent: `incr`/`decr` (applied twice), `append`/`prepend` (the data twice), `cas` (the
+ * second attempt sees the new unique and reports `Exists`), `add` (a retried `add` whose first
+ * attempt landed reports `NotStored`, which a caller using `add` as a lock reads as "someone else
+ * holds it"), `raw`, `quit`, `shutdown`, and anything sent `noreply` (no reply, so no failure to
+ * retry on). `delete` counts as idempotent: a retried delete that landed reports `NotFound`, and
+ * the key is gone either way.
  *
  * @example
  * isIdempotent(get(['a'])) // true
+ * isIdempotent(set('a', new Uint8Array())) // true
+ * isIdempotent(store('add', 'a', new Uint8Array())) // false
  * isIdempotent(incr('a', 1n)) // false
  * @category utils
  */
@@ -457,7 +488,7 @@ export const isIdempotent = (request: Request): boolean => {
     case 'Quit':
       return false
     case 'Store':
-      return (request.command === 'set' || request.command === 'add' || request.command === 'replace') && !request.noreply
+      return (request.command === 'set' || request.command === 'replace') && !request.noreply
     default:
       return !expectsNoReply(request)
   }

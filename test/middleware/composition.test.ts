@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { describe, expect, it } from 'vitest'
-import { connectionClosed } from '../../src/transport/error.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { aborted, connectionClosed, timeout } from '../../src/transport/error.js'
 import { invalidKey, serverError } from '../../src/protocol/error.js'
 import * as Reply from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
@@ -11,7 +11,7 @@ import { withObserve, type RequestEvent } from '../../src/middleware/observe.js'
 import { withRetry } from '../../src/middleware/retry.js'
 import { concat, constantDelay, limitRetries } from '../../src/middleware/retry-policy.js'
 import { withTimeout } from '../../src/middleware/timeout.js'
-import { cacheOf, fakeTransport, keysOfValues, type Outcome } from './fake.js'
+import { cacheOf, fakeTransport, heldTransport, keysOfValues, settle, type Outcome } from './fake.js'
 
 describe('withTimeout', () => {
   it('answers Timeout when the inner transport is slower, and the real outcome otherwise', async () => {
@@ -175,15 +175,86 @@ describe('withBatching, over time', () => {
 })
 
 describe('withTimeout around withRetry', () => {
-  it('bounds every attempt together: the caller gets Timeout while the inner transport keeps failing', async () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('bounds every attempt together: once the caller got Timeout, no further attempt starts', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const held = heldTransport() // ignores the context, as a custom transport may
+    const bounded = pipe(held.transport, withRetry({ policy: pipe(constantDelay(5), concat(limitRetries(1_000))) }), withTimeout(40))
+    const outcome = bounded.send(Request.get(['a']))()
+    await vi.advanceTimersByTimeAsync(0)
+    held.release(E.left(connectionClosed('a:1', 'refused')))
+    await vi.advanceTimersByTimeAsync(5) // the retry's sleep, then a second attempt that hangs
+    expect(held.sent).toHaveLength(2)
+    await vi.advanceTimersByTimeAsync(35)
+    expect(await outcome).toEqual(E.left(expect.objectContaining({ _tag: 'Timeout', after: 40 })))
+    held.release(E.left(connectionClosed('a:1', 'refused'))) // the late failure: the loop must stop here
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(held.sent).toHaveLength(2)
+    expect(held.waiting()).toBe(0)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('a failure whose next retry cannot start before the deadline comes back before it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     const { transport, sent } = fakeTransport(() => E.left(connectionClosed('a:1', 'refused')))
-    const bounded = pipe(transport, withRetry({ policy: pipe(constantDelay(5), concat(limitRetries(1_000))) }), withTimeout(40))
-    expect(await bounded.send(Request.get(['a']))()).toEqual(E.left(expect.objectContaining({ _tag: 'Timeout', after: 40 })))
-    expect(sent.length).toBeGreaterThan(1)
-    await bounded.close()
-    const sentWhenClosed = sent.length
-    await new Promise((resolve) => setTimeout(resolve, 30))
-    expect(sent.length).toBe(sentWhenClosed) // closing stops the retries the caller no longer waits for
+    const bounded = pipe(transport, withRetry({ policy: pipe(constantDelay(30), concat(limitRetries(1_000))) }), withTimeout(40))
+    const outcome = bounded.send(Request.get(['a']))()
+    await vi.advanceTimersByTimeAsync(30)
+    expect(await outcome).toEqual(E.left(expect.objectContaining({ _tag: 'ConnectionClosed' })))
+    expect(sent).toHaveLength(2)
+  })
+})
+
+describe('withTimeout and the context', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('passes down a deadline ms from now, keeping an earlier one and the rest of the context', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const { transport, contexts } = fakeTransport(() => E.right(Reply.stored))
+    const bounded = pipe(transport, withTimeout(250))
+    const signal = new AbortController().signal
+    const now = Date.now()
+    await bounded.send(Request.set('k', new Uint8Array()), { signal, retry: true })()
+    await bounded.send(Request.set('k', new Uint8Array()), { deadline: now + 100 })()
+    await bounded.send(Request.set('k', new Uint8Array()), { deadline: now + 900 })()
+    expect(contexts).toEqual([{ signal, retry: true, deadline: now + 250 }, { deadline: now + 100 }, { deadline: now + 250 }])
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('answers at the earlier deadline of the caller, and Aborted when the signal fires; the late reply is dropped', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const held = heldTransport()
+    const bounded = pipe(held.transport, withTimeout(1_000, 'node-a'))
+    const early = bounded.send(Request.get(['a']), { deadline: Date.now() + 10 })()
+    await vi.advanceTimersByTimeAsync(10)
+    expect(await early).toEqual(E.left(expect.objectContaining({ _tag: 'Timeout', after: 10, node: 'node-a' })))
+    held.release(E.right(Reply.values([])))
+
+    const controller = new AbortController()
+    const abandoned = bounded.send(Request.get(['a']), { signal: controller.signal })()
+    await vi.advanceTimersByTimeAsync(0)
+    controller.abort('user left')
+    expect(await abandoned).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted', reason: 'user left' })))
+    held.release(E.right(Reply.values([])))
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('sends nothing for a request whose signal already fired', async () => {
+    const { transport, sent } = fakeTransport(() => E.right(Reply.stored))
+    const outcome = await pipe(transport, withTimeout(100)).send(Request.set('k', new Uint8Array()), { signal: AbortSignal.abort() })()
+    expect(outcome).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted' })))
+    expect(sent).toHaveLength(0)
+  })
+
+  it('is the identity, with no timer, for 0 and Infinity', () => {
+    const { transport } = fakeTransport(() => E.right(Reply.stored))
+    expect(withTimeout(0)(transport)).toBe(transport)
+    expect(withTimeout(Infinity)(transport)).toBe(transport)
   })
 })
 
@@ -191,5 +262,149 @@ describe('withTimeout without a deadline', () => {
   it.each([Infinity, 0, 2 ** 31])('sets none for %s ms instead of failing at once', async (ms) => {
     const { transport } = fakeTransport(() => new Promise<Outcome>((resolve) => setTimeout(() => resolve(E.right(Reply.stored)), 20)))
     expect(await pipe(transport, withTimeout(ms)).send(Request.set('k', new Uint8Array()))()).toEqual(E.right(Reply.stored))
+  })
+})
+
+describe('withBatching and the context', () => {
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
+  it('answers a waiter that aborts while its batch gathers at once, and leaves its keys out', async () => {
+    const inner = fakeTransport(cacheOf({ a: '1', b: '2' }))
+    const batched = pipe(inner.transport, withBatching({ window: 60_000 }))
+    const controller = new AbortController()
+    const kept = batched.send(Request.get(['a']))()
+    const leaving = batched.send(Request.get(['b', 'a']), { signal: controller.signal })()
+    controller.abort('not needed')
+    expect(await leaving).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted', reason: 'not needed' })))
+    expect(inner.sent).toEqual([])
+    await batched.close() // sends the batch now instead of after its window
+    expect(keysOfValues(await kept)).toEqual(['a'])
+    expect(inner.sent).toEqual([Request.get(['a'])])
+  })
+
+  it('answers a waiter that aborts while the batch is in flight at once; its batch-mates get their values', async () => {
+    const held = heldTransport()
+    const batched = pipe(held.transport, withBatching())
+    const controller = new AbortController()
+    const first = batched.send(Request.get(['a']))()
+    const leaving = batched.send(Request.get(['b']), { signal: controller.signal })()
+    const third = batched.send(Request.get(['c']), { deadline: Date.now() + 60_000 })()
+    await settle()
+    expect(held.sent).toEqual([Request.get(['a', 'b', 'c'])])
+    controller.abort()
+    expect(await leaving).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted' })))
+    held.release(cacheOf({ a: '1', b: '2', c: '3' })(Request.get(['a', 'b', 'c'])))
+    expect([keysOfValues(await first), keysOfValues(await third)]).toEqual([['a'], ['c']])
+  })
+
+  it('drops a batch every member left before it was sent', async () => {
+    const inner = fakeTransport(cacheOf({ a: '1' }))
+    const batched = pipe(inner.transport, withBatching())
+    const controller = new AbortController()
+    const outcomes = Promise.all([batched.send(Request.get(['a']), { signal: controller.signal })(), batched.send(Request.get(['b']), { signal: controller.signal })()])
+    controller.abort()
+    expect((await outcomes).map((outcome) => E.isLeft(outcome) && outcome.left._tag)).toEqual(['Aborted', 'Aborted'])
+    await settle()
+    expect(inner.sent).toEqual([])
+  })
+
+  it('sends the merged request with the latest deadline, and a signal that fires once every member left', async () => {
+    const held = heldTransport()
+    const batched = pipe(held.transport, withBatching())
+    const now = Date.now()
+    const [first, second] = [new AbortController(), new AbortController()]
+    const outcomes = [
+      batched.send(Request.get(['a']), { signal: first.signal, deadline: now + 50_000 })(),
+      batched.send(Request.get(['b']), { signal: second.signal, deadline: now + 90_000 })(),
+    ]
+    await settle()
+    const merged = held.contexts[0]
+    expect(merged?.deadline).toBe(now + 90_000)
+    expect(merged?.signal?.aborted).toBe(false)
+    first.abort()
+    expect(merged?.signal?.aborted).toBe(false)
+    second.abort()
+    expect(merged?.signal?.aborted).toBe(true) // nobody waits: the layers below may drop it
+    expect((await Promise.all(outcomes)).map((outcome) => E.isLeft(outcome) && outcome.left._tag)).toEqual(['Aborted', 'Aborted'])
+  })
+
+  it('gives the merged request no deadline and no signal when one member has no limit', async () => {
+    const inner = fakeTransport(cacheOf({}))
+    const batched = pipe(inner.transport, withBatching())
+    await Promise.all([batched.send(Request.get(['a']), { deadline: Date.now() + 50_000 })(), batched.send(Request.get(['b']))()])
+    expect(inner.contexts).toEqual([{}])
+  })
+
+  it('merges retry permission: forbidden if one member forbids it, allowed only if all allow it', async () => {
+    const inner = fakeTransport(cacheOf({}))
+    const batched = pipe(inner.transport, withBatching())
+    await Promise.all([batched.send(Request.get(['a']), { retry: true })(), batched.send(Request.get(['b']), { retry: false })()])
+    await Promise.all([batched.send(Request.get(['a']), { retry: true })(), batched.send(Request.get(['b']), { retry: true })()])
+    await Promise.all([batched.send(Request.get(['a']), { retry: true })(), batched.send(Request.get(['b']))()])
+    expect(inner.contexts).toEqual([{ retry: false }, { retry: true }, {}])
+  })
+
+  it('sets no timer per waiter for empty contexts, one for a deadline', async () => {
+    const timers = vi.spyOn(globalThis, 'setTimeout')
+    const inner = fakeTransport(cacheOf({ a: '1' }))
+    const batched = pipe(inner.transport, withBatching())
+    await Promise.all([batched.send(Request.get(['a']))(), batched.send(Request.get(['b']))(), batched.send(Request.get(['c']))()])
+    expect(timers).toHaveBeenCalledTimes(0)
+    await batched.send(Request.get(['a']), { deadline: Date.now() + 60_000 })()
+    expect(timers).toHaveBeenCalledTimes(1)
+  })
+
+  it('answers Timeout to a waiter whose deadline passes while the batch is in flight', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    try {
+      const held = heldTransport()
+      const batched = pipe(held.transport, withBatching())
+      const patient = batched.send(Request.get(['a']))()
+      const hurried = batched.send(Request.get(['b']), { deadline: Date.now() + 20 })()
+      await vi.advanceTimersByTimeAsync(0)
+      await settle()
+      await vi.advanceTimersByTimeAsync(20)
+      expect(await hurried).toEqual(E.left(expect.objectContaining({ _tag: 'Timeout', request: 'get', node: 'batching' })))
+      held.release(cacheOf({ a: '1', b: '2' })(Request.get(['a', 'b'])))
+      expect(keysOfValues(await patient)).toEqual(['a'])
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
+
+describe('withFallback and withObserve pass the context on', () => {
+  it('withFallback sends the context to every cluster and asks no older one after an abort', async () => {
+    const controller = new AbortController()
+    const newer = fakeTransport((request) => {
+      controller.abort()
+      return cacheOf({})(request)
+    })
+    const old = fakeTransport(cacheOf({ a: '1' }))
+    const migrating = pipe(newer.transport, withFallback([old.transport]))
+    const context = { signal: controller.signal }
+    expect(await migrating.send(Request.get(['a']), context)()).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted' })))
+    expect(newer.contexts).toEqual([context])
+    expect(old.sent).toEqual([])
+    await migrating.send(Request.set('k', new Uint8Array()), { retry: false })()
+    expect(newer.contexts[1]).toEqual({ retry: false })
+  })
+
+  it('withObserve passes the context and flags aborted and timed-out outcomes', async () => {
+    const events: Array<RequestEvent> = []
+    const inner = fakeTransport((_request, attempt) =>
+      attempt === 1 ? E.left(aborted('get', 'gone')) : attempt === 2 ? E.left(timeout(5, 'get', 'n')) : E.left(connectionClosed('n', 'closed')),
+    )
+    const observed = pipe(inner.transport, withObserve({ onRequest: (event) => events.push(event) }))
+    const context = { deadline: Date.now() + 1_000 }
+    for (let i = 0; i < 3; i++) await observed.send(Request.get(['a']), context)()
+    expect(inner.contexts).toEqual([context, context, context])
+    expect(events.map((event) => [event.error, event.interrupted, event.attributes['error.type']])).toEqual([
+      ['Aborted', true, 'Aborted'],
+      ['Timeout', true, 'Timeout'],
+      ['ConnectionClosed', false, 'ConnectionClosed'],
+    ])
   })
 })

@@ -2,12 +2,13 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { concatAll } from 'fp-ts/lib/Monoid.js'
 import * as O from 'fp-ts/lib/Option.js'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { clientError, invalidKey, serverError } from '../../src/protocol/error.js'
-import { connectionClosed, timeout } from '../../src/transport/error.js'
+import { aborted, connectionClosed, timeout } from '../../src/transport/error.js'
 import { type MemcacheError } from '../../src/error.js'
 import * as Reply from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
+import type { RequestContext } from '../../src/transport/context.js'
 import {
   capDelay,
   concat,
@@ -20,8 +21,8 @@ import {
   Monoid,
   next,
 } from '../../src/middleware/retry-policy.js'
-import { allowRetry, fromPymemcacheOptions, withRetry } from '../../src/middleware/retry.js'
-import { fakeTransport } from './fake.js'
+import { fromPymemcacheOptions, withRetry, type Sleep } from '../../src/middleware/retry.js'
+import { fakeTransport, heldTransport, settle } from './fake.js'
 
 const statusAt = (iteration: number) => {
   let status = initialStatus
@@ -110,7 +111,12 @@ describe('withRetry', () => {
   })
 
   it('does not retry non-idempotent requests unless the caller opts in', async () => {
-    const requests = [Request.incr('n', 1n), Request.store('append', 'k', new Uint8Array([1])), Request.set('k', new Uint8Array(), { noreply: true })]
+    const requests = [
+      Request.incr('n', 1n),
+      Request.store('append', 'k', new Uint8Array([1])),
+      Request.store('add', 'k', new Uint8Array([1])),
+      Request.set('k', new Uint8Array(), { noreply: true }),
+    ]
     for (const request of requests) {
       const { transport, sent } = flaky(1)
       const retried = pipe(transport, withRetry({ policy: limitRetries(3), sleep: noSleep }))
@@ -118,11 +124,40 @@ describe('withRetry', () => {
       expect(sent).toHaveLength(1)
     }
     const perRequest = flaky(1)
-    await pipe(perRequest.transport, withRetry({ policy: limitRetries(3), sleep: noSleep })).send(allowRetry(Request.incr('n', 1n)))()
+    await pipe(perRequest.transport, withRetry({ policy: limitRetries(3), sleep: noSleep })).send(Request.incr('n', 1n), { retry: true })()
     expect(perRequest.sent).toHaveLength(2)
     const perTransport = flaky(1)
     await pipe(perTransport.transport, withRetry({ policy: limitRetries(3), retryNonIdempotent: true, sleep: noSleep })).send(Request.decr('n', 1n))()
     expect(perTransport.sent).toHaveLength(2)
+  })
+
+  it('context.retry false forbids retrying even an idempotent request on a transport that retries everything', async () => {
+    const { transport, sent } = flaky(1)
+    const retried = pipe(transport, withRetry({ policy: limitRetries(3), retryNonIdempotent: true, sleep: noSleep }))
+    expect(await retried.send(Request.get(['a']), { retry: false })()).toEqual(E.left(closed))
+    expect(sent).toHaveLength(1)
+  })
+
+  it('the permission travels in the context, so it survives a layer that copies the request', async () => {
+    const { transport, sent } = flaky(1)
+    const copying = { send: (request: Request.Request, context?: RequestContext) => transport.send({ ...request }, context), close: transport.close }
+    const retried = pipe(copying, withRetry({ policy: limitRetries(3), sleep: noSleep }))
+    await retried.send(Request.incr('n', 1n), { retry: true })()
+    expect(sent).toHaveLength(2)
+  })
+
+  it('never retries Aborted, even when asked to', async () => {
+    const { transport, sent } = flaky(1, aborted('get', 'gone'))
+    const retried = pipe(transport, withRetry({ policy: limitRetries(3), retryFor: ['Aborted'], sleep: noSleep }))
+    expect(await retried.send(Request.get(['a']))()).toEqual(E.left(aborted('get', 'gone')))
+    expect(sent).toHaveLength(1)
+  })
+
+  it('passes the context down to every attempt', async () => {
+    const { transport, contexts } = flaky(2)
+    const context = { deadline: Date.now() + 60_000, retry: true }
+    await pipe(transport, withRetry({ policy: limitRetries(3), sleep: noSleep })).send(Request.get(['a']), context)()
+    expect(contexts).toEqual([context, context, context])
   })
 
   it('retries Failure replies only when their tag is listed, and doNotRetryFor wins', async () => {
@@ -145,5 +180,130 @@ describe('withRetry', () => {
     await retried.send(Request.get(['a']))()
     expect(sent).toHaveLength(3)
     expect(waits).toEqual([25, 25])
+  })
+})
+
+describe('isIdempotent', () => {
+  const value = new Uint8Array([1])
+  it.each([
+    ['get', Request.get(['a']), true],
+    ['gat', Request.gat(10, ['a']), true],
+    ['set', Request.set('a', value), true],
+    ['replace', Request.store('replace', 'a', value), true],
+    ['delete', Request.del('a'), true],
+    ['touch', Request.touch('a', 10), true],
+    ['stats', Request.stats(), true],
+    ['add: a retried add that landed reports NotStored', Request.store('add', 'a', value), false],
+    ['append', Request.store('append', 'a', value), false],
+    ['prepend', Request.store('prepend', 'a', value), false],
+    ['cas', Request.cas('a', value, 1n), false],
+    ['incr', Request.incr('a', 1n), false],
+    ['decr', Request.decr('a', 1n), false],
+    ['set noreply', Request.set('a', value, { noreply: true }), false],
+    ['delete noreply', Request.del('a', true), false],
+    ['raw', Request.raw('get a', 'values'), false],
+    ['quit', Request.quit, false],
+  ] as const)('%s', (_name, request, expected) => {
+    expect(Request.isIdempotent(request)).toBe(expected)
+  })
+})
+
+describe('withRetry within the request context', () => {
+  const closed = connectionClosed('a:1', 'closed')
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  /** A sleep that never ends on its own: it ends when its signal fires; `active` counts the pending ones. */
+  const stuckSleep = () => {
+    const active = new Set<AbortSignal>()
+    const sleep: Sleep = (_ms, signal) => () =>
+      new Promise((resolve) => {
+        active.add(signal)
+        signal.addEventListener('abort', () => {
+          active.delete(signal)
+          resolve()
+        })
+      })
+    return { sleep, active }
+  }
+
+  it('makes no attempt after the deadline and does not sleep across it: the last failure comes back at once', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const sentAt: Array<number> = []
+    const { transport, sent } = fakeTransport(() => {
+      sentAt.push(Date.now())
+      return E.left(closed)
+    })
+    const retried = pipe(transport, withRetry({ policy: pipe(constantDelay(10), concat(limitRetries(1_000))) }))
+    const deadline = Date.now() + 35
+    const outcome = retried.send(Request.get(['a']), { deadline })()
+    await vi.advanceTimersByTimeAsync(30)
+    expect(await outcome).toEqual(E.left(closed)) // answered at 30 ms: a sleep to 40 would pass 35
+    expect(sent).toHaveLength(4) // at 0, 10, 20, 30
+    expect(sentAt.every((at) => at < deadline)).toBe(true)
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(sent).toHaveLength(4)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('makes no attempt at all for a deadline already past or a signal already fired', async () => {
+    const { transport, sent } = fakeTransport(() => E.right(Reply.values([])))
+    const retried = pipe(transport, withRetry({ policy: limitRetries(3) }))
+    expect(await retried.send(Request.get(['a']), { deadline: Date.now() - 1 })()).toEqual(E.left(expect.objectContaining({ _tag: 'Timeout', request: 'get' })))
+    expect(await retried.send(Request.get(['a']), { signal: AbortSignal.abort('gone') })()).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted', reason: 'gone' })))
+    expect(sent).toHaveLength(0)
+  })
+
+  it('an abort during a sleep ends the sleep and the send at once, with Aborted', async () => {
+    const { sleep, active } = stuckSleep()
+    const { transport, sent } = fakeTransport(() => E.left(closed))
+    const retried = pipe(transport, withRetry({ policy: pipe(constantDelay(60_000), concat(limitRetries(5))), sleep }))
+    const controller = new AbortController()
+    const outcome = retried.send(Request.get(['a']), { signal: controller.signal })()
+    await settle()
+    expect(active.size).toBe(1)
+    controller.abort('page closed')
+    expect(await outcome).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted', reason: 'page closed' })))
+    expect(active.size).toBe(0) // the sleep was told to release its timer
+    expect(sent).toHaveLength(1)
+  })
+
+  it('a signal fired during an attempt stops the loop before the next one', async () => {
+    const held = heldTransport()
+    const retried = pipe(held.transport, withRetry({ policy: limitRetries(5) }))
+    const controller = new AbortController()
+    const outcome = retried.send(Request.get(['a']), { signal: controller.signal })()
+    await settle()
+    controller.abort()
+    held.release(E.left(closed)) // this transport ignores the signal and fails on its own
+    expect(await outcome).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted' })))
+    expect(held.sent).toHaveLength(1)
+  })
+
+  it('close() during a sleep ends it at once: the caller gets the last failure, no timer is left', async () => {
+    const { sleep, active } = stuckSleep()
+    const { transport, sent } = fakeTransport(() => E.left(closed))
+    const retried = pipe(transport, withRetry({ policy: pipe(constantDelay(60_000), concat(limitRetries(5))), sleep }))
+    const outcomes = [retried.send(Request.get(['a']))(), retried.send(Request.get(['b']))()]
+    await settle()
+    expect(active.size).toBe(2)
+    await retried.close()
+    expect(active.size).toBe(0)
+    expect(await Promise.all(outcomes)).toEqual([E.left(closed), E.left(closed)])
+    expect(sent).toHaveLength(2)
+  })
+
+  it('close() releases the default sleep timer (counted in the active resources)', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length
+    const before = timers()
+    const { transport } = fakeTransport(() => E.left(closed))
+    const retried = pipe(transport, withRetry({ policy: pipe(constantDelay(600_000), concat(limitRetries(5))) }))
+    const outcome = retried.send(Request.get(['a']))()
+    await settle()
+    expect(timers()).toBe(before + 1)
+    await retried.close()
+    expect(await outcome).toEqual(E.left(closed))
+    expect(timers()).toBe(before)
   })
 })
