@@ -53,7 +53,7 @@ export const withTimeout =
         () =>
           new Promise((resolve) => {
             const started = Date.now()
-            const bounded = withinMs(ms, started)(context)
+            const bounded = withinMs(ms)(context, started)
             const name = commandName(request)
             let answered = false
             const stop = watch(bounded, name, node, (error) => {
