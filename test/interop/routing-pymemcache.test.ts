@@ -10,8 +10,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pooled } from '../../src/pool/pooled.js'
 import * as Request from '../../src/protocol/request.js'
-import { rendezvous } from '../../src/routing/rendezvous.js'
-import type { Router } from '../../src/routing/router.js'
+import { rendezvousRouter, type Router } from '../../src/routing/router.js'
 import { connect } from '../../src/transport/connection.js'
 import { withKeyPrefix } from '../../src/middleware/key-prefix.js'
 import { startMemcached, type MemcachedServer } from '../support/memcached.js'
@@ -49,7 +48,7 @@ afterAll(async () => {
 })
 
 const clusterOf = (prefix: string): Router =>
-  rendezvous(
+  rendezvousRouter(
     servers.map((server) => ({
       name: server.server,
       // The prefix goes below the router: pymemcache places the key before its key_prefix.
