@@ -258,12 +258,13 @@ export const makePool = <E, R>(options: PoolOptions<E, R>): Pool<E, R> => {
         }
         let settled = false
         let timer: ReturnType<typeof setTimeout> | undefined
-        let stopWatching: (() => void) | undefined
+        // Replaced by the watch's stop below; until then (the watch may fire while being set) nothing to stop.
+        let stopWatching = (): void => undefined
         const waiter: Waiter<E, R> = {
           settle: (result) => {
             settled = true
             if (timer !== undefined) clearTimeout(timer)
-            stopWatching?.()
+            stopWatching()
             resolve(result)
           },
         }

@@ -1,5 +1,5 @@
 /**
- * `pooled`: one `Transport` over up to `maxSize` pipelining connections to one server.
+ * `makePooled`: one `Transport` over up to `maxSize` pipelining connections to one server.
  *
  * Connections are not lent one request at a time: each can carry many requests in flight, so a
  * request goes to the open connection with the fewest requests in flight, at once. The policy:
@@ -41,10 +41,10 @@ import { makePool, type PoolStats } from './pool.js'
 // -------------------------------------------------------------------------------------
 
 /**
- * Bounds and growth policy of a `pooled` transport.
+ * Bounds and growth policy of a `makePooled` transport.
  *
  * @example
- * pooled(connect({ server: '127.0.0.1:11211' }), { maxSize: 8, busyAt: 32, idleTimeout: 60_000 })
+ * makePooled(connect({ server: '127.0.0.1:11211' }), { maxSize: 8, busyAt: 32, idleTimeout: 60_000 })
  * @category model
  */
 export interface PooledOptions {
@@ -98,12 +98,12 @@ const canInterrupt = (context: RequestContext | undefined): context is RequestCo
  *
  * @example
  * import { connect } from '../transport/connection.js'
- * const node = pooled(connect({ server: '127.0.0.1:11211' }), { maxSize: 4 })
+ * const node = makePooled(connect({ server: '127.0.0.1:11211' }), { maxSize: 4 })
  * await node.send(Request.version)()
  * await node.close()
  * @category constructors
  */
-export const pooled = (connect: TE.TaskEither<MemcacheError, Connection>, options: PooledOptions = {}): Pooled => {
+export const makePooled = (connect: TE.TaskEither<MemcacheError, Connection>, options: PooledOptions = {}): Pooled => {
   const maxSize = Math.max(1, options.maxSize ?? 4)
   const busyAt = Math.max(1, options.busyAt ?? 16)
   let node = options.node ?? 'pool'
@@ -249,3 +249,13 @@ export const pooled = (connect: TE.TaskEither<MemcacheError, Connection>, option
     stats: () => ({ ...pool.stats(), active: active.length, inFlight }),
   }
 }
+
+/**
+ * The former name of `makePooled`, kept so that code written for 0.1 still runs.
+ *
+ * @deprecated use `makePooled` (constructors are `make*` or nouns).
+ * @example
+ * const node = pooled(connect({ server: '127.0.0.1:11211' }))
+ * @category constructors
+ */
+export const pooled = makePooled

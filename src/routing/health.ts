@@ -279,7 +279,7 @@ export const pymemcacheHealth = (options: HealthOptions = {}): HealthPolicy => {
         case 'Failing':
           return `${node} is failing (${health.failures} failures); it is retried ${retryTimeout} ms after the last one`
         case 'Up':
-          return `${node} is being probed`
+          return `${node} is up`
       }
     },
   }
@@ -364,6 +364,9 @@ export const makeNodeHealth = (node: string, options: NodeHealthOptions = {}): N
       // An error not held against the node (a bad key...) still means the node answered.
       if (E.isRight(outcome) || !afterFailure(outcome.left, at)) afterSuccess(ticket.probe, at)
     },
-    refusal: () => policy.refusal(node, health),
+    refusal: () =>
+      probing && policy.admission(health, now()) === 'probe'
+        ? `${node} is being probed: one request at a time goes to it until it answers`
+        : policy.refusal(node, health),
   }
 }

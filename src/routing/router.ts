@@ -75,7 +75,7 @@ import { rendezvous } from './rendezvous.js'
  * A memcached server as the router sees it: its name (`host:port`) and how to reach it.
  *
  * @example
- * const node: Node = { name: '127.0.0.1:11211', transport: pooled(connect({ server: '127.0.0.1:11211' })) }
+ * const node: Node = { name: '127.0.0.1:11211', transport: makePooled(connect({ server: '127.0.0.1:11211' })) }
  * @category model
  */
 export interface Node {
@@ -483,8 +483,8 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
  *
  * @example
  * const cluster = rendezvousRouter([
- *   { name: '127.0.0.1:11211', transport: pooled(connect({ server: '127.0.0.1:11211' })) },
- *   { name: '127.0.0.1:11212', transport: pooled(connect({ server: '127.0.0.1:11212' })) },
+ *   { name: '127.0.0.1:11211', transport: makePooled(connect({ server: '127.0.0.1:11211' })) },
+ *   { name: '127.0.0.1:11212', transport: makePooled(connect({ server: '127.0.0.1:11212' })) },
  * ])
  * @category constructors
  */

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { pooled } from '../../src/pool/pooled.js'
+import { makePooled, pooled } from '../../src/pool/pooled.js'
 import { connectError, connectionClosed } from '../../src/transport/error.js'
 import { type MemcacheError } from '../../src/error.js'
 import * as Reply from '../../src/protocol/reply.js'
@@ -112,10 +112,10 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
-describe('pooled', () => {
+describe('makePooled', () => {
   it('opens one connection for a burst of requests and pipelines them on it', async () => {
     const fake = fakeConnector()
-    const transport = pooled(fake.connect, { maxSize: 4, busyAt: 100 })
+    const transport = makePooled(fake.connect, { maxSize: 4, busyAt: 100 })
     const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => transport.send(setK(i))()))
     expect(outcomes.every(E.isRight)).toBe(true)
     expect(fake.attempts()).toBe(1)
@@ -125,7 +125,7 @@ describe('pooled', () => {
 
   it('grows up to maxSize when every connection is busy, sending to the least busy one', async () => {
     const fake = fakeConnector()
-    const transport = pooled(fake.connect, { maxSize: 3, busyAt: 2 })
+    const transport = makePooled(fake.connect, { maxSize: 3, busyAt: 2 })
     fake.hold()
     const pending: Array<Promise<unknown>> = []
     for (let i = 0; i < 30; i++) {
@@ -144,7 +144,7 @@ describe('pooled', () => {
 
   it('drops a connection that broke and opens another for the next request', async () => {
     const fake = fakeConnector()
-    const transport = pooled(fake.connect, { maxSize: 2 })
+    const transport = makePooled(fake.connect, { maxSize: 2 })
     fake.hold()
     const inFlight = [transport.send(setK(1))(), transport.send(setK(2))()]
     await tick()
@@ -160,7 +160,7 @@ describe('pooled', () => {
 
   it('fails every waiting request with the connect error, and tries again on the next', async () => {
     const fake = fakeConnector()
-    const transport = pooled(fake.connect)
+    const transport = makePooled(fake.connect)
     fake.refuse(true)
     const outcomes = await Promise.all([1, 2, 3].map((i) => transport.send(setK(i))()))
     expect(outcomes).toEqual([1, 2, 3].map(() => E.left(expect.objectContaining({ _tag: 'ConnectError', code: 'ECONNREFUSED' }))))
@@ -173,7 +173,7 @@ describe('pooled', () => {
 
   it('close waits for requests in flight, closes every connection, and refuses new requests', async () => {
     const fake = fakeConnector()
-    const transport = pooled(fake.connect, { maxSize: 2, busyAt: 1 })
+    const transport = makePooled(fake.connect, { maxSize: 2, busyAt: 1 })
     fake.hold()
     const pending = Array.from({ length: 6 }, (_, i) => transport.send(setK(i))())
     await tick()
@@ -193,7 +193,7 @@ describe('pooled', () => {
   it('returns extra connections to the pool when they fall idle, where the reaper closes them', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     const fake = fakeConnector()
-    const transport = pooled(fake.connect, { maxSize: 3, busyAt: 1, idleTimeout: 5000 })
+    const transport = makePooled(fake.connect, { maxSize: 3, busyAt: 1, idleTimeout: 5000 })
     fake.hold()
     const pending: Array<Promise<unknown>> = []
     for (let i = 0; i < 6; i++) {
@@ -212,10 +212,10 @@ describe('pooled', () => {
   })
 })
 
-describe('pooled: the request context', () => {
+describe('makePooled: the request context', () => {
   it("passes the request's context on to the connection's send", async () => {
     const fake = fakeConnector()
-    const transport = pooled(fake.connect)
+    const transport = makePooled(fake.connect)
     const context: RequestContext = { deadline: Date.now() + 60_000, retry: true }
     expect(await transport.send(setK(1), context)()).toEqual(E.right(Reply.stored))
     await transport.send(setK(2))()
@@ -226,7 +226,7 @@ describe('pooled: the request context', () => {
 
   it('opens nothing for a request already aborted or past its deadline', async () => {
     const fake = fakeConnector()
-    const transport = pooled(fake.connect)
+    const transport = makePooled(fake.connect)
     const controller = new AbortController()
     controller.abort()
     expect(await transport.send(setK(1), { signal: controller.signal })()).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted', request: 'set' })))
@@ -238,7 +238,7 @@ describe('pooled: the request context', () => {
 
   it('lets a request waiting for the connection being opened give up, while the others still get it', async () => {
     const fake = fakeConnector()
-    const transport = pooled(fake.connect)
+    const transport = makePooled(fake.connect)
     fake.holdConnect()
     const controller = new AbortController()
     const leaving = transport.send(setK(1), { signal: controller.signal })()
@@ -256,7 +256,7 @@ describe('pooled: the request context', () => {
 
   it('abandons the pool acquire when every waiting request gave up; the connection made meanwhile is kept idle, not leaked', async () => {
     const fake = fakeConnector()
-    const transport = pooled(fake.connect)
+    const transport = makePooled(fake.connect)
     fake.holdConnect()
     const controllers = [new AbortController(), new AbortController()]
     const waiting = controllers.map((controller, i) => transport.send(setK(i), { signal: controller.signal })())
@@ -279,7 +279,7 @@ describe('pooled: the request context', () => {
   it('ends the wait for a connection when the deadline passes (fake clock)', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     const fake = fakeConnector()
-    const transport = pooled(fake.connect)
+    const transport = makePooled(fake.connect)
     fake.holdConnect()
     const waiting = transport.send(setK(1), { deadline: Date.now() + 50 })()
     await vi.advanceTimersByTimeAsync(50)
@@ -287,5 +287,11 @@ describe('pooled: the request context', () => {
     fake.openGate()
     await transport.close()
     expect(vi.getTimerCount()).toBe(0)
+  })
+})
+
+describe('pooled', () => {
+  it('is the former name of makePooled', () => {
+    expect(pooled).toBe(makePooled)
   })
 })

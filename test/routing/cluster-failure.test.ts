@@ -10,7 +10,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { pooled } from '../../src/pool/pooled.js'
+import { makePooled } from '../../src/pool/pooled.js'
 import type { MemcacheError } from '../../src/error.js'
 import type { Reply } from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
@@ -44,7 +44,7 @@ describe('a cluster losing a node under load', () => {
     let offset = 0
     const events: Array<HealthEvent> = []
     const cluster = rendezvousRouter(
-      names.map((name) => ({ name, transport: pooled(connect({ server: name, timeout: 1000, connectTimeout: 1000 }), { maxSize: 2 }) })),
+      names.map((name) => ({ name, transport: makePooled(connect({ server: name, timeout: 1000, connectTimeout: 1000 }), { maxSize: 2 }) })),
       { retryAttempts: 2, retryTimeout: RETRY_TIMEOUT, deadTimeout: DEAD_TIMEOUT, now: () => Date.now() + offset, onHealth: (event) => events.push(event) },
     )
     const homeOf = (key: string) => O.toUndefined(ownerOf(names)(key))
