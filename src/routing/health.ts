@@ -29,6 +29,7 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { isTransient, type MemcacheError } from '../error.js'
 
 // -------------------------------------------------------------------------------------
@@ -168,8 +169,8 @@ export interface HealthPolicy {
  * Leave to send one request to a node, from `NodeHealth.admit`; its outcome is recorded with it.
  *
  * @example
- * const ticket = nodeHealth.admit()
- * if (ticket !== undefined) nodeHealth.record(ticket, await transport.send(request)())
+ * const admitted = nodeHealth.admit()
+ * if (O.isSome(admitted)) nodeHealth.record(admitted.value, await transport.send(request)())
  * @category model
  */
 export interface Ticket {
@@ -184,7 +185,7 @@ export interface Ticket {
  *
  * @example
  * const health = makeNodeHealth('10.0.0.1:11211', { now: () => clock })
- * const ticket = health.admit() // { probe: false, epoch: 0 }
+ * health.admit() // some({ probe: false, epoch: 0 })
  * @category model
  */
 export interface NodeHealth {
@@ -193,15 +194,16 @@ export interface NodeHealth {
   readonly current: () => Health
   /** Moves the state with time (a dead node whose time is up comes back); `true` when it changed. */
   readonly refresh: () => boolean
-  /** Leave to send one request now, or `undefined` when the node refuses (see `refusal`). Only one probe is out at a time. */
-  readonly admit: () => Ticket | undefined
+  /** Leave to send one request now, or `none` when the node refuses (see `refusal`). Only one probe is out at a time. */
+  readonly admit: () => O.Option<Ticket>
   /**
-   * Counts the outcome of a request admitted with `ticket`; `undefined` when it was not sent or
-   * its outcome is unknown (only the probe is given back). An outcome from before the last change
+   * Counts the outcome of a request admitted with `ticket`. An outcome from before the last change
    * of state is not counted: one outage of a busy node is one failure, not fifty. Every ticket
-   * must be recorded once, so that a probe is never left out for good.
+   * is recorded or given back once, so that a probe is never left out for good.
    */
-  readonly record: (ticket: Ticket, outcome: E.Either<MemcacheError, unknown> | undefined) => void
+  readonly record: (ticket: Ticket, outcome: E.Either<MemcacheError, unknown>) => void
+  /** The request admitted with `ticket` was not sent, or its outcome is unknown: nothing is counted, its probe is given back. */
+  readonly giveBack: (ticket: Ticket) => void
   /** Why the node refuses requests now, for `NoServers`. */
   readonly refusal: () => string
 }
@@ -293,8 +295,8 @@ export const pymemcacheHealth = (options: HealthOptions = {}): HealthPolicy => {
  * @example
  * let clock = 0
  * const health = makeNodeHealth('10.0.0.1:11211', { now: () => clock })
- * const ticket = health.admit()
- * if (ticket !== undefined) health.record(ticket, E.left(connectError('10.0.0.1:11211', 'ECONNREFUSED', 'refused')))
+ * const admitted = health.admit()
+ * if (O.isSome(admitted)) health.record(admitted.value, E.left(connectError('10.0.0.1:11211', 'ECONNREFUSED', 'refused')))
  * health.current() // { _tag: 'Failing', failures: 1, since: 0 }
  * @category constructors
  */
@@ -306,11 +308,14 @@ export const makeNodeHealth = (node: string, options: NodeHealthOptions = {}): N
   let epoch = 0
   let failures = 0
   let probing = false
+  // The leave of a plain request is the same value until the state changes: none is made per request.
+  let sending: O.Option<Ticket> = O.some({ probe: false, epoch })
 
   const moveTo = (next: Health, event: HealthEvent | undefined): void => {
     const from = health
     health = next
     epoch++
+    sending = O.some({ probe: false, epoch })
     if (next._tag === 'Up') failures = 0
     if (event === undefined || onChange === undefined) return
     try {
@@ -352,17 +357,20 @@ export const makeNodeHealth = (node: string, options: NodeHealthOptions = {}): N
     },
     admit: () => {
       const decision = policy.admission(health, now())
-      if (decision === 'send') return { probe: false, epoch }
-      if (decision === 'refuse' || probing) return undefined
+      if (decision === 'send') return sending
+      if (decision === 'refuse' || probing) return O.none
       probing = true
-      return { probe: true, epoch }
+      return O.some({ probe: true, epoch })
     },
     record: (ticket, outcome) => {
       if (ticket.probe) probing = false
-      if (outcome === undefined || ticket.epoch !== epoch) return
+      if (ticket.epoch !== epoch) return
       const at = now()
       // An error not held against the node (a bad key...) still means the node answered.
       if (E.isRight(outcome) || !afterFailure(outcome.left, at)) afterSuccess(ticket.probe, at)
+    },
+    giveBack: (ticket) => {
+      if (ticket.probe) probing = false
     },
     refusal: () =>
       probing && policy.admission(health, now()) === 'probe'

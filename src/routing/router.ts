@@ -12,12 +12,13 @@
  *   else the first error (in node order), else the first `Failure` reply.
  * - `quit`, `shutdown` and `raw` name no key, so `send` refuses them (`InvalidArgument`): address
  *   them with `sendTo(node, request)` or `broadcast(request)`.
- * - Only transient errors (`isTransient`: connect errors, timeouts, closed connections, ...) count
- *   as node failures; an `InvalidKey` says nothing about the node.
- *
- * Health (see `health.ts`), with the default policy: a failing node is asked again only after `retryTimeout`, one probe at
- * a time; until then requests for its keys fail fast with `NoServers` — or, with `failover: true`,
- * go to the next node in the key's preference order. After `retryAttempts` failed retries the node
+ * Health (see `health.ts`), with the default policy, `pymemcacheHealth`: only transient errors
+ * (`isTransient`: connect errors, timeouts, closed connections, ...) count as node failures — an
+ * `InvalidKey` says nothing about the node. A failing node is asked again only after
+ * `retryTimeout`, one probe at a time; until then requests for its keys fail fast with `NoServers`
+ * — or, with `failover: true`, go to the next node in the key's preference order (a node is
+ * admitted once per request, so a many-key request probes a node with all its keys at once).
+ * After `retryAttempts` failed retries the node
  * is dead: it leaves the rotation and its keys move to their next node, as in pymemcache, until it
  * is re-admitted `deadTimeout` ms later. Failures of requests that were already in flight when the
  * node's state changed are not counted again: one outage of a busy node is one failure, not fifty.
@@ -185,7 +186,7 @@ interface Chosen {
 type Target = Chosen | { readonly _tag: 'Refused'; readonly error: MemcacheError }
 
 /** The ticket each node was given during one many-key request: a node is admitted once per request. */
-type Admitted = Map<NodeState, Ticket | undefined>
+type Admitted = Map<NodeState, O.Option<Ticket>>
 
 // -------------------------------------------------------------------------------------
 // utils
@@ -311,9 +312,10 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
     for (const state of states.values()) state.health.refresh()
   }
 
-  const admitOnce = (state: NodeState, admitted: Admitted | undefined): Ticket | undefined => {
+  const admitOnce = (state: NodeState, admitted: Admitted | undefined): O.Option<Ticket> => {
     if (admitted === undefined) return state.health.admit()
-    if (admitted.has(state)) return admitted.get(state)
+    const earlier = admitted.get(state)
+    if (earlier !== undefined) return earlier
     const ticket = state.health.admit()
     admitted.set(state, ticket)
     return ticket
@@ -327,24 +329,28 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
       return { _tag: 'Refused', error: noServers(states.size === 0 ? 'the router has no nodes' : `all ${states.size} nodes are marked dead`) }
     }
     const direct = admitOnce(state, admitted)
-    if (direct !== undefined) return { _tag: 'Target', state, ticket: direct }
+    if (O.isSome(direct)) return { _tag: 'Target', state, ticket: direct.value }
     if (failover) {
       for (const name of placement.preferenceOf(placed)) {
         const next = states.get(name)
-        const ticket = next === undefined || next === state ? undefined : admitOnce(next, admitted)
-        if (next !== undefined && ticket !== undefined) return { _tag: 'Target', state: next, ticket }
+        if (next === undefined || next === state) continue
+        const ticket = admitOnce(next, admitted)
+        if (O.isSome(ticket)) return { _tag: 'Target', state: next, ticket: ticket.value }
       }
     }
     return { _tag: 'Refused', error: noServers(state.health.refusal()) }
   }
 
   const dispatch = async (target: Chosen, request: Request, context: RequestContext | undefined): Promise<E.Either<MemcacheError, Reply>> => {
+    const { state, ticket } = target
     let result: E.Either<MemcacheError, Reply> | undefined
     try {
-      result = await target.state.transport.send(request, context)()
+      result = await state.transport.send(request, context)()
       return result
     } finally {
-      target.state.health.record(target.ticket, result)
+      // A send that broke its promise and rejected leaves nothing to count; its probe comes back.
+      if (result === undefined) state.health.giveBack(ticket)
+      else state.health.record(ticket, result)
     }
   }
 
@@ -367,7 +373,7 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
       if (target._tag === 'Refused') {
         if (ignoreErrors && isAboutTheNode(target.error)) continue
         // Nothing is sent: every node admitted so far gets its leave (a probe) back.
-        for (const [state, ticket] of admitted) if (ticket !== undefined) state.health.record(ticket, undefined)
+        for (const [state, ticket] of admitted) if (O.isSome(ticket)) state.health.giveBack(ticket.value)
         return E.left(target.error)
       }
       const group = groups.get(target.state)
@@ -393,7 +399,7 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
 
   const sendToState = async (state: NodeState, request: Request, context: RequestContext | undefined): Promise<E.Either<MemcacheError, Reply>> => {
     const ticket = state.health.admit()
-    return ticket === undefined ? E.left(noServers(state.health.refusal())) : dispatch({ _tag: 'Target', state, ticket }, request, context)
+    return O.isNone(ticket) ? E.left(noServers(state.health.refusal())) : dispatch({ _tag: 'Target', state, ticket: ticket.value }, request, context)
   }
 
   const broadcastAll = async (request: Request, context: RequestContext | undefined): Promise<ReadonlyArray<NodeResult>> => {

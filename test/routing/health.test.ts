@@ -1,13 +1,15 @@
 import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { describe, expect, it } from 'vitest'
 import { invalidKey } from '../../src/protocol/error.js'
 import { healthy, makeNodeHealth, pymemcacheHealth, type Health, type HealthEvent, type HealthPolicy } from '../../src/routing/health.js'
+import type { MemcacheError } from '../../src/error.js'
 import { aborted, connectError, timeout } from '../../src/transport/error.js'
 
 const NODE = '10.0.0.1:11211'
 const refused = connectError(NODE, 'ECONNREFUSED', 'connection refused')
-const answered = E.right('reply')
-const failed = E.left(refused)
+const answered: E.Either<MemcacheError, unknown> = E.right('reply')
+const failed: E.Either<MemcacheError, unknown> = E.left(refused)
 
 /** One node's health on a clock moved by hand, recording every change it reports. */
 const machine = (policy: HealthPolicy = pymemcacheHealth()) => {
@@ -15,10 +17,10 @@ const machine = (policy: HealthPolicy = pymemcacheHealth()) => {
   const changes: Array<{ readonly event: HealthEvent; readonly from: Health; readonly to: Health }> = []
   const health = makeNodeHealth(NODE, { policy, now: () => clock, onChange: (event, from, to) => changes.push({ event, from, to }) })
   /** Admits one request and records `outcome` for it; `false` when the node refused it. */
-  const request = (outcome: E.Either<unknown, unknown>): boolean => {
+  const request = (outcome: E.Either<MemcacheError, unknown>): boolean => {
     const ticket = health.admit()
-    if (ticket === undefined) return false
-    health.record(ticket, E.isLeft(outcome) ? E.left(outcome.left as typeof refused) : outcome)
+    if (O.isNone(ticket)) return false
+    health.record(ticket.value, outcome)
     return true
   }
   return {
@@ -73,7 +75,7 @@ describe('makeNodeHealth: one node on an injected clock', () => {
     expect(node.health.current()).toEqual({ _tag: 'Failing', failures: 1, since: 0 })
 
     node.at(1000) // not more than retryTimeout: refused without being asked
-    expect(node.health.admit()).toBeUndefined()
+    expect(node.health.admit()).toEqual(O.none)
     expect(node.health.refusal()).toContain('failing')
 
     node.at(1001)
@@ -89,7 +91,7 @@ describe('makeNodeHealth: one node on an injected clock', () => {
 
     node.at(2002 + 60_000)
     expect(node.health.refresh()).toBe(false)
-    expect(node.health.admit()).toBeUndefined()
+    expect(node.health.admit()).toEqual(O.none)
     node.at(2002 + 60_001)
     expect(node.health.refresh()).toBe(true)
     expect(node.health.current()).toBe(healthy)
@@ -106,13 +108,15 @@ describe('makeNodeHealth: one node on an injected clock', () => {
     node.request(failed)
     node.at(5000)
     const probe = node.health.admit()
-    expect(probe).toEqual({ probe: true, epoch: 1 })
-    expect(node.health.admit()).toBeUndefined()
+    expect(probe).toEqual(O.some({ probe: true, epoch: 1 }))
+    expect(node.health.admit()).toEqual(O.none)
     expect(node.health.refusal()).toContain('being probed')
-    if (probe !== undefined) node.health.record(probe, answered)
+    if (O.isSome(probe)) node.health.record(probe.value, answered)
     expect(node.health.current()).toBe(healthy)
     expect(node.tags()).toEqual(['Failed', 'Up'])
-    expect(node.health.admit()).toEqual({ probe: false, epoch: 2 })
+    expect(node.health.admit()).toEqual(O.some({ probe: false, epoch: 2 }))
+    // A plain request's leave is one value until the state changes.
+    expect(node.health.admit()).toBe(node.health.admit())
   })
 
   it('gives the probe back when its outcome is unknown, so the next request may probe', () => {
@@ -120,16 +124,16 @@ describe('makeNodeHealth: one node on an injected clock', () => {
     node.request(failed)
     node.at(5000)
     const probe = node.health.admit()
-    if (probe === undefined) throw new Error('no probe')
-    node.health.record(probe, undefined)
+    if (O.isNone(probe)) throw new Error('no probe')
+    node.health.giveBack(probe.value)
     expect(node.health.current()._tag).toBe('Failing')
-    expect(node.health.admit()).toEqual({ probe: true, epoch: 1 })
+    expect(node.health.admit()).toEqual(O.some({ probe: true, epoch: 1 }))
   })
 
   it('counts the failures of requests admitted before the last change once', () => {
     const node = machine(pymemcacheHealth({ retryAttempts: 1 }))
     const tickets = Array.from({ length: 8 }, () => node.health.admit())
-    for (const ticket of tickets) if (ticket !== undefined) node.health.record(ticket, failed)
+    for (const ticket of tickets) if (O.isSome(ticket)) node.health.record(ticket.value, failed)
     expect(node.tags()).toEqual(['Failed'])
     expect(node.health.current()).toEqual({ _tag: 'Failing', failures: 1, since: 0 })
   })
@@ -150,7 +154,7 @@ describe('makeNodeHealth: one node on an injected clock', () => {
       },
     })
     const ticket = health.admit()
-    if (ticket !== undefined) health.record(ticket, failed)
+    if (O.isSome(ticket)) health.record(ticket.value, failed)
     expect(health.current()._tag).toBe('Failing')
   })
 
