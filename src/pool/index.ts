@@ -1,11 +1,11 @@
 /**
- * Pools: a bounded pool of any resource, and `pooled`, a transport over a pool of pipelining
+ * Pools: a bounded pool of any resource, and `makePooled`, a transport over a pool of pipelining
  * connections to one server.
  *
  * @example
- * import { pooled } from 'fp-memcache/pool'
+ * import { makePooled } from 'fp-memcache/pool'
  * import { connect } from 'fp-memcache/transport'
- * const node = pooled(connect({ server: '127.0.0.1:11211' }), { maxSize: 4 })
+ * const node = makePooled(connect({ server: '127.0.0.1:11211' }), { maxSize: 4 })
  *
  * @since 0.1.0
  */

@@ -5,6 +5,9 @@
  * - At most `maxSize` resources exist (idle, borrowed, or being created) at any time.
  * - A borrower finding no idle resource and no room waits in a FIFO queue; after `acquireTimeout`
  *   ms it gets `PoolExhausted`. A released resource goes straight to the oldest waiter.
+ * - A borrower's `RequestContext` ends its wait too: when its signal fires it gets `Aborted`, when
+ *   its deadline passes `Timeout`, and it leaves the queue (no resource is ever handed to it later).
+ *   A context already aborted or past its deadline is answered at once, without acquiring.
  * - An idle resource is checked with `validate` when borrowed; one that fails is destroyed.
  * - `use` returns the resource, or destroys it when the effect failed with an error for which
  *   `destroyOnFailure` says so (by default: every failure — a resource in an unknown state is
@@ -22,7 +25,9 @@ import * as E from 'fp-ts/lib/Either.js'
 import type * as IO from 'fp-ts/lib/IO.js'
 import type * as T from 'fp-ts/lib/Task.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { connectionClosed, type ConnectionClosed } from '../transport/error.js'
+import type { MemcacheError } from '../error.js'
+import { emptyContext, interruption, watch, type RequestContext } from '../transport/context.js'
+import { connectionClosed, timeout, type Aborted, type ConnectionClosed, type Timeout } from '../transport/error.js'
 import { poolExhausted, type PoolExhausted } from './error.js'
 import { MAX_TIMER_DELAY } from '../transport/timer.js'
 
@@ -75,31 +80,35 @@ export interface PoolStats {
 }
 
 /**
- * What a pool itself can fail with: no resource in time, or the pool was drained.
+ * What a pool itself can fail with: no resource in time, the pool was drained, or the borrower's
+ * context ended the wait (`Aborted`, `Timeout`).
  *
  * @example
  * const tag: PoolError['_tag'] = 'PoolExhausted'
  * @category model
  */
-export type PoolError = PoolExhausted | ConnectionClosed
+export type PoolError = PoolExhausted | ConnectionClosed | Aborted | Timeout
 
 /**
  * A bounded pool of `R`s whose creation fails with `E`.
  *
  * @example
- * const acquired = await pool.acquire()
+ * const acquired = await pool.acquire({ signal })()
  * if (E.isRight(acquired)) await pool.release(acquired.right)()
  * @category model
  */
 export interface Pool<E, R> {
-  /** Borrows a resource: idle (validated), new, or the next one released, in FIFO order. */
-  readonly acquire: TE.TaskEither<E | PoolError, R>
+  /**
+   * Borrows a resource: idle (validated), new, or the next one released, in FIFO order. The wait
+   * ends with `Aborted` / `Timeout` when `context`'s signal fires or its deadline passes.
+   */
+  readonly acquire: (context?: RequestContext) => TE.TaskEither<E | PoolError, R>
   /** Gives a borrowed resource back (destroyed instead when the pool is draining). */
   readonly release: (resource: R) => T.Task<void>
   /** Destroys a borrowed resource instead of giving it back: it must not be lent again. */
   readonly discard: (resource: R) => T.Task<void>
-  /** Borrows a resource for `f`; the resource is released or destroyed whatever `f` yields. */
-  readonly use: <A>(f: (resource: R) => TE.TaskEither<E, A>) => TE.TaskEither<E | PoolError, A>
+  /** Borrows a resource for `f` (acquired within `context`); the resource is released or destroyed whatever `f` yields. */
+  readonly use: <A>(f: (resource: R) => TE.TaskEither<E, A>, context?: RequestContext) => TE.TaskEither<E | PoolError, A>
   /** Stops lending, destroys every resource as it becomes idle, resolves when none is left. */
   readonly drain: T.Task<void>
   readonly stats: IO.IO<PoolStats>
@@ -111,8 +120,8 @@ interface Idle<R> {
 }
 
 interface Waiter<E, R> {
+  /** Answers the borrower and stops its timers and watch; called once, by whoever takes it out of the queue. */
   readonly settle: (result: E.Either<E | PoolError, R>) => void
-  timer: ReturnType<typeof setTimeout> | undefined
 }
 
 // -------------------------------------------------------------------------------------
@@ -124,7 +133,7 @@ interface Waiter<E, R> {
  *
  * @example
  * const pool = makePool({ create: connect({ server: '127.0.0.1:11211' }), destroy: (c) => c.close, validate: (c) => c.isOpen(), maxSize: 4 })
- * const version = await pool.use((connection) => connection.send(Request.version))()
+ * const version = await pool.use((connection) => connection.send(Request.version, context), context)()
  * await pool.drain()
  * @category constructors
  */
@@ -170,11 +179,7 @@ export const makePool = <E, R>(options: PoolOptions<E, R>): Pool<E, R> => {
     if (draining && size() === 0 && onEmpty !== undefined) onEmpty()
   }
 
-  const takeWaiter = (): Waiter<E, R> | undefined => {
-    const waiter = waiters.shift()
-    if (waiter?.timer !== undefined) clearTimeout(waiter.timer)
-    return waiter
-  }
+  const takeWaiter = (): Waiter<E, R> | undefined => waiters.shift()
 
   const lend = (resource: R): void => {
     const waiter = takeWaiter()
@@ -238,24 +243,44 @@ export const makePool = <E, R>(options: PoolOptions<E, R>): Pool<E, R> => {
     reaper.unref()
   }
 
-  const acquire: TE.TaskEither<E | PoolError, R> = () =>
-    new Promise((resolve) => {
-      if (draining) {
-        resolve(E.left(connectionClosed(name, 'pool is drained')))
-        return
-      }
-      const waiter: Waiter<E, R> = { settle: resolve, timer: undefined }
-      // Beyond Node's timer range a timer would fire at once: such a timeout means waiting for good.
-      if (acquireTimeout <= MAX_TIMER_DELAY) {
-        waiter.timer = setTimeout(() => {
+  const acquire =
+    (context: RequestContext = emptyContext): TE.TaskEither<E | PoolError, R> =>
+    () =>
+      new Promise((resolve) => {
+        if (draining) {
+          resolve(E.left(connectionClosed(name, 'pool is drained')))
+          return
+        }
+        const interrupted = interruption(context, ACQUIRE, name)
+        if (interrupted !== undefined) {
+          resolve(E.left(asInterrupted(interrupted, name)))
+          return
+        }
+        let settled = false
+        let timer: ReturnType<typeof setTimeout> | undefined
+        // Replaced by the watch's stop below; until then (the watch may fire while being set) nothing to stop.
+        let stopWatching = (): void => undefined
+        const waiter: Waiter<E, R> = {
+          settle: (result) => {
+            settled = true
+            if (timer !== undefined) clearTimeout(timer)
+            stopWatching()
+            resolve(result)
+          },
+        }
+        // Out of the queue first, so that no resource can be handed to a borrower who left.
+        const leave = (error: PoolError): void => {
           const index = waiters.indexOf(waiter)
-          if (index >= 0) waiters.splice(index, 1)
-          resolve(E.left(poolExhausted(acquireTimeout)))
-        }, acquireTimeout)
-      }
-      waiters.push(waiter)
-      dispatch()
-    })
+          if (index < 0) return
+          waiters.splice(index, 1)
+          waiter.settle(E.left(error))
+        }
+        waiters.push(waiter)
+        // Beyond Node's timer range a timer would fire at once: such a timeout means waiting for good.
+        if (acquireTimeout <= MAX_TIMER_DELAY) timer = setTimeout(() => leave(poolExhausted(acquireTimeout)), acquireTimeout)
+        stopWatching = watch(context, ACQUIRE, name, (error) => leave(asInterrupted(error, name)))
+        if (!settled) dispatch()
+      })
 
   const release =
     (resource: R): T.Task<void> =>
@@ -277,9 +302,9 @@ export const makePool = <E, R>(options: PoolOptions<E, R>): Pool<E, R> => {
       dispatch()
     }
 
-  const use = <A>(f: (resource: R) => TE.TaskEither<E, A>): TE.TaskEither<E | PoolError, A> =>
+  const use = <A>(f: (resource: R) => TE.TaskEither<E, A>, context?: RequestContext): TE.TaskEither<E | PoolError, A> =>
     TE.bracketW(
-      acquire,
+      acquire(context),
       // If f breaks its promise and rejects, the resource is destroyed before the rejection goes on.
       (resource) => () =>
         f(resource)().catch(async (thrown: unknown) => {
@@ -313,3 +338,14 @@ export const makePool = <E, R>(options: PoolOptions<E, R>): Pool<E, R> => {
     stats: () => ({ size: size(), idle: idle.length, borrowed: borrowed.size, waiting: waiters.length }),
   }
 }
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+/** What the request context ends a wait with (`interruption` and `watch` answer only these two). */
+const asInterrupted = (error: MemcacheError, where: string): Aborted | Timeout =>
+  error._tag === 'Aborted' || error._tag === 'Timeout' ? error : timeout(0, ACQUIRE, where)
+
+/** The request named in the errors of an interrupted acquire. */
+const ACQUIRE = 'acquire'

@@ -1,5 +1,5 @@
 /**
- * `pooled`: one `Transport` over up to `maxSize` pipelining connections to one server.
+ * `makePooled`: one `Transport` over up to `maxSize` pipelining connections to one server.
  *
  * Connections are not lent one request at a time: each can carry many requests in flight, so a
  * request goes to the open connection with the fewest requests in flight, at once. The policy:
@@ -15,8 +15,13 @@
  * 4. A connection that has nothing in flight and is not the only one goes back to the pool's
  *    idle list, where it is reaped after `idleTimeout` unless load brings it back.
  *
+ * The request context goes on with the request: to the connection's `send`, and to the wait for
+ * a connection being opened — a request whose signal fires or whose deadline passes while it waits
+ * stops waiting (`Aborted` / `Timeout`); one already interrupted opens nothing. The opening is
+ * shared by every request waiting for it, so its pool acquire gives up only when all of them did.
+ *
  * `close` stops taking requests, waits for the requests in flight (each is bounded by the
- * connection's own timeout), then closes every connection.
+ * connection's own timeout or its context), then closes every connection.
  *
  * @since 0.1.0
  */
@@ -25,8 +30,9 @@ import type * as TE from 'fp-ts/lib/TaskEither.js'
 import { connectionClosed } from '../transport/error.js'
 import { type MemcacheError } from '../error.js'
 import type { Reply } from '../protocol/reply.js'
-import type { Request } from '../protocol/request.js'
+import { commandName, type Request } from '../protocol/request.js'
 import type { Connection } from '../transport/connection.js'
+import { interruption, watch, type RequestContext } from '../transport/context.js'
 import type { Transport } from '../transport/transport.js'
 import { makePool, type PoolStats } from './pool.js'
 
@@ -35,10 +41,10 @@ import { makePool, type PoolStats } from './pool.js'
 // -------------------------------------------------------------------------------------
 
 /**
- * Bounds and growth policy of a `pooled` transport.
+ * Bounds and growth policy of a `makePooled` transport.
  *
  * @example
- * pooled(connect({ server: '127.0.0.1:11211' }), { maxSize: 8, busyAt: 32, idleTimeout: 60_000 })
+ * makePooled(connect({ server: '127.0.0.1:11211' }), { maxSize: 8, busyAt: 32, idleTimeout: 60_000 })
  * @category model
  */
 export interface PooledOptions {
@@ -66,6 +72,23 @@ export interface Pooled extends Transport {
   readonly stats: () => PoolStats & { readonly active: number; readonly inFlight: number }
 }
 
+/** A connection being opened, and how many requests still wait for it. */
+interface Opening {
+  readonly result: Promise<E.Either<MemcacheError, Connection>>
+  /** Requests still waiting (a background opening counts one that never leaves). */
+  waiting: number
+  /** Ends the pool acquire when the last waiting request gave up. */
+  readonly abandon: AbortController
+}
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+/** Something in it can end a wait (a signal, a deadline); without, no watch is set. */
+const canInterrupt = (context: RequestContext | undefined): context is RequestContext =>
+  context !== undefined && (context.signal !== undefined || context.deadline !== undefined)
+
 // -------------------------------------------------------------------------------------
 // constructors
 // -------------------------------------------------------------------------------------
@@ -75,12 +98,12 @@ export interface Pooled extends Transport {
  *
  * @example
  * import { connect } from '../transport/connection.js'
- * const node = pooled(connect({ server: '127.0.0.1:11211' }), { maxSize: 4 })
+ * const node = makePooled(connect({ server: '127.0.0.1:11211' }), { maxSize: 4 })
  * await node.send(Request.version)()
  * await node.close()
  * @category constructors
  */
-export const pooled = (connect: TE.TaskEither<MemcacheError, Connection>, options: PooledOptions = {}): Pooled => {
+export const makePooled = (connect: TE.TaskEither<MemcacheError, Connection>, options: PooledOptions = {}): Pooled => {
   const maxSize = Math.max(1, options.maxSize ?? 4)
   const busyAt = Math.max(1, options.busyAt ?? 16)
   let node = options.node ?? 'pool'
@@ -98,7 +121,7 @@ export const pooled = (connect: TE.TaskEither<MemcacheError, Connection>, option
 
   // Connections borrowed from the pool and taking requests.
   const active: Array<Connection> = []
-  let opening: Promise<E.Either<MemcacheError, Connection>> | undefined
+  let opening: Opening | undefined
   let closed = false
   let inFlight = 0
   let settledAll: (() => void) | undefined
@@ -119,22 +142,59 @@ export const pooled = (connect: TE.TaskEither<MemcacheError, Connection>, option
     if (--inFlight === 0) settledAll?.()
   }
 
-  const open = (): Promise<E.Either<MemcacheError, Connection>> => {
-    opening ??= pool
-      .acquire()
-      .then((result) => {
-        opening = undefined
-        if (E.isLeft(result)) return result
-        const connection = result.right
-        node = connection.node
-        if (closed) {
-          void pool.release(connection)()
-          return E.left(connectionClosed(node, 'pool was closed'))
-        }
-        active.push(connection)
-        return E.right(connection)
+  /** Starts opening a connection; `background`: no request waits for it, so it is never abandoned. */
+  const startOpening = (background: boolean): Opening => {
+    const abandon = new AbortController()
+    const started: Opening = {
+      waiting: background ? 1 : 0,
+      abandon,
+      result: pool
+        .acquire({ signal: abandon.signal })()
+        .then((result) => {
+          if (opening === started) opening = undefined
+          if (E.isLeft(result)) return result
+          const connection = result.right
+          node = connection.node
+          if (closed) {
+            void pool.release(connection)()
+            return E.left(connectionClosed(node, 'pool was closed'))
+          }
+          active.push(connection)
+          return E.right(connection)
+        }),
+    }
+    opening = started
+    return started
+  }
+
+  /** Waits for the connection being opened, or until `context` interrupts this request. */
+  const waitFor = (shared: Opening, request: Request, context: RequestContext | undefined): Promise<E.Either<MemcacheError, Connection>> => {
+    shared.waiting++
+    if (!canInterrupt(context)) return shared.result
+    return new Promise((resolve) => {
+      let waiting = true
+      const stop = watch(context, commandName(request), node, (error) => {
+        waiting = false
+        resolve(E.left(error))
+        if (--shared.waiting > 0) return
+        // Nobody wants this connection any more: the next request starts afresh.
+        if (opening === shared) opening = undefined
+        shared.abandon.abort()
       })
-    return opening
+      void shared.result.then((result) => {
+        if (!waiting) return
+        stop()
+        resolve(result)
+      })
+    })
+  }
+
+  const open = (request: Request, context: RequestContext | undefined): Promise<E.Either<MemcacheError, Connection>> => {
+    if (canInterrupt(context)) {
+      const interrupted = interruption(context, commandName(request), node)
+      if (interrupted !== undefined) return Promise.resolve(E.left(interrupted))
+    }
+    return waitFor(opening ?? startOpening(false), request, context)
   }
 
   const leastBusy = (): Connection | undefined => {
@@ -146,10 +206,10 @@ export const pooled = (connect: TE.TaskEither<MemcacheError, Connection>, option
     return best
   }
 
-  const choose = async (): Promise<E.Either<MemcacheError, Connection>> => {
+  const choose = async (request: Request, context: RequestContext | undefined): Promise<E.Either<MemcacheError, Connection>> => {
     const best = leastBusy()
-    if (best === undefined) return open()
-    if (best.inFlight() >= busyAt && opening === undefined && pool.stats().size < maxSize) void open()
+    if (best === undefined) return open(request, context)
+    if (best.inFlight() >= busyAt && opening === undefined && pool.stats().size < maxSize) startOpening(true)
     return E.right(best)
   }
 
@@ -160,17 +220,17 @@ export const pooled = (connect: TE.TaskEither<MemcacheError, Connection>, option
   }
 
   const send =
-    (request: Request): TE.TaskEither<MemcacheError, Reply> =>
+    (request: Request, context?: RequestContext): TE.TaskEither<MemcacheError, Reply> =>
     async () => {
       if (closed) return E.left(connectionClosed(node, 'pool was closed'))
       inFlight++
-      const chosen = await choose()
+      const chosen = await choose(request, context)
       if (E.isLeft(chosen)) {
         requestDone()
         return chosen
       }
       const connection = chosen.right
-      const result = await connection.send(request)()
+      const result = await connection.send(request, context)()
       settled(connection)
       return result
     }
@@ -189,3 +249,13 @@ export const pooled = (connect: TE.TaskEither<MemcacheError, Connection>, option
     stats: () => ({ ...pool.stats(), active: active.length, inFlight }),
   }
 }
+
+/**
+ * The former name of `makePooled`, kept so that code written for 0.1 still runs.
+ *
+ * @deprecated use `makePooled` (constructors are `make*` or nouns).
+ * @example
+ * const node = pooled(connect({ server: '127.0.0.1:11211' }))
+ * @category constructors
+ */
+export const pooled = makePooled

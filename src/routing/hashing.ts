@@ -1,12 +1,14 @@
 /**
- * What a key-placement algorithm is to the router: given the names of the nodes in rotation, a
- * way to find the node that owns a key, and the order in which the others would take it over.
+ * What a key-placement algorithm is to the router: given the names of the nodes in rotation, the
+ * node that owns a key, and the order in which the others would take it over.
  *
- * A `Hashing` is pure and rebuilt whenever the set of nodes in rotation changes (a node added,
- * removed, marked dead or re-admitted), so placements can precompute (ketama builds its ring).
+ * A `Hashing` is a pure value — no transport, no router, no clock. The router asks it for a new
+ * `Placement` whenever the set of nodes in rotation changes (a node added, removed, marked dead or
+ * re-admitted), so a placement may precompute (ketama builds its ring once per node set).
  *
  * @since 0.1.0
  */
+import type * as O from 'fp-ts/lib/Option.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -16,16 +18,18 @@
  * Placement of keys over one fixed set of node names.
  *
  * @example
- * const placement = rendezvousHashing.place(['a:1', 'b:1', 'c:1'])
- * placement.preferenceOf('k') // e.g. ['b:1', 'a:1', 'c:1']: 'b:1' owns k
+ * import { rendezvous } from './rendezvous.js'
+ * const placement = rendezvous.place(['a:1', 'b:1', 'c:1'])
+ * placement.ownerOf('k') // some('b:1')
+ * placement.preferenceOf('k') // ['b:1', 'a:1', 'c:1']: 'b:1' owns k, 'a:1' would take it over
  * @category model
  */
 export interface Placement {
-  /** The node names this placement was built over, in the order given. */
+  /** The node names this placement was built over, in the order given, each once. */
   readonly nodes: ReadonlyArray<string>
-  /** The node that owns `key`, or `undefined` when there are no nodes. */
-  readonly ownerOf: (key: string) => string | undefined
-  /** Every node, owner first, then each node that would own `key` if those before it were gone. */
+  /** The node that owns `key`; `none` when there are no nodes. */
+  readonly ownerOf: (key: string) => O.Option<string>
+  /** The fail-over candidates: every node, owner first, then each node that would own `key` if those before it were gone. */
   readonly preferenceOf: (key: string) => ReadonlyArray<string>
 }
 
@@ -33,9 +37,8 @@ export interface Placement {
  * A placement algorithm: builds a `Placement` over node names.
  *
  * @example
- * import { rendezvousHashing } from './rendezvous.js'
- * const placement = rendezvousHashing(['127.0.0.1:11211', '127.0.0.1:11212'])
- * placement.ownerOf('user:1') // one of the two names
+ * import { rendezvous } from './rendezvous.js'
+ * rendezvous.place(['127.0.0.1:11211', '127.0.0.1:11212']).ownerOf('user:1') // some of the two names
  * @category model
  */
 export interface Hashing {

@@ -1,6 +1,9 @@
 /**
- * Node health as pure data and transitions: pymemcache's `HashClient` dead-server algorithm.
+ * Node health: a `HealthPolicy` (how a node's state moves with outcomes and time: pure functions),
+ * pymemcache's `HashClient` dead-server algorithm as the default one, and `makeNodeHealth`, the
+ * per-node state machine the router composes (one per node, with an injectable clock).
  *
+ * pymemcache's algorithm (`pymemcacheHealth`):
  * A node is `Up`. Its first failure makes it `Failing`: for `retryTimeout` ms requests for it fail
  * fast without touching it; after that one request at a time is let through as a probe. A probe
  * that succeeds brings the node back `Up`; one that fails counts another failure. A failure beyond
@@ -21,11 +24,13 @@
  *   global check, which can add up to another `dead_timeout`; we re-admit each node
  *   `deadTimeout` after it died.
  * - Requests run concurrently here: one retry at a time is let through, and failures of requests
- *   already in flight when the state changed count once (see `makeRouter`).
+ *   already in flight when the state changed count once (see `makeNodeHealth`).
  *
  * @since 0.1.0
  */
-import type { MemcacheError } from '../error.js'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
+import { isTransient, type MemcacheError } from '../error.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -35,7 +40,7 @@ import type { MemcacheError } from '../error.js'
  * pymemcache's dead-server knobs, in milliseconds.
  *
  * @example
- * rendezvous(nodes, { retryAttempts: 2, retryTimeout: 1000, deadTimeout: 60_000 }) // pymemcache's defaults
+ * pymemcacheHealth({ retryAttempts: 2, retryTimeout: 1000, deadTimeout: 60_000 }) // pymemcache's defaults
  * @category model
  */
 export interface HealthOptions {
@@ -59,7 +64,7 @@ export interface Up {
 }
 
 /**
- * Failed lately: left alone for `retryTimeout`, then retried one request at a time.
+ * Failed lately: left alone for a while, then retried one request at a time.
  *
  * @example
  * const failing: Failing = { _tag: 'Failing', failures: 1, since: Date.now() }
@@ -74,7 +79,7 @@ export interface Failing {
 }
 
 /**
- * Out of the rotation until `deadTimeout` has passed.
+ * Out of the rotation (its keys go to their next node) until its policy re-admits it.
  *
  * @example
  * const dead: Dead = { _tag: 'Dead', since: Date.now() }
@@ -86,7 +91,8 @@ export interface Dead {
 }
 
 /**
- * A node's state in the dead-server algorithm.
+ * A node's state: `Up`, `Failing` (still in the rotation, requests refused or probed) or `Dead`
+ * (out of the rotation).
  *
  * @example
  * router.status().map((status) => status.health._tag) // ['Up', 'Dead', 'Up']
@@ -99,11 +105,11 @@ export type Health = Up | Failing | Dead
  * - `Failed`: a failure was counted (the node is `Failing`)
  * - `Dead`: the node left the rotation
  * - `Up`: a probe of a failing node succeeded
- * - `Readmitted`: a dead node came back after `deadTimeout`
- * - `Added` / `Removed`: the node was added or removed at run time
+ * - `Readmitted`: a dead node came back
+ * - `Added` / `Removed`: the node was added or removed at run time (told by the router)
  *
  * @example
- * rendezvous(nodes, { onHealth: (event) => log.warn(`${event.node}: ${event._tag}`) })
+ * makeRouter(rendezvous, nodes, { onHealth: (event) => log.warn(`${event.node}: ${event._tag}`) })
  * @category model
  */
 export type HealthEvent =
@@ -115,26 +121,108 @@ export type HealthEvent =
   | { readonly _tag: 'Removed'; readonly node: string }
 
 /**
- * Health options with the defaults filled in.
+ * What to do with a request for a node, right now: send it, send it as the one trial request
+ * (`probe`), or refuse it.
  *
  * @example
- * healthPolicy() // { retryAttempts: 2, retryTimeout: 1000, deadTimeout: 60000 }
- * @category model
- */
-export interface HealthPolicy {
-  readonly retryAttempts: number
-  readonly retryTimeout: number
-  readonly deadTimeout: number
-}
-
-/**
- * What to do with a request for a node, right now.
- *
- * @example
- * admission(healthPolicy())(healthy, 0) // 'send'
+ * pymemcacheHealth().admission(healthy, 0) // 'send'
  * @category model
  */
 export type Admission = 'send' | 'probe' | 'refuse'
+
+/**
+ * A dead-server algorithm: how a node's `Health` moves with the outcomes of its requests and with
+ * time. Pure functions of a state and a time; every function returns the very `health` it was
+ * given when nothing changes (that is how a change is noticed). `pymemcacheHealth` is the default.
+ *
+ * @example
+ * const neverDies: HealthPolicy = {
+ *   name: 'never-dies',
+ *   admission: () => 'send',
+ *   afterFailure: (health) => health,
+ *   afterSuccess: (health) => health,
+ *   afterTime: (health) => health,
+ *   refusal: (node) => `${node} is refusing`,
+ * }
+ * makeRouter(rendezvous, nodes, { health: neverDies })
+ * @category model
+ */
+export interface HealthPolicy {
+  /** A name for logs. */
+  readonly name: string
+  /** Whether a request may go to a node in `health` at `now`. */
+  readonly admission: (health: Health, now: number) => Admission
+  /**
+   * The state after a request failed with `error` at `now`; `health` itself when the error is not
+   * held against the node (`InvalidKey`...): the outcome then counts as an answer (`afterSuccess`).
+   */
+  readonly afterFailure: (health: Health, error: MemcacheError, now: number) => Health
+  /** The state after a request succeeded at `now`; `probe`: it was the trial request. */
+  readonly afterSuccess: (health: Health, probe: boolean, now: number) => Health
+  /** The state at `now` with no request: how a dead node comes back. */
+  readonly afterTime: (health: Health, now: number) => Health
+  /** Why a node in `health` refuses requests, for the `NoServers` message. */
+  readonly refusal: (node: string, health: Health) => string
+}
+
+/**
+ * Leave to send one request to a node, from `NodeHealth.admit`; its outcome is recorded with it.
+ *
+ * @example
+ * const admitted = nodeHealth.admit()
+ * if (O.isSome(admitted)) nodeHealth.record(admitted.value, await transport.send(request)())
+ * @category model
+ */
+export interface Ticket {
+  /** The request is the node's one trial request: no other is let through until it is recorded. */
+  readonly probe: boolean
+  /** The node's state change count when admitted: an outcome from an older state is not counted again. */
+  readonly epoch: number
+}
+
+/**
+ * One node's health as a small state machine: admission, outcomes, re-admission, change hook.
+ *
+ * @example
+ * const health = makeNodeHealth('10.0.0.1:11211', { now: () => clock })
+ * health.admit() // some({ probe: false, epoch: 0 })
+ * @category model
+ */
+export interface NodeHealth {
+  readonly node: string
+  /** The state now, as last moved (`refresh` moves it with time). */
+  readonly current: () => Health
+  /** Moves the state with time (a dead node whose time is up comes back); `true` when it changed. */
+  readonly refresh: () => boolean
+  /** Leave to send one request now, or `none` when the node refuses (see `refusal`). Only one probe is out at a time. */
+  readonly admit: () => O.Option<Ticket>
+  /**
+   * Counts the outcome of a request admitted with `ticket`. An outcome from before the last change
+   * of state is not counted: one outage of a busy node is one failure, not fifty. Every ticket
+   * is recorded or given back once, so that a probe is never left out for good.
+   */
+  readonly record: (ticket: Ticket, outcome: E.Either<MemcacheError, unknown>) => void
+  /** The request admitted with `ticket` was not sent, or its outcome is unknown: nothing is counted, its probe is given back. */
+  readonly giveBack: (ticket: Ticket) => void
+  /** Why the node refuses requests now, for `NoServers`. */
+  readonly refusal: () => string
+}
+
+/**
+ * How `makeNodeHealth` decides and whom it tells.
+ *
+ * @example
+ * makeNodeHealth('10.0.0.1:11211', { policy: pymemcacheHealth({ deadTimeout: 5000 }), onChange: (event) => console.log(event) })
+ * @category model
+ */
+export interface NodeHealthOptions {
+  /** Default `pymemcacheHealth()`. */
+  readonly policy?: HealthPolicy
+  /** The clock, in ms. Default `Date.now`. */
+  readonly now?: () => number
+  /** Told every change of state, after it is made. Must not throw (an exception is dropped). */
+  readonly onChange?: (event: HealthEvent, from: Health, to: Health) => void
+}
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -150,67 +238,143 @@ export type Admission = 'send' | 'probe' | 'refuse'
 export const healthy: Up = { _tag: 'Up' }
 
 /**
- * pymemcache's defaults for anything not given.
+ * pymemcache's `HashClient` dead-server algorithm (see the module's notes), its defaults for
+ * anything not given. Only transient errors (`isTransient`) count as failures.
  *
  * @example
- * healthPolicy({ deadTimeout: 5000 }) // { retryAttempts: 2, retryTimeout: 1000, deadTimeout: 5000 }
+ * const policy = pymemcacheHealth({ deadTimeout: 5000 })
+ * policy.afterFailure(healthy, timeout(100, 'get', 'a:1'), 0) // { _tag: 'Failing', failures: 1, since: 0 }
+ * policy.admission({ _tag: 'Failing', failures: 1, since: 0 }, 500) // 'refuse'
+ * policy.admission({ _tag: 'Failing', failures: 1, since: 0 }, 1001) // 'probe'
+ * policy.afterTime({ _tag: 'Dead', since: 0 }, 5001) // healthy
  * @category constructors
  */
-export const healthPolicy = (options: HealthOptions = {}): HealthPolicy => ({
-  retryAttempts: options.retryAttempts ?? 2,
-  retryTimeout: options.retryTimeout ?? 1000,
-  deadTimeout: options.deadTimeout ?? 60_000,
-})
-
-// -------------------------------------------------------------------------------------
-// utils
-// -------------------------------------------------------------------------------------
-
-/**
- * The state after a counted failure at time `now`.
- *
- * @example
- * afterFailure(healthPolicy())(healthy, 0) // { _tag: 'Failing', failures: 1, since: 0 }
- * afterFailure(healthPolicy({ retryAttempts: 0 }))(healthy, 0) // { _tag: 'Dead', since: 0 }
- * @category utils
- */
-export const afterFailure =
-  (policy: HealthPolicy) =>
-  (health: Health, now: number): Failing | Dead => {
-    const failures = health._tag === 'Failing' ? health.failures + 1 : 1
-    return failures > Math.max(0, policy.retryAttempts) ? { _tag: 'Dead', since: now } : { _tag: 'Failing', failures, since: now }
+export const pymemcacheHealth = (options: HealthOptions = {}): HealthPolicy => {
+  const retryAttempts = Math.max(0, options.retryAttempts ?? 2)
+  const retryTimeout = options.retryTimeout ?? 1000
+  const deadTimeout = options.deadTimeout ?? 60_000
+  return {
+    name: 'pymemcache',
+    admission: (health, now) => {
+      switch (health._tag) {
+        case 'Up':
+          return 'send'
+        case 'Failing':
+          return now - health.since > retryTimeout ? 'probe' : 'refuse'
+        case 'Dead':
+          // Out of the rotation: it is never asked.
+          return 'refuse'
+      }
+    },
+    afterFailure: (health, error, now) => {
+      if (!isTransient(error)) return health
+      const failures = health._tag === 'Failing' ? health.failures + 1 : 1
+      return failures > retryAttempts ? { _tag: 'Dead', since: now } : { _tag: 'Failing', failures, since: now }
+    },
+    afterSuccess: (health, probe) => (probe && health._tag === 'Failing' ? healthy : health),
+    // pymemcache compares with `>`, so do we.
+    afterTime: (health, now) => (health._tag === 'Dead' && now - health.since > deadTimeout ? healthy : health),
+    refusal: (node, health) => {
+      switch (health._tag) {
+        case 'Dead':
+          return `${node} is marked dead; it is re-admitted ${deadTimeout} ms after it died`
+        case 'Failing':
+          return `${node} is failing (${health.failures} failures); it is retried ${retryTimeout} ms after the last one`
+        case 'Up':
+          return `${node} is up`
+      }
+    },
   }
+}
 
 /**
- * Whether a request may go to a node in this state at `now` (`probe`: it may, as the one retry).
- * A dead node is out of the rotation, so it is never asked.
+ * One node's health state machine over `policy`. It holds the state, counts consecutive failures,
+ * lets one probe out at a time, ignores late outcomes from before its last change of state, and
+ * tells `onChange` each change. No timers: time moves when `refresh` or `admit` reads the clock.
  *
  * @example
- * admission(healthPolicy())({ _tag: 'Failing', failures: 1, since: 0 }, 500) // 'refuse'
- * admission(healthPolicy())({ _tag: 'Failing', failures: 1, since: 0 }, 1001) // 'probe'
- * @category utils
+ * let clock = 0
+ * const health = makeNodeHealth('10.0.0.1:11211', { now: () => clock })
+ * const admitted = health.admit()
+ * if (O.isSome(admitted)) health.record(admitted.value, E.left(connectError('10.0.0.1:11211', 'ECONNREFUSED', 'refused')))
+ * health.current() // { _tag: 'Failing', failures: 1, since: 0 }
+ * @category constructors
  */
-export const admission =
-  (policy: HealthPolicy) =>
-  (health: Health, now: number): Admission => {
-    switch (health._tag) {
-      case 'Up':
-        return 'send'
-      case 'Failing':
-        return now - health.since > policy.retryTimeout ? 'probe' : 'refuse'
-      case 'Dead':
-        return 'refuse'
+export const makeNodeHealth = (node: string, options: NodeHealthOptions = {}): NodeHealth => {
+  const policy = options.policy ?? pymemcacheHealth()
+  const now = options.now ?? Date.now
+  const onChange = options.onChange
+  let health: Health = healthy
+  let epoch = 0
+  let failures = 0
+  let probing = false
+  // The leave of a plain request is the same value until the state changes: none is made per request.
+  let sending: O.Option<Ticket> = O.some({ probe: false, epoch })
+
+  const moveTo = (next: Health, event: HealthEvent | undefined): void => {
+    const from = health
+    health = next
+    epoch++
+    sending = O.some({ probe: false, epoch })
+    if (next._tag === 'Up') failures = 0
+    if (event === undefined || onChange === undefined) return
+    try {
+      onChange(event, from, next)
+    } catch {
+      // A failing hook must not leave the state half-updated: its exception is dropped.
     }
   }
 
-/**
- * Whether a dead node's time is up at `now` (pymemcache compares with `>`, so do we).
- *
- * @example
- * isDueForReadmission(healthPolicy())({ _tag: 'Dead', since: 0 }, 60_001) // true
- * @category utils
- */
-export const isDueForReadmission =
-  (policy: HealthPolicy) =>
-  (health: Health, now: number): boolean =>
-    health._tag === 'Dead' && now - health.since > policy.deadTimeout
+  // Back in service: `Readmitted` from the dead, `Up` from failing; no event for other moves.
+  const cameBack = (next: Health): HealthEvent | undefined =>
+    next._tag !== 'Up' ? undefined : { _tag: health._tag === 'Dead' ? 'Readmitted' : 'Up', node }
+
+  /** `false` when the policy does not count `error` against the node. */
+  const afterFailure = (error: MemcacheError, at: number): boolean => {
+    const next = policy.afterFailure(health, error, at)
+    if (next === health) return false
+    if (next._tag === 'Up') moveTo(next, cameBack(next))
+    else {
+      failures++
+      moveTo(next, { _tag: next._tag === 'Dead' ? 'Dead' : 'Failed', node, failures, error })
+    }
+    return true
+  }
+
+  const afterSuccess = (probe: boolean, at: number): void => {
+    const next = policy.afterSuccess(health, probe, at)
+    if (next !== health) moveTo(next, cameBack(next))
+  }
+
+  return {
+    node,
+    current: () => health,
+    refresh: () => {
+      const next = policy.afterTime(health, now())
+      if (next === health) return false
+      moveTo(next, cameBack(next))
+      return true
+    },
+    admit: () => {
+      const decision = policy.admission(health, now())
+      if (decision === 'send') return sending
+      if (decision === 'refuse' || probing) return O.none
+      probing = true
+      return O.some({ probe: true, epoch })
+    },
+    record: (ticket, outcome) => {
+      if (ticket.probe) probing = false
+      if (ticket.epoch !== epoch) return
+      const at = now()
+      // An error not held against the node (a bad key...) still means the node answered.
+      if (E.isRight(outcome) || !afterFailure(outcome.left, at)) afterSuccess(ticket.probe, at)
+    },
+    giveBack: (ticket) => {
+      if (ticket.probe) probing = false
+    },
+    refusal: () =>
+      probing && policy.admission(health, now()) === 'probe'
+        ? `${node} is being probed: one request at a time goes to it until it answers`
+        : policy.refusal(node, health),
+  }
+}

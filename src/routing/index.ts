@@ -1,11 +1,12 @@
 /**
- * Placing keys over many memcached servers: rendezvous (pymemcache's `HashClient`) and ketama
- * (the `memcached` npm package) placement, and a router that splits, merges, broadcasts and keeps
- * pymemcache's dead-server bookkeeping.
+ * Placing keys over many memcached servers: `rendezvous` (pymemcache's `HashClient`) and `ketama`
+ * (the `memcached` npm package) placements as pure `Hashing` values, and a router taking one that
+ * splits, merges, broadcasts and keeps each node's health with a `HealthPolicy` (pymemcache's
+ * dead-server algorithm by default).
  *
  * @example
- * import { rendezvous } from 'fp-memcache/routing'
- * const cluster = rendezvous(nodes, { retryAttempts: 2, retryTimeout: 1000, deadTimeout: 60_000 })
+ * import { makeRouter, rendezvous } from 'fp-memcache/routing'
+ * const cluster = makeRouter(rendezvous, nodes, { retryAttempts: 2, retryTimeout: 1000, deadTimeout: 60_000 })
  *
  * @since 0.1.0
  */

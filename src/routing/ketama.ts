@@ -14,19 +14,19 @@
  *
  * @since 0.1.0
  */
+import * as O from 'fp-ts/lib/Option.js'
 import { createHash } from 'node:crypto'
 import type { Hashing, Placement } from './hashing.js'
-import { makeRouter, type Node, type Router, type RouterOptions } from './router.js'
 
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
 
 /**
- * Placement options of `ketamaHashing` and `ketama`.
+ * Placement options of `makeKetama`.
  *
  * @example
- * ketamaHashing({ weights: { '10.0.0.1:11211': 3, '10.0.0.2:11211': 1 }, defaultPort: null })
+ * makeKetama({ weights: { '10.0.0.1:11211': 3, '10.0.0.2:11211': 1 }, defaultPort: null })
  * @category model
  */
 export interface KetamaOptions {
@@ -35,15 +35,6 @@ export interface KetamaOptions {
   /** Port left out of the hashed name (default 11211, as `memcached` does); `null` keeps every port. */
   readonly defaultPort?: number | null
 }
-
-/**
- * The `RouterOptions` of `ketama`, plus its placement options.
- *
- * @example
- * ketama(nodes, { weights: { '10.0.0.1:11211': 2 }, deadTimeout: 30_000 })
- * @category model
- */
-export interface KetamaRouterOptions extends RouterOptions, KetamaOptions {}
 
 /**
  * A point of the ring: its 32-bit position and the node owning the arc that ends there.
@@ -126,25 +117,25 @@ const find = (ring: ReadonlyArray<Point>, hashValue: number): number => {
 }
 
 // -------------------------------------------------------------------------------------
-// instances
+// constructors
 // -------------------------------------------------------------------------------------
 
 /**
- * Ketama placement as a `Hashing` for `makeRouter`. The preference order of a key is hashring's
- * `range(key)`: the distinct nodes met walking the ring clockwise from the key.
+ * Ketama placement with weights or another default port. The preference order of a key is
+ * hashring's `range(key)`: the distinct nodes met walking the ring clockwise from the key.
  *
  * @example
- * ketamaHashing({ weights: { '10.0.0.1:11211': 2 } }).place(['10.0.0.1:11211', '10.0.0.2:11211']).ownerOf('k')
- * @category instances
+ * makeKetama({ weights: { '10.0.0.1:11211': 2 } }).place(['10.0.0.1:11211', '10.0.0.2:11211']).ownerOf('k') // some(...)
+ * @category constructors
  */
-export const ketamaHashing = (options: KetamaOptions = {}): Hashing => ({
+export const makeKetama = (options: KetamaOptions = {}): Hashing => ({
   name: 'ketama',
   place: (names): Placement => {
     const nodes = [...new Set(names)]
     const ring = ketamaContinuum(nodes, options)
     return {
       nodes,
-      ownerOf: (key) => ring[find(ring, ketamaHash(key))]?.node,
+      ownerOf: (key) => O.fromNullable(ring[find(ring, ketamaHash(key))]?.node),
       preferenceOf: (key) => {
         if (ring.length === 0) return []
         const start = find(ring, ketamaHash(key))
@@ -160,15 +151,17 @@ export const ketamaHashing = (options: KetamaOptions = {}): Hashing => ({
 })
 
 // -------------------------------------------------------------------------------------
-// constructors
+// instances
 // -------------------------------------------------------------------------------------
 
 /**
- * A router placing keys as the `memcached` npm package; see `makeRouter` for the rest.
+ * Ketama placement as the `memcached` npm package does it (equal weights, port 11211 left out of
+ * the hashed name): the `Hashing` a router takes.
  *
  * @example
- * const cluster = ketama(nodes, { weights: { '10.0.0.1:11211': 2 } })
- * @category constructors
+ * import { makeRouter } from './router.js'
+ * ketama.place(['10.0.0.1:11211', '10.0.0.2:11211']).ownerOf('k') // some(...)
+ * const cluster = makeRouter(ketama, nodes)
+ * @category instances
  */
-export const ketama = (nodes: ReadonlyArray<Node>, options: KetamaRouterOptions = {}): Router =>
-  makeRouter(ketamaHashing(options), nodes, options)
+export const ketama: Hashing = makeKetama()

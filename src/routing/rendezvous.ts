@@ -12,7 +12,35 @@
 import * as O from 'fp-ts/lib/Option.js'
 import type { Hashing, Placement } from './hashing.js'
 import { murmur3_32Python } from './murmur3.js'
-import { makeRouter, type Node, type Router, type RouterOptions } from './router.js'
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/**
+ * Rendezvous placement with another score function (pymemcache's `hash_function` argument); the
+ * highest score still wins and ties still go to the greater name.
+ *
+ * @example
+ * const constant = makeRendezvous(() => 1337)
+ * constant.place(['c', 'b', 'a']).ownerOf('k') // some('c')
+ * @category constructors
+ */
+export const makeRendezvous = (score: (node: string, key: string) => number): Hashing => ({
+  name: 'rendezvous',
+  place: (names): Placement => {
+    const nodes = [...new Set(names)]
+    return {
+      nodes,
+      ownerOf: (key) => O.fromNullable(ownerWith(score, nodes, key)),
+      preferenceOf: (key) =>
+        nodes
+          .map((node) => ({ node, score: score(node, key) }))
+          .sort((a, b) => (beats(a.score, a.node, b.score, b.node) ? -1 : beats(b.score, b.node, a.score, a.node) ? 1 : 0))
+          .map((scored) => scored.node),
+    }
+  },
+})
 
 // -------------------------------------------------------------------------------------
 // utils
@@ -45,8 +73,8 @@ const ownerWith = (score: (node: string, key: string) => number, nodes: Readonly
 }
 
 /**
- * Which node owns `key`: pymemcache's `RendezvousHash.get_node`. Exposed for tests, tools and
- * people who shard by hand.
+ * Which node owns `key`: pymemcache's `RendezvousHash.get_node`, without building a placement.
+ * Exposed for tests, tools and people who shard by hand.
  *
  * @example
  * ownerOf(['0', '1', '2'])('mykey') // some('1'), as pymemcache's own test says
@@ -63,52 +91,12 @@ export const ownerOf =
 // -------------------------------------------------------------------------------------
 
 /**
- * Rendezvous placement with another score function (pymemcache's `hash_function` argument); the
- * highest score still wins and ties still go to the greater name.
+ * Rendezvous placement as pymemcache's `HashClient` does it: the `Hashing` a router takes.
  *
  * @example
- * const constant = makeRendezvousHashing(() => 1337)
- * constant.place(['c', 'b', 'a']).ownerOf('k') // 'c'
+ * import { makeRouter } from './router.js'
+ * rendezvous.place(['a:1', 'b:1']).preferenceOf('k') // both names, owner first
+ * const cluster = makeRouter(rendezvous, nodes)
  * @category instances
  */
-export const makeRendezvousHashing = (score: (node: string, key: string) => number): Hashing => ({
-  name: 'rendezvous',
-  place: (names): Placement => {
-    const nodes = [...new Set(names)]
-    return {
-      nodes,
-      ownerOf: (key) => ownerWith(score, nodes, key),
-      preferenceOf: (key) =>
-        nodes
-          .map((node) => ({ node, score: score(node, key) }))
-          .sort((a, b) => (beats(a.score, a.node, b.score, b.node) ? -1 : beats(b.score, b.node, a.score, a.node) ? 1 : 0))
-          .map((scored) => scored.node),
-    }
-  },
-})
-
-/**
- * Rendezvous placement as pymemcache's `HashClient` does it, as a `Hashing` for `makeRouter`.
- *
- * @example
- * rendezvousHashing.place(['a:1', 'b:1']).preferenceOf('k') // both names, owner first
- * @category instances
- */
-export const rendezvousHashing: Hashing = makeRendezvousHashing(rendezvousScore)
-
-// -------------------------------------------------------------------------------------
-// constructors
-// -------------------------------------------------------------------------------------
-
-/**
- * A router placing keys as pymemcache's `HashClient`; see `makeRouter` for what it does with
- * requests, failures and broadcasts.
- *
- * @example
- * const cluster = rendezvous([
- *   { name: '127.0.0.1:11211', transport: pooled(connect({ server: '127.0.0.1:11211' })) },
- *   { name: '127.0.0.1:11212', transport: pooled(connect({ server: '127.0.0.1:11212' })) },
- * ])
- * @category constructors
- */
-export const rendezvous = (nodes: ReadonlyArray<Node>, options: RouterOptions = {}): Router => makeRouter(rendezvousHashing, nodes, options)
+export const rendezvous: Hashing = makeRendezvous(rendezvousScore)

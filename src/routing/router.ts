@@ -1,8 +1,10 @@
 /**
- * The router: one `Transport` over named nodes, placing each key with a `Hashing` (rendezvous or
- * ketama) and keeping pymemcache's dead-server bookkeeping per node.
+ * The router: one `Transport` over named nodes, placing each key with a `Hashing` (`rendezvous`,
+ * `ketama` or your own) and keeping each node's health with a `HealthPolicy` (pymemcache's
+ * dead-server algorithm by default), one `makeNodeHealth` per node.
  *
- * - A single-key request goes to the node that owns its key.
+ * - A single-key request, and a retrieval of one key, goes straight to the node that owns its key
+ *   and its reply comes back as the node gave it.
  * - `get`/`gets`/`gat`/`gats` with many keys are split by node, sent in parallel, and merged back
  *   into one `Values` reply in the caller's key order.
  * - `stats`, `flush_all`, `version`, `verbosity` and `cache_memlimit` go to every node: `broadcast`
@@ -10,16 +12,21 @@
  *   else the first error (in node order), else the first `Failure` reply.
  * - `quit`, `shutdown` and `raw` name no key, so `send` refuses them (`InvalidArgument`): address
  *   them with `sendTo(node, request)` or `broadcast(request)`.
- * - Only transient errors (`isTransient`: connect errors, timeouts, closed connections, ...) count
- *   as node failures; an `InvalidKey` says nothing about the node.
- *
- * Health (see `health.ts`): a failing node is asked again only after `retryTimeout`, one probe at
- * a time; until then requests for its keys fail fast with `NoServers` — or, with `failover: true`,
- * go to the next node in the key's preference order. After `retryAttempts` failed retries the node
+ * Health (see `health.ts`), with the default policy, `pymemcacheHealth`: only transient errors
+ * (`isTransient`: connect errors, timeouts, closed connections, ...) count as node failures — an
+ * `InvalidKey` says nothing about the node. A failing node is asked again only after
+ * `retryTimeout`, one probe at a time; until then requests for its keys fail fast with `NoServers`
+ * — or, with `failover: true`, go to the next node in the key's preference order (a node is
+ * admitted once per request, so a many-key request probes a node with all its keys at once).
+ * After `retryAttempts` failed retries the node
  * is dead: it leaves the rotation and its keys move to their next node, as in pymemcache, until it
  * is re-admitted `deadTimeout` ms later. Failures of requests that were already in flight when the
  * node's state changed are not counted again: one outage of a busy node is one failure, not fifty.
  * No timers: re-admission is checked when requests come, with the `now` clock (injectable).
+ * Pass another policy as `health` to change all of this.
+ *
+ * The request context (`RequestContext`: signal, deadline, retry) goes on to the node transport
+ * with the request, and to each node of a split many-key request.
  *
  * `ignoreErrors` (pymemcache's `ignore_exc`) turns node failures into the answer of a miss:
  * reads yield no items, stores `NotStored`, `cas`/`delete`/`incr`/`decr`/`touch` `NotFound`
@@ -45,18 +52,21 @@ import { isFatalToConnection, isTransient, type MemcacheError } from '../error.j
 import { noServers } from './error.js'
 import { collectByKey, noReply, notFound, notStored, values, valuesFor, type Item, type Reply } from '../protocol/reply.js'
 import { commandName, isRetrieval, isSingleKey, type Request, type Retrieval } from '../protocol/request.js'
+import type { RequestContext } from '../transport/context.js'
 import type { Transport } from '../transport/transport.js'
 import type { Hashing, Placement } from './hashing.js'
 import {
-  admission,
-  afterFailure,
-  healthPolicy,
-  isDueForReadmission,
-  healthy,
+  makeNodeHealth,
+  pymemcacheHealth,
   type Health,
   type HealthEvent,
   type HealthOptions,
+  type HealthPolicy,
+  type NodeHealth,
+  type Ticket,
 } from './health.js'
+import { makeKetama, type KetamaOptions } from './ketama.js'
+import { rendezvous } from './rendezvous.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -66,7 +76,7 @@ import {
  * A memcached server as the router sees it: its name (`host:port`) and how to reach it.
  *
  * @example
- * const node: Node = { name: '127.0.0.1:11211', transport: pooled(connect({ server: '127.0.0.1:11211' })) }
+ * const node: Node = { name: '127.0.0.1:11211', transport: makePooled(connect({ server: '127.0.0.1:11211' })) }
  * @category model
  */
 export interface Node {
@@ -78,10 +88,16 @@ export interface Node {
  * Health, failover, error and placement options of a router.
  *
  * @example
- * rendezvous(nodes, { failover: true, ignoreErrors: true, routingKey: hashTag })
+ * rendezvousRouter(nodes, { failover: true, ignoreErrors: true, routingKey: hashTag })
  * @category model
  */
 export interface RouterOptions extends HealthOptions {
+  /**
+   * The dead-server algorithm, one state machine per node. Default `pymemcacheHealth(options)`,
+   * built from `retryAttempts`, `retryTimeout` and `deadTimeout` (which are ignored when a
+   * policy is given).
+   */
+  readonly health?: HealthPolicy
   /**
    * When a key's owner is failing (not yet dead), send to the next node in the key's preference
    * order instead of failing fast. Default `false` (pymemcache's behaviour).
@@ -96,6 +112,15 @@ export interface RouterOptions extends HealthOptions {
   /** The clock health decisions read, in ms. Default `Date.now`. */
   readonly now?: () => number
 }
+
+/**
+ * The `RouterOptions` of `ketamaRouter`, plus its placement options.
+ *
+ * @example
+ * ketamaRouter(nodes, { weights: { '10.0.0.1:11211': 2 }, deadTimeout: 30_000 })
+ * @category model
+ */
+export interface KetamaRouterOptions extends RouterOptions, KetamaOptions {}
 
 /**
  * One node's outcome of a broadcast.
@@ -125,43 +150,43 @@ export interface NodeStatus {
  * A routing `Transport` with its cluster operations.
  *
  * @example
- * const cluster: Router = rendezvous(nodes)
- * await cluster.addNode({ name: '10.0.0.9:11211', transport })()
+ * const cluster: Router = makeRouter(rendezvous, nodes)
+ * cluster.addNode({ name: '10.0.0.9:11211', transport })()
  * @category model
  */
 export interface Router extends Transport {
   /** The placement algorithm's name. */
   readonly hashing: string
   /** Sends `request` to every node; one result per node, in the order nodes were added. */
-  readonly broadcast: (request: Request) => T.Task<ReadonlyArray<NodeResult>>
+  readonly broadcast: (request: Request, context?: RequestContext) => T.Task<ReadonlyArray<NodeResult>>
   /** Sends `request` to one node by name (health still applies: a failing node refuses fast). */
-  readonly sendTo: (node: string, request: Request) => TE.TaskEither<MemcacheError, Reply>
+  readonly sendTo: (node: string, request: Request, context?: RequestContext) => TE.TaskEither<MemcacheError, Reply>
   /** Adds a node (it starts `Up`); `false` when a node of that name is already there. */
   readonly addNode: (node: Node) => IO.IO<boolean>
   /** Removes a node and closes its transport; `false` when there is no such node. */
   readonly removeNode: (name: string) => T.Task<boolean>
   /** Every node and its health, re-admitting the dead whose time is up. */
   readonly status: IO.IO<ReadonlyArray<NodeStatus>>
-  /** The node that owns `key` now (rotation as it is, failover not considered). */
+  /** The node that owns `key` now (rotation as it is, failover not considered); `none` without nodes in rotation. */
   readonly ownerOf: (key: string) => O.Option<string>
 }
 
 interface NodeState {
   readonly name: string
   readonly transport: Transport
-  health: Health
-  /** Bumped at every state change, so late failures of one incident are counted once. */
-  epoch: number
-  probing: boolean
+  readonly health: NodeHealth
 }
 
 interface Chosen {
   readonly _tag: 'Target'
   readonly state: NodeState
-  readonly probe: boolean
+  readonly ticket: Ticket
 }
 
 type Target = Chosen | { readonly _tag: 'Refused'; readonly error: MemcacheError }
+
+/** The ticket each node was given during one many-key request: a node is admitted once per request. */
+type Admitted = Map<NodeState, O.Option<Ticket>>
 
 // -------------------------------------------------------------------------------------
 // utils
@@ -214,7 +239,7 @@ const missReply = (request: Request): Reply | undefined => {
   return request._tag === 'Store' ? notStored : notFound
 }
 
-const stateOf = (node: Node): NodeState => ({ name: node.name, transport: node.transport, health: healthy, epoch: 0, probing: false })
+const isDead = (health: Health): boolean => health._tag === 'Dead'
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -225,33 +250,25 @@ const stateOf = (node: Node): NodeState => ({ name: node.name, transport: node.t
  * `close` (and `removeNode`) close them.
  *
  * @example
- * import { rendezvousHashing } from './rendezvous.js'
- * const cluster = makeRouter(rendezvousHashing, nodes, { deadTimeout: 30_000, onHealth: console.log })
+ * import { rendezvous } from './rendezvous.js'
+ * const cluster = makeRouter(rendezvous, nodes, { deadTimeout: 30_000, onHealth: console.log })
  * const reply = await cluster.send(Request.get(['a', 'b', 'c']))() // one Values, in a, b, c order
  * @category constructors
  */
 export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options: RouterOptions = {}): Router => {
-  const policy = healthPolicy(options)
+  const policy = options.health ?? pymemcacheHealth(options)
   const now = options.now ?? Date.now
   const routingKey = options.routingKey ?? ((key: string) => key)
   const failover = options.failover === true
   const ignoreErrors = options.ignoreErrors === true
-  const admit = admission(policy)
-  const fail = afterFailure(policy)
-  const isDue = isDueForReadmission(policy)
 
   const states = new Map<string, NodeState>()
   // Transports given twice under one name are not routed to, but they are still ours to close.
   const duplicates: Array<Transport> = []
-  for (const node of nodes) {
-    if (states.has(node.name)) duplicates.push(node.transport)
-    else states.set(node.name, stateOf(node))
-  }
   let deadCount = 0
   let closed = false
-
-  const place = (): Placement => hashing.place([...states.values()].filter((state) => state.health._tag !== 'Dead').map((state) => state.name))
-  let placement = place()
+  // Rebuilt whenever the set of nodes in rotation changes.
+  let placement: Placement
 
   const report = (event: HealthEvent): void => {
     try {
@@ -261,85 +278,79 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
     }
   }
 
-  const setHealth = (state: NodeState, health: Health): void => {
-    const wasDead = state.health._tag === 'Dead'
-    state.health = health
-    state.epoch++
-    const isDead = health._tag === 'Dead'
-    if (wasDead !== isDead) {
-      deadCount += isDead ? 1 : -1
-      placement = place()
+  const place = (): Placement => hashing.place([...states.values()].filter((state) => !isDead(state.health.current())).map((state) => state.name))
+
+  const stateOf = (node: Node): NodeState => {
+    const state: NodeState = {
+      name: node.name,
+      transport: node.transport,
+      health: makeNodeHealth(node.name, {
+        policy,
+        now,
+        onChange: (event, from, to) => {
+          // A node removed meanwhile: its late outcomes change nothing here and are not told.
+          if (states.get(node.name) !== state) return
+          if (isDead(from) !== isDead(to)) {
+            deadCount += isDead(to) ? 1 : -1
+            placement = place()
+          }
+          report(event)
+        },
+      }),
     }
+    return state
   }
 
-  const readmitDue = (at: number): void => {
+  for (const node of nodes) {
+    if (states.has(node.name)) duplicates.push(node.transport)
+    else states.set(node.name, stateOf(node))
+  }
+  placement = place()
+
+  const readmitDue = (): void => {
     if (deadCount === 0) return
-    for (const state of states.values()) {
-      if (isDue(state.health, at)) {
-        setHealth(state, healthy)
-        report({ _tag: 'Readmitted', node: state.name })
-      }
-    }
+    for (const state of states.values()) state.health.refresh()
   }
 
-  const availability = (state: NodeState, at: number): Chosen | undefined => {
-    const decision = admit(state.health, at)
-    if (decision === 'send') return { _tag: 'Target', state, probe: false }
-    if (decision === 'probe' && !state.probing) return { _tag: 'Target', state, probe: true }
-    return undefined
+  const admitOnce = (state: NodeState, admitted: Admitted | undefined): O.Option<Ticket> => {
+    if (admitted === undefined) return state.health.admit()
+    const earlier = admitted.get(state)
+    if (earlier !== undefined) return earlier
+    const ticket = state.health.admit()
+    admitted.set(state, ticket)
+    return ticket
   }
 
-  const unavailable = (state: NodeState): MemcacheError =>
-    noServers(
-      state.health._tag === 'Dead'
-        ? `${state.name} is marked dead; it is re-admitted ${policy.deadTimeout} ms after it died`
-        : state.health._tag === 'Failing'
-          ? `${state.name} is failing (${state.health.failures} failures); it is retried ${policy.retryTimeout} ms after the last one`
-          : `${state.name} is being probed`,
-    )
-
-  const targetOf = (key: string, at: number): Target => {
+  const targetOf = (key: string, admitted: Admitted | undefined): Target => {
     const placed = routingKey(key)
     const owner = placement.ownerOf(placed)
-    const state = owner === undefined ? undefined : states.get(owner)
+    const state = O.isNone(owner) ? undefined : states.get(owner.value)
     if (state === undefined) {
       return { _tag: 'Refused', error: noServers(states.size === 0 ? 'the router has no nodes' : `all ${states.size} nodes are marked dead`) }
     }
-    const direct = availability(state, at)
-    if (direct !== undefined) return direct
+    const direct = admitOnce(state, admitted)
+    if (O.isSome(direct)) return { _tag: 'Target', state, ticket: direct.value }
     if (failover) {
       for (const name of placement.preferenceOf(placed)) {
         const next = states.get(name)
-        const target = next === undefined || next === state ? undefined : availability(next, at)
-        if (target !== undefined) return target
+        if (next === undefined || next === state) continue
+        const ticket = admitOnce(next, admitted)
+        if (O.isSome(ticket)) return { _tag: 'Target', state: next, ticket: ticket.value }
       }
     }
-    return { _tag: 'Refused', error: unavailable(state) }
+    return { _tag: 'Refused', error: noServers(state.health.refusal()) }
   }
 
-  const record = (state: NodeState, epoch: number, probe: boolean, result: E.Either<MemcacheError, Reply>): void => {
-    if (states.get(state.name) !== state || state.epoch !== epoch) return
-    if (E.isLeft(result) && isTransient(result.left)) {
-      const failures = state.health._tag === 'Failing' ? state.health.failures + 1 : 1
-      const next = fail(state.health, now())
-      setHealth(state, next)
-      report({ _tag: next._tag === 'Dead' ? 'Dead' : 'Failed', node: state.name, failures, error: result.left })
-    } else if (probe && state.health._tag === 'Failing') {
-      setHealth(state, healthy)
-      report({ _tag: 'Up', node: state.name })
-    }
-  }
-
-  const dispatch = async (target: Chosen, request: Request): Promise<E.Either<MemcacheError, Reply>> => {
-    const { state, probe } = target
-    const epoch = state.epoch
-    if (probe) state.probing = true
+  const dispatch = async (target: Chosen, request: Request, context: RequestContext | undefined): Promise<E.Either<MemcacheError, Reply>> => {
+    const { state, ticket } = target
+    let result: E.Either<MemcacheError, Reply> | undefined
     try {
-      const result = await state.transport.send(request)()
-      record(state, epoch, probe, result)
+      result = await state.transport.send(request, context)()
       return result
     } finally {
-      if (probe) state.probing = false
+      // A send that broke its promise and rejected leaves nothing to count; its probe comes back.
+      if (result === undefined) state.health.giveBack(ticket)
+      else state.health.record(ticket, result)
     }
   }
 
@@ -349,19 +360,20 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
     return miss === undefined ? result : E.right(miss)
   }
 
-  const sendOne = async (request: Request, key: string): Promise<E.Either<MemcacheError, Reply>> => {
-    const target = targetOf(key, now())
-    return orMiss(request, target._tag === 'Refused' ? E.left(target.error) : await dispatch(target, request))
+  const sendOne = async (request: Request, key: string, context: RequestContext | undefined): Promise<E.Either<MemcacheError, Reply>> => {
+    const target = targetOf(key, undefined)
+    return orMiss(request, target._tag === 'Refused' ? E.left(target.error) : await dispatch(target, request, context))
   }
 
-  const sendMany = async (request: Retrieval): Promise<E.Either<MemcacheError, Reply>> => {
-    if (request.keys.length === 0) return E.left(invalidArgument('keys', 'at least one key is needed'))
-    const at = now()
+  const sendMany = async (request: Retrieval, context: RequestContext | undefined): Promise<E.Either<MemcacheError, Reply>> => {
+    const admitted: Admitted = new Map()
     const groups = new Map<NodeState, { target: Chosen; keys: Array<string> }>()
     for (const key of request.keys) {
-      const target = targetOf(key, at)
+      const target = targetOf(key, admitted)
       if (target._tag === 'Refused') {
         if (ignoreErrors && isAboutTheNode(target.error)) continue
+        // Nothing is sent: every node admitted so far gets its leave (a probe) back.
+        for (const [state, ticket] of admitted) if (O.isSome(ticket)) state.health.giveBack(ticket.value)
         return E.left(target.error)
       }
       const group = groups.get(target.state)
@@ -369,10 +381,12 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
       else group.keys.push(key)
     }
     if (groups.size === 0) return E.right(values([]))
-    const only = groups.size === 1 ? [...groups.values()][0] : undefined
-    if (only !== undefined && only.keys.length === request.keys.length) return orMiss(request, await dispatch(only.target, request))
+    if (groups.size === 1) {
+      const only = [...groups.values()][0]
+      if (only !== undefined && only.keys.length === request.keys.length) return orMiss(request, await dispatch(only.target, request, context))
+    }
 
-    const results = await Promise.all([...groups.values()].map((group) => dispatch(group.target, { ...request, keys: group.keys })))
+    const results = await Promise.all([...groups.values()].map((group) => dispatch(group.target, { ...request, keys: group.keys }, context)))
     const found = new Map<string, Item>()
     for (const raw of results) {
       const result = orMiss(request, raw)
@@ -383,20 +397,20 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
     return E.right(valuesFor(request.keys, found))
   }
 
-  const sendToState = async (state: NodeState, request: Request): Promise<E.Either<MemcacheError, Reply>> => {
-    const target = availability(state, now())
-    return target === undefined ? E.left(unavailable(state)) : dispatch(target, request)
+  const sendToState = async (state: NodeState, request: Request, context: RequestContext | undefined): Promise<E.Either<MemcacheError, Reply>> => {
+    const ticket = state.health.admit()
+    return O.isNone(ticket) ? E.left(noServers(state.health.refusal())) : dispatch({ _tag: 'Target', state, ticket: ticket.value }, request, context)
   }
 
-  const broadcastAll = async (request: Request): Promise<ReadonlyArray<NodeResult>> => {
-    readmitDue(now())
+  const broadcastAll = async (request: Request, context: RequestContext | undefined): Promise<ReadonlyArray<NodeResult>> => {
+    readmitDue()
     const targets = [...states.values()]
-    const results = await Promise.all(targets.map((state) => sendToState(state, request)))
-    return targets.map((state, index) => ({ node: state.name, result: results[index] ?? E.left(unavailable(state)) }))
+    const results = await Promise.all(targets.map((state) => sendToState(state, request, context)))
+    return targets.map((state, index) => ({ node: state.name, result: results[index] ?? E.left(noServers(state.health.refusal())) }))
   }
 
-  const sendBroadcast = async (request: Request): Promise<E.Either<MemcacheError, Reply>> => {
-    const results = await broadcastAll(request)
+  const sendBroadcast = async (request: Request, context: RequestContext | undefined): Promise<E.Either<MemcacheError, Reply>> => {
+    const results = await broadcastAll(request, context)
     const first = results[0]
     if (first === undefined) return E.left(noServers('the router has no nodes'))
     const failed = results.find((each) => E.isLeft(each.result))
@@ -407,27 +421,35 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
 
   const refuseClosed = (): E.Either<MemcacheError, Reply> => E.left(connectionClosed('router', 'was closed'))
 
-  const send = (request: Request): TE.TaskEither<MemcacheError, Reply> => async () => {
-    if (closed) return refuseClosed()
-    readmitDue(now())
-    if (isRetrieval(request)) return sendMany(request)
-    if (isSingleKey(request)) return sendOne(request, request.key)
-    if (isBroadcast(request)) return sendBroadcast(request)
-    return E.left(
-      invalidArgument('request', `${commandName(request)} names no key to place it by: use sendTo(node, request) or broadcast(request)`),
-    )
-  }
+  const send =
+    (request: Request, context?: RequestContext): TE.TaskEither<MemcacheError, Reply> =>
+    async () => {
+      if (closed) return refuseClosed()
+      readmitDue()
+      if (isSingleKey(request)) return sendOne(request, request.key, context)
+      if (isRetrieval(request)) {
+        const [only, ...others] = request.keys
+        // One key: straight to its node, no split and no merge.
+        if (only !== undefined && others.length === 0) return sendOne(request, only, context)
+        if (only === undefined) return E.left(invalidArgument('keys', 'at least one key is needed'))
+        return sendMany(request, context)
+      }
+      if (isBroadcast(request)) return sendBroadcast(request, context)
+      return E.left(
+        invalidArgument('request', `${commandName(request)} names no key to place it by: use sendTo(node, request) or broadcast(request)`),
+      )
+    }
 
   return {
     hashing: hashing.name,
     send,
-    broadcast: (request) => async () =>
-      closed ? [...states.keys()].map((node) => ({ node, result: refuseClosed() })) : broadcastAll(request),
-    sendTo: (node, request) => async () => {
+    broadcast: (request, context) => async () =>
+      closed ? [...states.keys()].map((node) => ({ node, result: refuseClosed() })) : broadcastAll(request, context),
+    sendTo: (node, request, context) => async () => {
       if (closed) return refuseClosed()
-      readmitDue(now())
+      readmitDue()
       const state = states.get(node)
-      return state === undefined ? E.left(noServers(`the router has no node ${node}`)) : sendToState(state, request)
+      return state === undefined ? E.left(noServers(`the router has no node ${node}`)) : sendToState(state, request, context)
     },
     addNode: (node) => () => {
       if (closed || states.has(node.name)) return false
@@ -440,19 +462,19 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
       const state = states.get(name)
       if (state === undefined) return false
       states.delete(name)
-      if (state.health._tag === 'Dead') deadCount--
+      if (isDead(state.health.current())) deadCount--
       placement = place()
       report({ _tag: 'Removed', node: name })
       await state.transport.close()
       return true
     },
     status: () => {
-      readmitDue(now())
-      return [...states.values()].map((state) => ({ node: state.name, health: state.health }))
+      readmitDue()
+      return [...states.values()].map((state) => ({ node: state.name, health: state.health.current() }))
     },
     ownerOf: (key) => {
-      readmitDue(now())
-      return O.fromNullable(placement.ownerOf(routingKey(key)))
+      readmitDue()
+      return placement.ownerOf(routingKey(key))
     },
     close: async () => {
       if (closed) return
@@ -461,3 +483,25 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
     },
   }
 }
+
+/**
+ * A router placing keys as pymemcache's `HashClient`: `makeRouter(rendezvous, nodes, options)`.
+ *
+ * @example
+ * const cluster = rendezvousRouter([
+ *   { name: '127.0.0.1:11211', transport: makePooled(connect({ server: '127.0.0.1:11211' })) },
+ *   { name: '127.0.0.1:11212', transport: makePooled(connect({ server: '127.0.0.1:11212' })) },
+ * ])
+ * @category constructors
+ */
+export const rendezvousRouter = (nodes: ReadonlyArray<Node>, options: RouterOptions = {}): Router => makeRouter(rendezvous, nodes, options)
+
+/**
+ * A router placing keys as the `memcached` npm package: `makeRouter(makeKetama(options), nodes, options)`.
+ *
+ * @example
+ * const cluster = ketamaRouter(nodes, { weights: { '10.0.0.1:11211': 2 } })
+ * @category constructors
+ */
+export const ketamaRouter = (nodes: ReadonlyArray<Node>, options: KetamaRouterOptions = {}): Router =>
+  makeRouter(makeKetama(options), nodes, options)

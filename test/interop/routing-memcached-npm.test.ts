@@ -5,9 +5,9 @@
 import * as E from 'fp-ts/lib/Either.js'
 import Memcached from 'memcached'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { pooled } from '../../src/pool/pooled.js'
+import { makePooled } from '../../src/pool/pooled.js'
 import * as Request from '../../src/protocol/request.js'
-import { ketama } from '../../src/routing/ketama.js'
+import { ketamaRouter } from '../../src/routing/router.js'
 import { connect } from '../../src/transport/connection.js'
 import { startMemcached, type MemcachedServer } from '../support/memcached.js'
 
@@ -28,7 +28,7 @@ describe("ketama router and the memcached npm client", () => {
   it("find each other's keys on three real servers", async () => {
     const names = servers.map((server) => server.server)
     const theirClient = new Memcached(names, { retries: 0, timeout: 2000 })
-    const cluster = ketama(names.map((name) => ({ name, transport: pooled(connect({ server: name }), { maxSize: 2 }) })))
+    const cluster = ketamaRouter(names.map((name) => ({ name, transport: makePooled(connect({ server: name }), { maxSize: 2 }) })))
     try {
       const theirs = Array.from({ length: 300 }, (_, i) => `npm:item:${i}`)
       const ours = Array.from({ length: 300 }, (_, i) => `fp:item:${i}`)

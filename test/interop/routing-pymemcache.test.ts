@@ -8,10 +8,9 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { pooled } from '../../src/pool/pooled.js'
+import { makePooled } from '../../src/pool/pooled.js'
 import * as Request from '../../src/protocol/request.js'
-import { rendezvous } from '../../src/routing/rendezvous.js'
-import type { Router } from '../../src/routing/router.js'
+import { rendezvousRouter, type Router } from '../../src/routing/router.js'
 import { connect } from '../../src/transport/connection.js'
 import { withKeyPrefix } from '../../src/middleware/key-prefix.js'
 import { startMemcached, type MemcachedServer } from '../support/memcached.js'
@@ -49,11 +48,11 @@ afterAll(async () => {
 })
 
 const clusterOf = (prefix: string): Router =>
-  rendezvous(
+  rendezvousRouter(
     servers.map((server) => ({
       name: server.server,
       // The prefix goes below the router: pymemcache places the key before its key_prefix.
-      transport: pipe(pooled(connect({ server: server.server, allowUnicodeKeys: true }), { maxSize: 2 }), withKeyPrefix(prefix, { allowUnicodeKeys: true })),
+      transport: pipe(makePooled(connect({ server: server.server, allowUnicodeKeys: true }), { maxSize: 2 }), withKeyPrefix(prefix, { allowUnicodeKeys: true })),
     })),
   )
 

@@ -51,13 +51,13 @@ describe('makePool', () => {
   it('creates resources on demand, up to maxSize, and reuses released ones', async () => {
     const { pool, created } = fakePool({ maxSize: 2 })
     expect(pool.stats()).toEqual({ size: 0, idle: 0, borrowed: 0, waiting: 0 })
-    const first = await pool.acquire()
-    const second = await pool.acquire()
+    const first = await pool.acquire()()
+    const second = await pool.acquire()()
     expect(ids([first, second])).toEqual([1, 2])
     expect(pool.stats()).toEqual({ size: 2, idle: 0, borrowed: 2, waiting: 0 })
     if (E.isRight(first)) await pool.release(first.right)()
     expect(pool.stats()).toEqual({ size: 2, idle: 1, borrowed: 1, waiting: 0 })
-    const again = await pool.acquire()
+    const again = await pool.acquire()()
     expect(ids([again])).toEqual([1])
     expect(created.length).toBe(2)
     for (const result of [again, second]) if (E.isRight(result)) await pool.release(result.right)()
@@ -66,11 +66,11 @@ describe('makePool', () => {
 
   it('serves waiters first in, first out when the pool is full', async () => {
     const { pool } = fakePool({ maxSize: 1 })
-    const held = await pool.acquire()
+    const held = await pool.acquire()()
     if (E.isLeft(held)) throw new Error('no resource')
     const order: Array<string> = []
     const waiting = ['a', 'b', 'c'].map((name) =>
-      pool.acquire().then(async (result) => {
+      pool.acquire()().then(async (result) => {
         order.push(name)
         if (E.isRight(result)) await pool.release(result.right)()
       }),
@@ -87,8 +87,8 @@ describe('makePool', () => {
   it('fails a waiter with PoolExhausted after acquireTimeout', async () => {
     vi.useFakeTimers()
     const { pool } = fakePool({ maxSize: 1, acquireTimeout: 250 })
-    const held = await pool.acquire()
-    const waiter = pool.acquire()
+    const held = await pool.acquire()()
+    const waiter = pool.acquire()()
     await vi.advanceTimersByTimeAsync(250)
     expect(await waiter).toEqual(E.left(expect.objectContaining({ _tag: 'PoolExhausted', waited: 250 })))
     expect(pool.stats().waiting).toBe(0)
@@ -99,9 +99,9 @@ describe('makePool', () => {
 
   it('waits for good when acquireTimeout is beyond what a timer can hold', async () => {
     const { pool } = fakePool({ maxSize: 1, acquireTimeout: 2 ** 31 })
-    const held = await pool.acquire()
+    const held = await pool.acquire()()
     let waited: E.Either<unknown, Resource> | undefined
-    const waiter = pool.acquire().then((result) => (waited = result))
+    const waiter = pool.acquire()().then((result) => (waited = result))
     await new Promise((resolve) => setTimeout(resolve, 20))
     expect(waited).toBeUndefined()
     if (E.isRight(held)) await pool.release(held.right)()
@@ -113,11 +113,11 @@ describe('makePool', () => {
 
   it('validates idle resources when they are borrowed, destroying the ones that fail', async () => {
     const { pool, destroyed } = fakePool({ maxSize: 2 })
-    const first = await pool.acquire()
+    const first = await pool.acquire()()
     if (E.isLeft(first)) throw new Error('no resource')
     await pool.release(first.right)()
     first.right.valid = false
-    const next = await pool.acquire()
+    const next = await pool.acquire()()
     expect(ids([next])).toEqual([2])
     await settle()
     expect(destroyed).toEqual([1])
@@ -159,8 +159,8 @@ describe('makePool', () => {
   it('gives a waiter the error when the resource made for it cannot be created', async () => {
     let refuse = false
     const { pool } = fakePool({ maxSize: 1, failCreate: () => refuse })
-    const held = await pool.acquire()
-    const waiter = pool.acquire()
+    const held = await pool.acquire()()
+    const waiter = pool.acquire()()
     refuse = true
     if (E.isRight(held)) await pool.discard(held.right)()
     expect(await waiter).toEqual(E.left(expect.objectContaining({ _tag: 'ConnectError' })))
@@ -172,17 +172,17 @@ describe('makePool', () => {
 
   it('drain: fails waiters, destroys idle resources, and waits for borrowed ones', async () => {
     const { pool, destroyed } = fakePool({ maxSize: 2 })
-    const kept = await pool.acquire()
-    const idle = await pool.acquire()
+    const kept = await pool.acquire()()
+    const idle = await pool.acquire()()
     if (E.isLeft(kept) || E.isLeft(idle)) throw new Error('no resource')
     await pool.release(idle.right)()
-    const third = await pool.acquire()
-    const waiter = pool.acquire()
+    const third = await pool.acquire()()
+    const waiter = pool.acquire()()
     await settle()
     let drained = false
     const draining = pool.drain().then(() => (drained = true))
     expect(await waiter).toEqual(E.left(expect.objectContaining({ _tag: 'ConnectionClosed' })))
-    expect(await pool.acquire()).toEqual(E.left(expect.objectContaining({ _tag: 'ConnectionClosed' })))
+    expect(await pool.acquire()()).toEqual(E.left(expect.objectContaining({ _tag: 'ConnectionClosed' })))
     await settle()
     expect(drained).toBe(false)
     await pool.release(kept.right)()
@@ -197,7 +197,7 @@ describe('makePool', () => {
   it('reaps idle resources beyond minIdle after idleTimeout with one timer, cleared by drain', async () => {
     vi.useFakeTimers()
     const { pool, destroyed } = fakePool({ maxSize: 3, minIdle: 1, idleTimeout: 1000 })
-    const borrowed = [await pool.acquire(), await pool.acquire(), await pool.acquire()]
+    const borrowed = [await pool.acquire()(), await pool.acquire()(), await pool.acquire()()]
     for (const result of borrowed) if (E.isRight(result)) await pool.release(result.right)()
     expect(vi.getTimerCount()).toBe(1)
     await vi.advanceTimersByTimeAsync(999)
@@ -208,8 +208,8 @@ describe('makePool', () => {
     // Only minIdle left: nothing to reap, so no timer.
     expect(vi.getTimerCount()).toBe(0)
 
-    const again = await pool.acquire()
-    const extra = await pool.acquire()
+    const again = await pool.acquire()()
+    const extra = await pool.acquire()()
     if (E.isRight(again)) await pool.release(again.right)()
     if (E.isRight(extra)) await pool.release(extra.right)()
     expect(vi.getTimerCount()).toBe(1)
@@ -224,7 +224,7 @@ describe('makePool', () => {
       "import * as E from 'fp-ts/lib/Either.js'",
       "import { makePool } from './src/pool/pool.ts'",
       'const pool = makePool({ create: async () => E.right({}), destroy: () => async () => undefined, maxSize: 2, idleTimeout: 600_000 })',
-      'const got = await pool.acquire()',
+      'const got = await pool.acquire()()',
       'if (E.isRight(got)) await pool.release(got.right)()',
       'console.log(JSON.stringify(pool.stats()))',
     ].join('\n')
@@ -259,5 +259,121 @@ describe('makePool', () => {
       ),
       { numRuns: 60 },
     )
+  })
+})
+
+describe('makePool: the request context', () => {
+  it('answers an aborted signal at once, without creating or queueing anything', async () => {
+    const { pool, created } = fakePool({ maxSize: 1 })
+    const controller = new AbortController()
+    controller.abort(new Error('page closed'))
+    expect(await pool.acquire({ signal: controller.signal })()).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted', reason: 'page closed' })))
+    expect(created).toEqual([])
+    expect(pool.stats()).toEqual({ size: 0, idle: 0, borrowed: 0, waiting: 0 })
+    await pool.drain()
+  })
+
+  it('answers a deadline in the past with Timeout, without acquiring', async () => {
+    const { pool, created } = fakePool({ maxSize: 1 })
+    expect(await pool.acquire({ deadline: Date.now() - 1 })()).toEqual(E.left(expect.objectContaining({ _tag: 'Timeout', node: 'pool' })))
+    expect(created).toEqual([])
+    expect(pool.stats()).toEqual({ size: 0, idle: 0, borrowed: 0, waiting: 0 })
+    await pool.drain()
+  })
+
+  it('releases a waiting acquire when its signal fires, and takes it out of the queue', async () => {
+    const { pool } = fakePool({ maxSize: 1 })
+    const held = await pool.acquire()()
+    if (E.isLeft(held)) throw new Error('no resource')
+    const controller = new AbortController()
+    const waiter = pool.acquire({ signal: controller.signal })()
+    await settle()
+    expect(pool.stats().waiting).toBe(1)
+    controller.abort()
+    expect(await waiter).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted', request: 'acquire' })))
+    expect(pool.stats().waiting).toBe(0)
+    await pool.release(held.right)()
+    await pool.drain()
+  })
+
+  it('ends a wait when the deadline passes (fake clock), before acquireTimeout', async () => {
+    vi.useFakeTimers()
+    const { pool } = fakePool({ maxSize: 1, acquireTimeout: 10_000 })
+    const held = await pool.acquire()()
+    if (E.isLeft(held)) throw new Error('no resource')
+    const waiter = pool.acquire({ deadline: Date.now() + 100 })()
+    await vi.advanceTimersByTimeAsync(100)
+    expect(await waiter).toEqual(E.left(expect.objectContaining({ _tag: 'Timeout', node: 'pool' })))
+    expect(pool.stats().waiting).toBe(0)
+    // Neither the acquire timer nor the deadline timer is left behind.
+    expect(vi.getTimerCount()).toBe(0)
+    await pool.release(held.right)()
+    await pool.drain()
+  })
+
+  it('never hands a resource to a waiter that left: the next one gets it, nothing is leaked', async () => {
+    const { pool, created, peak } = fakePool({ maxSize: 1 })
+    const held = await pool.acquire()()
+    if (E.isLeft(held)) throw new Error('no resource')
+    const controller = new AbortController()
+    const leaving = pool.acquire({ signal: controller.signal })()
+    const staying = pool.acquire()()
+    await settle()
+    controller.abort()
+    expect(E.isLeft(await leaving)).toBe(true)
+    await pool.release(held.right)()
+    expect(ids([await staying])).toEqual([1])
+    expect(pool.stats()).toEqual({ size: 1, idle: 0, borrowed: 1, waiting: 0 })
+    expect(created.length).toBe(1)
+    expect(peak()).toBe(1)
+    const again = await staying
+    if (E.isRight(again)) await pool.release(again.right)()
+    expect(pool.stats()).toEqual({ size: 1, idle: 1, borrowed: 0, waiting: 0 })
+    await pool.drain()
+  })
+
+  it('keeps a resource created for a waiter that left as idle, for the next borrower', async () => {
+    let finishCreate: (() => void) | undefined
+    const created: Array<number> = []
+    const pool = makePool<MemcacheError, { readonly id: number }>({
+      create: () =>
+        new Promise((resolve) => {
+          finishCreate = () => {
+            created.push(created.length + 1)
+            resolve(E.right({ id: created.length }))
+          }
+        }),
+      destroy: () => async () => undefined,
+      maxSize: 1,
+    })
+    const controller = new AbortController()
+    const leaving = pool.acquire({ signal: controller.signal })()
+    await settle()
+    expect(pool.stats()).toEqual({ size: 1, idle: 0, borrowed: 0, waiting: 1 })
+    controller.abort()
+    expect(E.isLeft(await leaving)).toBe(true)
+    finishCreate?.()
+    await settle()
+    expect(pool.stats()).toEqual({ size: 1, idle: 1, borrowed: 0, waiting: 0 })
+    const next = await pool.acquire()()
+    expect(E.isRight(next) ? next.right.id : -1).toBe(1)
+    expect(created).toEqual([1])
+    if (E.isRight(next)) await pool.release(next.right)()
+    await pool.drain()
+  })
+
+  it('use: passes its context to the acquire', async () => {
+    const { pool, created } = fakePool({ maxSize: 1 })
+    const controller = new AbortController()
+    controller.abort()
+    let ran = false
+    const outcome = await pool.use(() => {
+      ran = true
+      return TE.right(1)
+    }, { signal: controller.signal })()
+    expect(outcome).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted' })))
+    expect(ran).toBe(false)
+    expect(created).toEqual([])
+    await pool.drain()
   })
 })

@@ -1,12 +1,13 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { pooled } from '../../src/pool/pooled.js'
+import { makePooled, pooled } from '../../src/pool/pooled.js'
 import { connectError, connectionClosed } from '../../src/transport/error.js'
 import { type MemcacheError } from '../../src/error.js'
 import * as Reply from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
 import type { Connection } from '../../src/transport/connection.js'
+import type { RequestContext } from '../../src/transport/context.js'
 
 interface FakeConnection extends Connection {
   readonly id: number
@@ -23,6 +24,8 @@ const fakeConnector = (node = '127.0.0.1:11211') => {
   let refuse = false
   let holding = false
   const held: Array<() => void> = []
+  const contexts: Array<RequestContext | undefined> = []
+  let connectGate: Array<() => void> | undefined
 
   const make = (id: number): FakeConnection => {
     let open = true
@@ -37,8 +40,9 @@ const fakeConnector = (node = '127.0.0.1:11211') => {
       inFlight: () => inFlight,
       served: () => served,
       closedCount: () => closed,
-      send: () => () =>
+      send: (_request, context) => () =>
         new Promise((resolve) => {
+          contexts.push(context)
           if (!open) return resolve(E.left(connectionClosed(node, 'is closed')))
           inFlight++
           served++
@@ -67,6 +71,7 @@ const fakeConnector = (node = '127.0.0.1:11211') => {
   const connect: TE.TaskEither<MemcacheError, Connection> = async () => {
     attempts++
     await new Promise((resolve) => setImmediate(resolve))
+    if (connectGate !== undefined) await new Promise<void>((resolve) => connectGate?.push(resolve))
     if (refuse) return E.left(connectError(node, 'ECONNREFUSED', 'connection refused'))
     const connection = make(connections.length + 1)
     connections.push(connection)
@@ -76,7 +81,17 @@ const fakeConnector = (node = '127.0.0.1:11211') => {
   return {
     connect,
     connections,
+    contexts,
     attempts: () => attempts,
+    /** Connecting waits until `openGate()`. */
+    holdConnect: () => {
+      connectGate ??= []
+    },
+    openGate: () => {
+      const waiting = connectGate ?? []
+      connectGate = undefined
+      for (const resume of waiting) resume()
+    },
     refuse: (value: boolean) => {
       refuse = value
     },
@@ -97,10 +112,10 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
-describe('pooled', () => {
+describe('makePooled', () => {
   it('opens one connection for a burst of requests and pipelines them on it', async () => {
     const fake = fakeConnector()
-    const transport = pooled(fake.connect, { maxSize: 4, busyAt: 100 })
+    const transport = makePooled(fake.connect, { maxSize: 4, busyAt: 100 })
     const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => transport.send(setK(i))()))
     expect(outcomes.every(E.isRight)).toBe(true)
     expect(fake.attempts()).toBe(1)
@@ -110,7 +125,7 @@ describe('pooled', () => {
 
   it('grows up to maxSize when every connection is busy, sending to the least busy one', async () => {
     const fake = fakeConnector()
-    const transport = pooled(fake.connect, { maxSize: 3, busyAt: 2 })
+    const transport = makePooled(fake.connect, { maxSize: 3, busyAt: 2 })
     fake.hold()
     const pending: Array<Promise<unknown>> = []
     for (let i = 0; i < 30; i++) {
@@ -129,7 +144,7 @@ describe('pooled', () => {
 
   it('drops a connection that broke and opens another for the next request', async () => {
     const fake = fakeConnector()
-    const transport = pooled(fake.connect, { maxSize: 2 })
+    const transport = makePooled(fake.connect, { maxSize: 2 })
     fake.hold()
     const inFlight = [transport.send(setK(1))(), transport.send(setK(2))()]
     await tick()
@@ -145,7 +160,7 @@ describe('pooled', () => {
 
   it('fails every waiting request with the connect error, and tries again on the next', async () => {
     const fake = fakeConnector()
-    const transport = pooled(fake.connect)
+    const transport = makePooled(fake.connect)
     fake.refuse(true)
     const outcomes = await Promise.all([1, 2, 3].map((i) => transport.send(setK(i))()))
     expect(outcomes).toEqual([1, 2, 3].map(() => E.left(expect.objectContaining({ _tag: 'ConnectError', code: 'ECONNREFUSED' }))))
@@ -158,7 +173,7 @@ describe('pooled', () => {
 
   it('close waits for requests in flight, closes every connection, and refuses new requests', async () => {
     const fake = fakeConnector()
-    const transport = pooled(fake.connect, { maxSize: 2, busyAt: 1 })
+    const transport = makePooled(fake.connect, { maxSize: 2, busyAt: 1 })
     fake.hold()
     const pending = Array.from({ length: 6 }, (_, i) => transport.send(setK(i))())
     await tick()
@@ -178,7 +193,7 @@ describe('pooled', () => {
   it('returns extra connections to the pool when they fall idle, where the reaper closes them', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     const fake = fakeConnector()
-    const transport = pooled(fake.connect, { maxSize: 3, busyAt: 1, idleTimeout: 5000 })
+    const transport = makePooled(fake.connect, { maxSize: 3, busyAt: 1, idleTimeout: 5000 })
     fake.hold()
     const pending: Array<Promise<unknown>> = []
     for (let i = 0; i < 6; i++) {
@@ -194,5 +209,89 @@ describe('pooled', () => {
     expect(fake.connections.filter((connection) => connection.closedCount() === 1).length).toBe(2)
     await transport.close()
     expect(vi.getTimerCount()).toBe(0)
+  })
+})
+
+describe('makePooled: the request context', () => {
+  it("passes the request's context on to the connection's send", async () => {
+    const fake = fakeConnector()
+    const transport = makePooled(fake.connect)
+    const context: RequestContext = { deadline: Date.now() + 60_000, retry: true }
+    expect(await transport.send(setK(1), context)()).toEqual(E.right(Reply.stored))
+    await transport.send(setK(2))()
+    expect(fake.contexts).toEqual([context, undefined])
+    expect(fake.contexts[0]).toBe(context)
+    await transport.close()
+  })
+
+  it('opens nothing for a request already aborted or past its deadline', async () => {
+    const fake = fakeConnector()
+    const transport = makePooled(fake.connect)
+    const controller = new AbortController()
+    controller.abort()
+    expect(await transport.send(setK(1), { signal: controller.signal })()).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted', request: 'set' })))
+    expect(await transport.send(setK(2), { deadline: Date.now() - 1 })()).toEqual(E.left(expect.objectContaining({ _tag: 'Timeout', request: 'set' })))
+    expect(fake.attempts()).toBe(0)
+    expect(transport.stats()).toEqual(expect.objectContaining({ size: 0, inFlight: 0 }))
+    await transport.close()
+  })
+
+  it('lets a request waiting for the connection being opened give up, while the others still get it', async () => {
+    const fake = fakeConnector()
+    const transport = makePooled(fake.connect)
+    fake.holdConnect()
+    const controller = new AbortController()
+    const leaving = transport.send(setK(1), { signal: controller.signal })()
+    const staying = transport.send(setK(2))()
+    await tick()
+    controller.abort()
+    expect(await leaving).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted' })))
+    expect(transport.stats().inFlight).toBe(1)
+    fake.openGate()
+    expect(await staying).toEqual(E.right(Reply.stored))
+    expect(fake.attempts()).toBe(1)
+    expect(fake.connections[0]?.served()).toBe(1)
+    await transport.close()
+  })
+
+  it('abandons the pool acquire when every waiting request gave up; the connection made meanwhile is kept idle, not leaked', async () => {
+    const fake = fakeConnector()
+    const transport = makePooled(fake.connect)
+    fake.holdConnect()
+    const controllers = [new AbortController(), new AbortController()]
+    const waiting = controllers.map((controller, i) => transport.send(setK(i), { signal: controller.signal })())
+    await tick()
+    expect(transport.stats()).toEqual(expect.objectContaining({ size: 1, waiting: 1 }))
+    for (const controller of controllers) controller.abort()
+    expect((await Promise.all(waiting)).map((outcome) => E.isLeft(outcome) && outcome.left._tag)).toEqual(['Aborted', 'Aborted'])
+    expect(transport.stats()).toEqual(expect.objectContaining({ size: 1, waiting: 0, active: 0, inFlight: 0 }))
+    fake.openGate()
+    await tick()
+    await tick()
+    expect(transport.stats()).toEqual(expect.objectContaining({ size: 1, idle: 1, borrowed: 0, active: 0 }))
+    // The next request borrows that connection: no second connect.
+    expect(await transport.send(setK(3))()).toEqual(E.right(Reply.stored))
+    expect(fake.attempts()).toBe(1)
+    await transport.close()
+    expect(fake.connections[0]?.closedCount()).toBe(1)
+  })
+
+  it('ends the wait for a connection when the deadline passes (fake clock)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const fake = fakeConnector()
+    const transport = makePooled(fake.connect)
+    fake.holdConnect()
+    const waiting = transport.send(setK(1), { deadline: Date.now() + 50 })()
+    await vi.advanceTimersByTimeAsync(50)
+    expect(await waiting).toEqual(E.left(expect.objectContaining({ _tag: 'Timeout', request: 'set' })))
+    fake.openGate()
+    await transport.close()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+})
+
+describe('pooled', () => {
+  it('is the former name of makePooled', () => {
+    expect(pooled).toBe(makePooled)
   })
 })

@@ -10,12 +10,13 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { pooled } from '../../src/pool/pooled.js'
+import { makePooled } from '../../src/pool/pooled.js'
 import type { MemcacheError } from '../../src/error.js'
 import type { Reply } from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
 import type { HealthEvent } from '../../src/routing/health.js'
-import { ownerOf, rendezvous } from '../../src/routing/rendezvous.js'
+import { ownerOf } from '../../src/routing/rendezvous.js'
+import { rendezvousRouter } from '../../src/routing/router.js'
 import { connect } from '../../src/transport/connection.js'
 import { startMemcached, type MemcachedServer } from '../support/memcached.js'
 
@@ -42,8 +43,8 @@ describe('a cluster losing a node under load', () => {
     const victim = servers[1] as MemcachedServer
     let offset = 0
     const events: Array<HealthEvent> = []
-    const cluster = rendezvous(
-      names.map((name) => ({ name, transport: pooled(connect({ server: name, timeout: 1000, connectTimeout: 1000 }), { maxSize: 2 }) })),
+    const cluster = rendezvousRouter(
+      names.map((name) => ({ name, transport: makePooled(connect({ server: name, timeout: 1000, connectTimeout: 1000 }), { maxSize: 2 }) })),
       { retryAttempts: 2, retryTimeout: RETRY_TIMEOUT, deadTimeout: DEAD_TIMEOUT, now: () => Date.now() + offset, onHealth: (event) => events.push(event) },
     )
     const homeOf = (key: string) => O.toUndefined(ownerOf(names)(key))

@@ -4,6 +4,7 @@ import { type MemcacheError } from '../../src/error.js'
 import * as Reply from '../../src/protocol/reply.js'
 import type { Request } from '../../src/protocol/request.js'
 import type { Node } from '../../src/routing/router.js'
+import type { RequestContext } from '../../src/transport/context.js'
 
 export type Outcome = E.Either<MemcacheError, Reply.Reply>
 
@@ -14,6 +15,7 @@ export type Outcome = E.Either<MemcacheError, Reply.Reply>
 export const fakeNode = (name: string) => {
   const data = new Map<string, Uint8Array>()
   const sent: Array<Request> = []
+  const contexts: Array<RequestContext | undefined> = []
   let down: MemcacheError | undefined
   let failWith: ((request: Request) => Outcome | undefined) | undefined
   let held: Array<() => void> | undefined
@@ -58,8 +60,9 @@ export const fakeNode = (name: string) => {
   const node: Node = {
     name,
     transport: {
-      send: (request) => async () => {
+      send: (request, context) => async () => {
         sent.push(request)
+        contexts.push(context)
         if (held !== undefined) await new Promise<void>((resolve) => held?.push(resolve))
         return answer(request)
       },
@@ -74,6 +77,8 @@ export const fakeNode = (name: string) => {
     name,
     data,
     sent,
+    /** The context each request came with, in the order of `sent`. */
+    contexts,
     closedCount: () => closed,
     /** Every request fails with `ConnectError` until `up()`. */
     down: () => {

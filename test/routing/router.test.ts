@@ -5,10 +5,11 @@ import { invalidKey } from '../../src/protocol/error.js'
 import { timeout } from '../../src/transport/error.js'
 import * as Reply from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
-import type { HealthEvent } from '../../src/routing/health.js'
-import { ketama, ketamaHashing } from '../../src/routing/ketama.js'
-import { ownerOf, rendezvous, rendezvousHashing } from '../../src/routing/rendezvous.js'
-import { hashTag, routeBy, type RouterOptions } from '../../src/routing/router.js'
+import { pymemcacheHealth, type HealthEvent, type HealthPolicy } from '../../src/routing/health.js'
+import { ketama } from '../../src/routing/ketama.js'
+import { ownerOf, rendezvous } from '../../src/routing/rendezvous.js'
+import { hashTag, ketamaRouter, makeRouter, rendezvousRouter, routeBy, type RouterOptions } from '../../src/routing/router.js'
+import type { RequestContext } from '../../src/transport/context.js'
 import { fakeNode, itemKeys, itemTexts, text, type FakeNode } from './fake-node.js'
 
 const NAMES = ['127.0.0.1:11211', '127.0.0.1:11212', '127.0.0.1:11213']
@@ -17,7 +18,7 @@ const cluster = (options: RouterOptions = {}, names: ReadonlyArray<string> = NAM
   const nodes = names.map(fakeNode)
   const events: Array<HealthEvent> = []
   let clock = 0
-  const router = rendezvous(
+  const router = rendezvousRouter(
     nodes.map((node) => node.node),
     { now: () => clock, onHealth: (event) => events.push(event), ...options },
   )
@@ -62,10 +63,10 @@ describe('router: placement', () => {
 
   it('places keys as ketama does with the ketama router', async () => {
     const nodes = NAMES.map(fakeNode)
-    const router = ketama(nodes.map((node) => node.node))
-    const placement = ketamaHashing().place(NAMES)
+    const router = ketamaRouter(nodes.map((node) => node.node))
+    const placement = ketama.place(NAMES)
     for (let i = 0; i < 100; i++) await router.send(Request.set(`k${i}`, text('v')))()
-    for (const node of nodes) expect(new Set(node.data.keys())).toEqual(new Set(Array.from({ length: 100 }, (_, i) => `k${i}`).filter((key) => placement.ownerOf(key) === node.name)))
+    for (const node of nodes) expect(new Set(node.data.keys())).toEqual(new Set(Array.from({ length: 100 }, (_, i) => `k${i}`).filter((key) => O.toUndefined(placement.ownerOf(key)) === node.name)))
     expect(router.hashing).toBe('ketama')
   })
 
@@ -157,7 +158,7 @@ describe('router: health', () => {
 
     // Dead: out of the rotation, so its keys go to the node next in their order.
     setClock(3000)
-    const next = rendezvousHashing.place(NAMES).preferenceOf(key)[1]
+    const next = rendezvous.place(NAMES).preferenceOf(key)[1]
     expect(await router.send(Request.set(key, text('moved')))()).toEqual(E.right(Reply.stored))
     expect(owner(key)).toBe(a)
     expect(nodes.find((node) => node.name === next)?.data.has(key)).toBe(true)
@@ -232,7 +233,7 @@ describe('router: health', () => {
     expect(E.isLeft(await router.send(Request.get([key]))())).toBe(true)
     setClock(10)
     expect(await router.send(Request.set(key, text('elsewhere')))()).toEqual(E.right(Reply.stored))
-    const next = rendezvousHashing.place(NAMES).preferenceOf(key)[1]
+    const next = rendezvous.place(NAMES).preferenceOf(key)[1]
     expect(nodes.find((node) => node.name === next)?.data.has(key)).toBe(true)
   })
 
@@ -329,5 +330,149 @@ describe('router: membership, broadcast, close', () => {
     for (const node of nodes) expect(node.closedCount()).toBe(1)
     expect(await router.send(Request.get(['a']))()).toEqual(E.left(expect.objectContaining({ _tag: 'ConnectionClosed' })))
     expect(router.addNode(fakeNode('late:1').node)()).toBe(false)
+  })
+})
+
+describe('router: one-key requests', () => {
+  it('sends a one-key get straight to its owner and answers the reply the node gave, as it is', async () => {
+    const { router, nodes, keyOf } = cluster()
+    const node = nodes[2] as FakeNode
+    const key = keyOf(node)
+    const reply = Reply.values([{ key, flags: 3, value: text('v') }])
+    node.script(() => E.right(reply))
+    const request = Request.get([key])
+    const outcome = await router.send(request)()
+    expect(E.isRight(outcome) && outcome.right).toBe(reply)
+    expect(node.sent).toEqual([request])
+    expect(node.sent[0]).toBe(request)
+    for (const other of nodes) if (other !== node) expect(other.sent).toEqual([])
+  })
+
+  it('answers a one-key get for a refusing node as before: NoServers, or a miss with ignoreErrors', async () => {
+    const strict = cluster({ retryAttempts: 5 })
+    const a = strict.nodes[0] as FakeNode
+    a.down()
+    await strict.router.send(Request.get([strict.keyOf(a)]))()
+    expect(await strict.router.send(Request.get([strict.keyOf(a, 10)]))()).toEqual(E.left(expect.objectContaining({ _tag: 'NoServers' })))
+    const lenient = cluster({ retryAttempts: 5, ignoreErrors: true })
+    const b = lenient.nodes[0] as FakeNode
+    b.down()
+    await lenient.router.send(Request.get([lenient.keyOf(b)]))()
+    expect(await lenient.router.send(Request.gat(10, [lenient.keyOf(b, 10)]))()).toEqual(E.right(Reply.values([])))
+  })
+
+  it('answers ownerOf with none when no node is in rotation', async () => {
+    const { router } = cluster({}, [])
+    expect(router.ownerOf('k')).toEqual(O.none)
+  })
+})
+
+describe('router: the request context', () => {
+  const context: RequestContext = { deadline: Date.now() + 60_000, retry: false }
+
+  it('passes the context on with a single-key request, a one-key get, each part of a split get, a broadcast and sendTo', async () => {
+    const { router, nodes, keyOf } = cluster()
+    const a = nodes[0] as FakeNode
+    await router.send(Request.set(keyOf(a), text('v')), context)()
+    await router.send(Request.get([keyOf(a)]), context)()
+    expect(a.contexts).toEqual([context, context])
+    const forget = () => {
+      for (const node of nodes) {
+        node.contexts.length = 0
+        node.sent.length = 0
+      }
+    }
+    forget()
+
+    await router.send(Request.get(Array.from({ length: 30 }, (_, i) => `c${i}`)), context)()
+    for (const node of nodes) {
+      expect(node.sent.length).toBe(1)
+      expect(node.contexts).toEqual([context])
+      expect(node.contexts[0]).toBe(context)
+    }
+    forget()
+
+    await router.broadcast(Request.stats(), context)()
+    await router.send(Request.version, context)()
+    await router.sendTo(a.name, Request.raw('lru_crawler metadump all', 'line'), context)()
+    expect(a.contexts).toEqual([context, context, context])
+    for (const node of nodes.slice(1)) expect(node.contexts).toEqual([context, context])
+  })
+
+  it('does not hold an aborted request against the node', async () => {
+    const { router, nodes, events, keyOf } = cluster({ retryAttempts: 0 })
+    const a = nodes[0] as FakeNode
+    a.script(() => E.left({ _tag: 'Aborted', request: 'get', reason: 'gone', message: 'get was abandoned by the caller: gone' }))
+    const controller = new AbortController()
+    controller.abort()
+    expect(await router.send(Request.get([keyOf(a)]), { signal: controller.signal })()).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted' })))
+    expect(events).toEqual([])
+    expect(router.status()[0]?.health).toEqual({ _tag: 'Up' })
+  })
+})
+
+describe('router: a swappable health policy', () => {
+  it('runs the policy it is given instead of pymemcache\'s', async () => {
+    // Dead at the first failure of any kind, never re-admitted.
+    const harsh: HealthPolicy = {
+      ...pymemcacheHealth(),
+      name: 'harsh',
+      afterFailure: (_health, _error, now) => ({ _tag: 'Dead', since: now }),
+      afterTime: (health) => health,
+    }
+    const { router, nodes, events, setClock, keyOf } = cluster({ health: harsh, retryAttempts: 50 })
+    const a = nodes[0] as FakeNode
+    const key = keyOf(a)
+    a.script(() => E.left(invalidKey(key, 'not a node failure for pymemcache')))
+    await router.send(Request.get([key]))()
+    expect(events).toEqual([expect.objectContaining({ _tag: 'Dead', node: a.name, failures: 1 })])
+    a.script(undefined)
+    setClock(10_000_000)
+    expect(await router.send(Request.set(key, text('v')))()).toEqual(E.right(Reply.stored))
+    expect(a.data.has(key)).toBe(false)
+    expect(router.status()[0]?.health._tag).toBe('Dead')
+  })
+
+  it('takes any Hashing: makeRouter over a placement of its own', async () => {
+    const nodes = NAMES.map(fakeNode)
+    const first = { name: 'first', place: (names: ReadonlyArray<string>) => ({ nodes: names, ownerOf: () => O.fromNullable(names[0]), preferenceOf: () => names }) }
+    const router = makeRouter(first, nodes.map((node) => node.node))
+    for (let i = 0; i < 10; i++) await router.send(Request.set(`k${i}`, text('v')))()
+    expect(nodes.map((node) => node.data.size)).toEqual([10, 0, 0])
+    expect(router.hashing).toBe('first')
+  })
+})
+
+describe('router: probes and many-key requests', () => {
+  it('gives back the probe of a node when a many-key request is refused for another key', async () => {
+    const { router, nodes, setClock, keyOf } = cluster({ retryAttempts: 5, retryTimeout: 1000 })
+    const [a, b] = [nodes[0] as FakeNode, nodes[1] as FakeNode]
+    a.down()
+    b.down()
+    setClock(0)
+    await router.send(Request.get([keyOf(a)]))()
+    setClock(900)
+    await router.send(Request.get([keyOf(b)]))()
+    a.up()
+    setClock(1500) // a is due for a probe, b is not
+    const sentToA = a.sent.length
+    expect(await router.send(Request.get([keyOf(a, 10), keyOf(b, 10)]))()).toEqual(E.left(expect.objectContaining({ _tag: 'NoServers' })))
+    expect(a.sent.length).toBe(sentToA)
+    // a's probe was given back: the next request for its keys probes it and brings it up.
+    expect(await router.send(Request.get([keyOf(a, 20)]))()).toEqual(E.right(Reply.values([])))
+    expect(router.status()[0]?.health).toEqual({ _tag: 'Up' })
+  })
+
+  it('sends one probe with every key of a failing node in a many-key request', async () => {
+    const { router, nodes, setClock, keyOf } = cluster()
+    const a = nodes[0] as FakeNode
+    a.down()
+    await router.send(Request.get([keyOf(a)]))()
+    a.up()
+    setClock(1500)
+    const keys = [keyOf(a, 10), keyOf(a, 20), keyOf(nodes[1] as FakeNode)]
+    expect(E.isRight(await router.send(Request.get(keys))())).toBe(true)
+    expect(a.sent.slice(1)).toEqual([Request.get(keys.slice(0, 2))])
+    expect(router.status()[0]?.health).toEqual({ _tag: 'Up' })
   })
 })
