@@ -8,7 +8,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import Memcached from 'memcached'
 import { commands } from 'fp-memcache'
-import { ketama } from 'fp-memcache/routing'
+import { ketamaRouter } from 'fp-memcache/routing'
 import { memcachedNpm, type MemcachedNpmValue } from 'fp-memcache/serde'
 import { reconnecting } from 'fp-memcache/transport'
 import { describeServers, useServers } from './support/servers.js'
@@ -24,7 +24,7 @@ const legacyGet = (key: string) =>
   new Promise<unknown>((resolve, reject) => legacy.get(key, (error, data) => (error ? reject(error) : resolve(data))))
 
 // The new code: same servers, same ring, same value convention.
-const cluster = ketama(where.servers.map((server) => ({ name: server, transport: reconnecting({ server }) })))
+const cluster = ketamaRouter(where.servers.map((server) => ({ name: server, transport: reconnecting({ server }) })))
 const cache = commands(memcachedNpm)
 
 const written: ReadonlyArray<readonly [string, MemcachedNpmValue]> = [

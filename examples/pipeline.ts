@@ -18,8 +18,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks'
 import { commands } from 'fp-memcache'
-import { pooled } from 'fp-memcache/pool'
-import { rendezvous } from 'fp-memcache/routing'
+import { makePooled } from 'fp-memcache/pool'
+import { rendezvousRouter } from 'fp-memcache/routing'
 import { json } from 'fp-memcache/serde'
 import { RetryPolicy, withObserve, withRetry, withTimeout, type RequestEvent } from 'fp-memcache/middleware'
 import { connect } from 'fp-memcache/transport'
@@ -40,10 +40,10 @@ const perNode = new Map<string, number>()
 const countNode = (event: RequestEvent) => perNode.set(event.node ?? '?', (perNode.get(event.node ?? '?') ?? 0) + 1)
 
 const cluster = pipe(
-  rendezvous(
+  rendezvousRouter(
     where.servers.map((server) => ({
       name: server,
-      transport: pipe(pooled(connect({ server, timeout: 500 }), { maxSize: 2 }), withObserve({ onRequest: countNode }, { node: server })),
+      transport: pipe(makePooled(connect({ server, timeout: 500 }), { maxSize: 2 }), withObserve({ onRequest: countNode }, { node: server })),
     })),
     { retryAttempts: 2, retryTimeout: 1000, deadTimeout: 30_000, onHealth: (event) => console.warn(`node ${event.node}: ${event._tag}`) },
   ),

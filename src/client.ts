@@ -20,7 +20,7 @@ import type { RawReplies } from './commands/raw.js'
 import { invalidArgument } from './protocol/error.js'
 import { type MemcacheError } from './error.js'
 import type { RawExpect } from './protocol/request.js'
-import { rendezvous } from './routing/rendezvous.js'
+import { rendezvousRouter } from './routing/router.js'
 import type { RouterOptions } from './routing/router.js'
 import type { Serde } from './serde/serde.js'
 import { text } from './serde/text.js'
@@ -153,7 +153,7 @@ export const clientTransport = <A>(options: ClientOptions<A>): Transport => {
   if (first === undefined) return refusing(invalidArgument('servers', 'at least one server is needed'))
   const deadline = defaultDeadline(options.timeout ?? DEFAULT_TIMEOUT)
   if (others.length === 0) return deadline(node(first))
-  return deadline(rendezvous(
+  return deadline(rendezvousRouter(
     servers.map((server) => {
       const parsed = parseAddress(server)
       return { name: E.isRight(parsed) ? addressName(parsed.right) : server, transport: node(server) }

@@ -249,13 +249,3 @@ export const makePooled = (connect: TE.TaskEither<MemcacheError, Connection>, op
     stats: () => ({ ...pool.stats(), active: active.length, inFlight }),
   }
 }
-
-/**
- * The former name of `makePooled`, kept so that code written for 0.1 still runs.
- *
- * @deprecated use `makePooled` (constructors are `make*` or nouns).
- * @example
- * const node = pooled(connect({ server: '127.0.0.1:11211' }))
- * @category constructors
- */
-export const pooled = makePooled
