@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { makePooled, pooled } from '../../src/pool/pooled.js'
+import { makePooled } from '../../src/pool/pooled.js'
 import { connectError, connectionClosed } from '../../src/transport/error.js'
 import { type MemcacheError } from '../../src/error.js'
 import * as Reply from '../../src/protocol/reply.js'
@@ -287,11 +287,5 @@ describe('makePooled: the request context', () => {
     fake.openGate()
     await transport.close()
     expect(vi.getTimerCount()).toBe(0)
-  })
-})
-
-describe('pooled', () => {
-  it('is the former name of makePooled', () => {
-    expect(pooled).toBe(makePooled)
   })
 })
