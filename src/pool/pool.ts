@@ -25,9 +25,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import type * as IO from 'fp-ts/lib/IO.js'
 import type * as T from 'fp-ts/lib/Task.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import type { MemcacheError } from '../error.js'
 import { emptyContext, interruption, watch, type RequestContext } from '../transport/context.js'
-import { connectionClosed, timeout, type Aborted, type ConnectionClosed, type Timeout } from '../transport/error.js'
+import { connectionClosed, type Aborted, type ConnectionClosed, type Timeout } from '../transport/error.js'
 import { poolExhausted, type PoolExhausted } from './error.js'
 import { MAX_TIMER_DELAY } from '../transport/timer.js'
 
@@ -253,7 +252,7 @@ export const makePool = <E, R>(options: PoolOptions<E, R>): Pool<E, R> => {
         }
         const interrupted = interruption(context, ACQUIRE, name)
         if (interrupted !== undefined) {
-          resolve(E.left(asInterrupted(interrupted, name)))
+          resolve(E.left(interrupted))
           return
         }
         let settled = false
@@ -278,7 +277,7 @@ export const makePool = <E, R>(options: PoolOptions<E, R>): Pool<E, R> => {
         waiters.push(waiter)
         // Beyond Node's timer range a timer would fire at once: such a timeout means waiting for good.
         if (acquireTimeout <= MAX_TIMER_DELAY) timer = setTimeout(() => leave(poolExhausted(acquireTimeout)), acquireTimeout)
-        stopWatching = watch(context, ACQUIRE, name, (error) => leave(asInterrupted(error, name)))
+        stopWatching = watch(context, ACQUIRE, name, leave)
         if (!settled) dispatch()
       })
 
@@ -342,10 +341,6 @@ export const makePool = <E, R>(options: PoolOptions<E, R>): Pool<E, R> => {
 // -------------------------------------------------------------------------------------
 // utils
 // -------------------------------------------------------------------------------------
-
-/** What the request context ends a wait with (`interruption` and `watch` answer only these two). */
-const asInterrupted = (error: MemcacheError, where: string): Aborted | Timeout =>
-  error._tag === 'Aborted' || error._tag === 'Timeout' ? error : timeout(0, ACQUIRE, where)
 
 /** The request named in the errors of an interrupted acquire. */
 const ACQUIRE = 'acquire'

@@ -13,8 +13,7 @@
  *
  * @since 0.2.0
  */
-import type { MemcacheError } from '../error.js'
-import { aborted, timeout } from './error.js'
+import { aborted, timeout, type Aborted, type Timeout } from './error.js'
 import { timerDelay } from './timer.js'
 
 // -------------------------------------------------------------------------------------
@@ -128,7 +127,7 @@ export const remainingMs = (context: RequestContext, now: number = Date.now()): 
  * interruption({ deadline: 0 }, 'get', 'pool') // Timeout
  * @category utils
  */
-export const interruption = (context: RequestContext, request: string, where: string, now: number = Date.now()): MemcacheError | undefined => {
+export const interruption = (context: RequestContext, request: string, where: string, now: number = Date.now()): Aborted | Timeout | undefined => {
   if (context.signal?.aborted === true) return aborted(request, reasonOf(context.signal))
   if (context.deadline !== undefined && context.deadline <= now) return timeout(Math.max(0, Math.round(now - context.deadline)), request, where)
   return undefined
@@ -146,7 +145,7 @@ export const interruption = (context: RequestContext, request: string, where: st
  * stop()
  * @category utils
  */
-export const watch = (context: RequestContext, request: string, where: string, interrupt: (error: MemcacheError) => void): (() => void) => {
+export const watch = (context: RequestContext, request: string, where: string, interrupt: (error: Aborted | Timeout) => void): (() => void) => {
   const { signal, deadline } = context
   if (signal === undefined && deadline === undefined) return noop
   let timer: NodeJS.Timeout | undefined
