@@ -292,6 +292,12 @@ const startsWith = (buffer: Uint8Array, start: number, end: number, prefix: Uint
   return true
 }
 
+/** The first space in `buffer[from, end)`, or `end`: never looks past the line into a value's bytes. */
+const spaceIn = (buffer: Uint8Array, from: number, end: number): number => {
+  for (let i = from; i < end; i++) if (buffer[i] === SPACE) return i
+  return end
+}
+
 const lineIs = (buffer: Uint8Array, start: number, end: number, word: Uint8Array): boolean =>
   end - start === word.length && startsWith(buffer, start, end, word)
 
@@ -503,12 +509,11 @@ const decodeValues = (
       cursor.headers++
       // Split "VALUE key flags bytes [cas]" on single spaces.
       const keyStart = position + VALUE_.length
-      const keyEnd = buffer.indexOf(SPACE, keyStart)
-      if (keyEnd < 0 || keyEnd >= end || keyEnd === keyStart) return badLine(buffer, position, end, 'VALUE <key> <flags> <bytes>')
-      const flagsEnd = buffer.indexOf(SPACE, keyEnd + 1)
-      if (flagsEnd < 0 || flagsEnd >= end) return badLine(buffer, position, end, 'VALUE <key> <flags> <bytes>')
-      let bytesEnd = buffer.indexOf(SPACE, flagsEnd + 1)
-      if (bytesEnd < 0 || bytesEnd > end) bytesEnd = end
+      const keyEnd = spaceIn(buffer, keyStart, end)
+      if (keyEnd >= end || keyEnd === keyStart) return badLine(buffer, position, end, 'VALUE <key> <flags> <bytes>')
+      const flagsEnd = spaceIn(buffer, keyEnd + 1, end)
+      if (flagsEnd >= end) return badLine(buffer, position, end, 'VALUE <key> <flags> <bytes>')
+      const bytesEnd = spaceIn(buffer, flagsEnd + 1, end)
       flags = parseUint(buffer, keyEnd + 1, flagsEnd)
       size = parseUint(buffer, flagsEnd + 1, bytesEnd)
       if (flags < 0 || flags > 0xffff_ffff || size < 0 || size > MAX_VALUE_LENGTH) {
@@ -574,8 +579,7 @@ const decodeStats: Core = (buffer, offset) => {
     }
     cursor.headers++
     const nameStart = position + STAT_.length
-    let nameEnd = buffer.indexOf(SPACE, nameStart)
-    if (nameEnd < 0 || nameEnd > end) nameEnd = end
+    const nameEnd = spaceIn(buffer, nameStart, end)
     if (entries === undefined) entries = []
     entries.push([textOf(buffer, nameStart, nameEnd), nameEnd < end ? textOf(buffer, nameEnd + 1, end) : ''])
     position = end + 2
