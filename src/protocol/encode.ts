@@ -82,7 +82,7 @@ export const prefixProblem = (prefix: string, options: KeyOptions = {}): string 
 
 const checkPrefix = (prefix: string, options: KeyOptions): MemcacheError | undefined => {
   const problem = prefixProblem(prefix, options)
-  return problem === undefined ? undefined : invalidArgument('key prefix', `${JSON.stringify(prefix)}: ${problem}`)
+  return problem === undefined ? undefined : invalidArgument('keyPrefix', `${JSON.stringify(prefix)}: ${problem}`)
 }
 
 /** `key` as the caller wrote it, checked as `prefix + key` (the prefix itself already checked). */

@@ -6,7 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { getEventListeners } from 'node:events'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { MemcacheError } from '../../src/error.js'
 import type { Reply } from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
@@ -165,6 +165,21 @@ describe('a request interrupted after it was written', () => {
     await connection.close()
     expect(tagOf(await waiting)).toBe('ConnectionClosed')
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0)
+  })
+})
+
+describe('an empty context', () => {
+  it('costs no timer: with no connection timeout either, sends set none', async () => {
+    const fake = await serve(answering(() => 'END\r\n'))
+    const connection = await open({ server: fake.server, timeout: 0 })
+    const timers = vi.spyOn(globalThis, 'setTimeout')
+    try {
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => connection.send(Request.get([`k${i}`]), i % 2 === 0 ? {} : { retry: true })()))
+      expect(results.every((result) => tagOf(result) === 'Values')).toBe(true)
+      expect(timers).not.toHaveBeenCalled()
+    } finally {
+      timers.mockRestore()
+    }
   })
 })
 
