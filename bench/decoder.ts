@@ -1,7 +1,8 @@
 /**
  * Decoder microbenchmark: how many `get` replies per second the pure decoder reads from a buffer
  * already in memory (no sockets, no event loop), for single and 10-key gets with 100-byte and
- * 4 KiB values.
+ * 4 KiB values. It calls `decodeStep`, the resumable form a connection's framing uses (a whole
+ * reply in the buffer decodes in one step).
  *
  * Run: `npm run bench:decoder` (or `npx tsx bench/decoder.ts [seconds-per-case]`).
  *
@@ -11,8 +12,7 @@
  * report a fast time.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import * as O from 'fp-ts/lib/Option.js'
-import { decodeReply } from '../src/protocol/decode.js'
+import { decodeStep } from '../src/protocol/decode.js'
 import * as R from '../src/protocol/request.js'
 
 // -------------------------------------------------------------------------------------
@@ -79,10 +79,10 @@ const decodePass = (request: R.Request, buffer: Uint8Array, keysPerGet: number):
   let offset = 0
   let replies = 0
   while (offset < buffer.length) {
-    const result = decodeReply(request, buffer, offset)
+    const result = decodeStep(request, buffer, offset)
     if (E.isLeft(result)) throw new Error(`decoder refused the wire: ${result.left.message}`)
-    if (O.isNone(result.right)) throw new Error(`decoder wanted more bytes at ${offset}`)
-    const [reply, next] = result.right.value
+    if (result.right._tag === 'NeedMore') throw new Error(`decoder wanted more bytes at ${offset}`)
+    const { reply, next } = result.right
     if (reply._tag !== 'Values' || reply.items.length !== keysPerGet) throw new Error(`unexpected reply ${reply._tag}`)
     offset = next
     replies++

@@ -21,36 +21,10 @@
  */
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { invalidArgument } from '../protocol/error.js'
-import { byteLength, keyProblem, MAX_KEY_LENGTH, type KeyOptions } from '../protocol/key.js'
-import { isRetrieval, isSingleKey, type Request, type Retrieval, type SingleKey } from '../protocol/request.js'
+import { prefixProblem, type KeyOptions } from '../protocol/key.js'
+import { isKeyed, prefixed } from '../protocol/request.js'
 import { emptyContext } from '../transport/context.js'
 import type { Middleware } from '../transport/transport.js'
-
-// -------------------------------------------------------------------------------------
-// utils
-// -------------------------------------------------------------------------------------
-
-/**
- * Why `prefix` cannot prefix keys, or `undefined`. A prefix follows the key rules, except that
- * it may not be the whole 250 bytes (something must follow it).
- *
- * @example
- * prefixProblem('app:') // undefined
- * prefixProblem('my app') // 'space at index 2'
- * @category utils
- */
-export const prefixProblem = (prefix: string, options: KeyOptions = {}): string | undefined => {
-  if (prefix === '') return undefined
-  const problem = keyProblem(prefix, options)
-  if (problem !== undefined) return problem
-  return byteLength(prefix) >= MAX_KEY_LENGTH ? `${byteLength(prefix)} bytes long, leaving no room for a key` : undefined
-}
-
-/** `request` with `prefix` in front of any prefix it already carries. */
-const prefixed = (prefix: string, request: Retrieval | SingleKey): Request => ({
-  ...request,
-  prefix: request.prefix === undefined ? prefix : prefix + request.prefix,
-})
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -75,13 +49,13 @@ export const withKeyPrefix =
     if (problem !== undefined) {
       const refused = TE.left(invalidArgument('keyPrefix', `${JSON.stringify(prefix)}: ${problem}`))
       return {
-        send: (request, context = emptyContext) => (isRetrieval(request) || isSingleKey(request) ? refused : next.send(request, context)),
+        send: (request, context = emptyContext) => (isKeyed(request) ? refused : next.send(request, context)),
         close: next.close,
       }
     }
+    const withThisPrefix = prefixed(prefix)
     return {
-      send: (request, context = emptyContext) =>
-        next.send(isRetrieval(request) || isSingleKey(request) ? prefixed(prefix, request) : request, context),
+      send: (request, context = emptyContext) => next.send(withThisPrefix(request), context),
       close: next.close,
     }
   }

@@ -3,6 +3,8 @@
  *
  * A value is never copied: a storage command is `[header, value, "\r\n"]`, and the length in the
  * header is the value's byte count. Keys and numbers are checked before anything is produced.
+ * A request's key `prefix` is written before each key and checked with it: the key rules hold for
+ * the whole, and the 250-byte limit counts the prefix, but a refusal names the caller's key.
  * One encoder per request tag, in one table.
  *
  * @since 0.1.0
@@ -10,7 +12,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { invalidArgument, invalidKey, valueTooLarge } from './error.js'
 import { type MemcacheError } from '../error.js'
-import { keyProblem, type KeyOptions } from './key.js'
+import { byteLength, keyProblem, MAX_KEY_LENGTH, prefixProblem, type KeyOptions } from './key.js'
 import type * as R from './request.js'
 
 // -------------------------------------------------------------------------------------
@@ -61,19 +63,49 @@ const checkU64 = (name: string, value: bigint): MemcacheError | undefined =>
 const checkExptime = (value: number) => checkInteger('exptime', value, MIN_I32, MAX_I32)
 const checkFlags = (value: number) => checkInteger('flags', value, 0, MAX_U32)
 
-const checkKey = (key: string, options: KeyOptions): MemcacheError | undefined => {
-  const problem = keyProblem(key, options)
-  return problem === undefined ? undefined : invalidKey(key, problem)
+/** The last prefix found valid, and under which unicode rule: a client sends one prefix on every request. */
+let validPrefix: { readonly prefix: string; readonly allowUnicodeKeys: boolean } | undefined
+
+const checkPrefix = (prefix: string, options: KeyOptions): MemcacheError | undefined => {
+  const allowUnicodeKeys = options.allowUnicodeKeys === true
+  if (validPrefix !== undefined && validPrefix.prefix === prefix && validPrefix.allowUnicodeKeys === allowUnicodeKeys) return undefined
+  const problem = prefixProblem(prefix, options)
+  if (problem !== undefined) return invalidArgument('keyPrefix', `${JSON.stringify(prefix)}: ${problem}`)
+  validPrefix = { prefix, allowUnicodeKeys }
+  return undefined
 }
 
-const checkKeys = (keys: ReadonlyArray<string>, options: KeyOptions): MemcacheError | undefined => {
+/** `key` as the caller wrote it, checked as `prefix + key` (the prefix itself already checked). */
+const checkKey = (key: string, prefix: string, options: KeyOptions): MemcacheError | undefined => {
+  const problem = keyProblem(key, options)
+  if (prefix === '') return problem === undefined ? undefined : invalidKey(key, problem)
+  const keyBytes = byteLength(key)
+  // A key problem on a key that fits alone is in its bytes; one too long alone is too long with the prefix too.
+  if (problem !== undefined && keyBytes <= MAX_KEY_LENGTH) return invalidKey(key, problem)
+  const total = byteLength(prefix) + keyBytes
+  return total > MAX_KEY_LENGTH
+    ? invalidKey(key, `${total} bytes long with the prefix ${JSON.stringify(prefix)}: the ${MAX_KEY_LENGTH}-byte limit includes the prefix`)
+    : undefined
+}
+
+const checkOneKey = (key: string, prefix: string, options: KeyOptions): MemcacheError | undefined =>
+  (prefix === '' ? undefined : checkPrefix(prefix, options)) ?? checkKey(key, prefix, options)
+
+const checkKeys = (keys: ReadonlyArray<string>, prefix: string, options: KeyOptions): MemcacheError | undefined => {
   if (keys.length === 0) return invalidArgument('keys', 'at least one key is needed')
+  if (prefix !== '') {
+    const error = checkPrefix(prefix, options)
+    if (error !== undefined) return error
+  }
   for (const key of keys) {
-    const error = checkKey(key, options)
+    const error = checkKey(key, prefix, options)
     if (error !== undefined) return error
   }
   return undefined
 }
+
+/** The keys of a retrieval line, each after the prefix. */
+const keyList = (keys: ReadonlyArray<string>, prefix: string): string => (prefix === '' ? keys.join(' ') : prefix + keys.join(' ' + prefix))
 
 const firstError = (...errors: ReadonlyArray<MemcacheError | undefined>): MemcacheError | undefined =>
   errors.find((error) => error !== undefined)
@@ -88,6 +120,8 @@ const orLine = (error: MemcacheError | undefined, text: () => string): E.Either<
 const withData = (header: string, data: Uint8Array): Chunks =>
   data.length === 0 ? [fromString(header + '\r\n'), CRLF] : [fromString(header + '\r\n'), data, CRLF]
 
+const wireKey = (request: R.SingleKey): string => (request.prefix === undefined ? request.key : request.prefix + request.key)
+
 const checkValue = (key: string, value: Uint8Array, options: EncodeOptions): MemcacheError | undefined =>
   options.maxValueSize !== undefined && value.length > options.maxValueSize ? valueTooLarge(key, value.length) : undefined
 
@@ -97,13 +131,16 @@ const checkValue = (key: string, value: Uint8Array, options: EncodeOptions): Mem
 
 type Encoders = { readonly [K in R.Request['_tag']]: (request: Extract<R.Request, { _tag: K }>, options: EncodeOptions) => E.Either<MemcacheError, Chunks> }
 
-const retrieval = (command: string, keys: ReadonlyArray<string>, options: EncodeOptions) =>
-  orLine(checkKeys(keys, options), () => `${command} ${keys.join(' ')}`)
+const retrieval = (command: string, request: R.Get | R.Gets, options: EncodeOptions) => {
+  const prefix = request.prefix ?? ''
+  return orLine(checkKeys(request.keys, prefix, options), () => `${command} ${keyList(request.keys, prefix)}`)
+}
 
-const touchRetrieval = (command: string, exptime: number, keys: ReadonlyArray<string>, options: EncodeOptions) => {
-  const error = firstError(checkExptime(exptime), checkKeys(keys, options))
+const touchRetrieval = (command: string, request: R.Gat | R.Gats, options: EncodeOptions) => {
+  const prefix = request.prefix ?? ''
+  const error = firstError(checkExptime(request.exptime), checkKeys(request.keys, prefix, options))
   if (error !== undefined) return E.left(error)
-  const text = `${command} ${exptime} ${keys.join(' ')}`
+  const text = `${command} ${request.exptime} ${keyList(request.keys, prefix)}`
   // Unicode keys go out as UTF-8: the server counts bytes, not UTF-16 code units.
   return Buffer.byteLength(text, 'utf8') + 2 > MAX_GAT_LINE
     ? E.left(invalidArgument('keys', `a ${command} line must stay under ${MAX_GAT_LINE} bytes: split the keys over several requests`))
@@ -111,13 +148,13 @@ const touchRetrieval = (command: string, exptime: number, keys: ReadonlyArray<st
 }
 
 const encoders: Encoders = {
-  Get: (request, options) => retrieval('get', request.keys, options),
-  Gets: (request, options) => retrieval('gets', request.keys, options),
-  Gat: (request, options) => touchRetrieval('gat', request.exptime, request.keys, options),
-  Gats: (request, options) => touchRetrieval('gats', request.exptime, request.keys, options),
+  Get: (request, options) => retrieval('get', request, options),
+  Gets: (request, options) => retrieval('gets', request, options),
+  Gat: (request, options) => touchRetrieval('gat', request, options),
+  Gats: (request, options) => touchRetrieval('gats', request, options),
   Store: (request, options) => {
     const error = firstError(
-      checkKey(request.key, options),
+      checkOneKey(request.key, request.prefix ?? '', options),
       checkFlags(request.flags),
       checkExptime(request.exptime),
       checkValue(request.key, request.value, options),
@@ -126,14 +163,14 @@ const encoders: Encoders = {
       ? E.left(error)
       : E.right(
           withData(
-            `${request.command} ${request.key} ${request.flags} ${request.exptime} ${request.value.length}${noreplySuffix(request.noreply)}`,
+            `${request.command} ${wireKey(request)} ${request.flags} ${request.exptime} ${request.value.length}${noreplySuffix(request.noreply)}`,
             request.value,
           ),
         )
   },
   Cas: (request, options) => {
     const error = firstError(
-      checkKey(request.key, options),
+      checkOneKey(request.key, request.prefix ?? '', options),
       checkFlags(request.flags),
       checkExptime(request.exptime),
       checkU64('cas unique', request.cas),
@@ -143,26 +180,26 @@ const encoders: Encoders = {
       ? E.left(error)
       : E.right(
           withData(
-            `cas ${request.key} ${request.flags} ${request.exptime} ${request.value.length} ${request.cas}${noreplySuffix(request.noreply)}`,
+            `cas ${wireKey(request)} ${request.flags} ${request.exptime} ${request.value.length} ${request.cas}${noreplySuffix(request.noreply)}`,
             request.value,
           ),
         )
   },
-  Delete: (request, options) => orLine(checkKey(request.key, options), () => `delete ${request.key}${noreplySuffix(request.noreply)}`),
+  Delete: (request, options) => orLine(checkOneKey(request.key, request.prefix ?? '', options), () => `delete ${wireKey(request)}${noreplySuffix(request.noreply)}`),
   Incr: (request, options) =>
     orLine(
-      firstError(checkKey(request.key, options), checkU64('delta', request.delta)),
-      () => `incr ${request.key} ${request.delta}${noreplySuffix(request.noreply)}`,
+      firstError(checkOneKey(request.key, request.prefix ?? '', options), checkU64('delta', request.delta)),
+      () => `incr ${wireKey(request)} ${request.delta}${noreplySuffix(request.noreply)}`,
     ),
   Decr: (request, options) =>
     orLine(
-      firstError(checkKey(request.key, options), checkU64('delta', request.delta)),
-      () => `decr ${request.key} ${request.delta}${noreplySuffix(request.noreply)}`,
+      firstError(checkOneKey(request.key, request.prefix ?? '', options), checkU64('delta', request.delta)),
+      () => `decr ${wireKey(request)} ${request.delta}${noreplySuffix(request.noreply)}`,
     ),
   Touch: (request, options) =>
     orLine(
-      firstError(checkKey(request.key, options), checkExptime(request.exptime)),
-      () => `touch ${request.key} ${request.exptime}${noreplySuffix(request.noreply)}`,
+      firstError(checkOneKey(request.key, request.prefix ?? '', options), checkExptime(request.exptime)),
+      () => `touch ${wireKey(request)} ${request.exptime}${noreplySuffix(request.noreply)}`,
     ),
   Stats: (request) => line(request.argument === undefined ? 'stats' : `stats ${request.argument}`),
   FlushAll: (request) =>

@@ -89,3 +89,21 @@ export const validateKey =
     const problem = keyProblem(key, options)
     return problem === undefined ? E.right(key) : E.left(invalidKey(key, problem))
   }
+
+/**
+ * Why `prefix` cannot prefix keys, or `undefined`. A prefix follows the key rules, except that it
+ * may be empty and may not take all 250 bytes (something must follow it).
+ *
+ * @example
+ * prefixProblem('app:') // undefined
+ * prefixProblem('my app') // 'space at index 2'
+ * @category utils
+ */
+export const prefixProblem = (prefix: string, options: KeyOptions = {}): string | undefined => {
+  if (prefix === '') return undefined
+  const problem = keyProblem(prefix, options)
+  if (problem !== undefined) return problem
+  const bytes = byteLength(prefix)
+  return bytes >= MAX_KEY_LENGTH ? `${bytes} bytes long, leaving no room for a key` : undefined
+}
+

@@ -4,6 +4,11 @@
  * A request holds what the user asked for, not bytes: `encode` checks it (keys, ranges) and turns
  * it into chunks. Constructors fill in the defaults (`noreply: false`, flags 0, exptime 0).
  *
+ * A keyed request may carry a key `prefix` (set with `prefixed`): the encoder sends
+ * `prefix + key` and the decoder matches replies against it, while the request, its items and its
+ * errors keep naming the caller's keys. A key prefix is therefore a field, not a rewrite: nothing
+ * is copied per key and no reply is rebuilt.
+ *
  * @since 0.1.0
  */
 
@@ -15,7 +20,7 @@
 export interface Get {
   readonly _tag: 'Get'
   readonly keys: ReadonlyArray<string>
-  /** Sent in front of every key, after the key's own checks; replies name the key without it. */
+  /** Sent before every key of the request (`prefixed`); replies still name the keys without it. */
   readonly prefix?: string
 }
 
@@ -23,7 +28,7 @@ export interface Get {
 export interface Gets {
   readonly _tag: 'Gets'
   readonly keys: ReadonlyArray<string>
-  /** Sent in front of every key, after the key's own checks; replies name the key without it. */
+  /** Sent before every key of the request (`prefixed`); replies still name the keys without it. */
   readonly prefix?: string
 }
 
@@ -32,7 +37,7 @@ export interface Gat {
   readonly _tag: 'Gat'
   readonly exptime: number
   readonly keys: ReadonlyArray<string>
-  /** Sent in front of every key, after the key's own checks; replies name the key without it. */
+  /** Sent before every key of the request (`prefixed`); replies still name the keys without it. */
   readonly prefix?: string
 }
 
@@ -41,7 +46,7 @@ export interface Gats {
   readonly _tag: 'Gats'
   readonly exptime: number
   readonly keys: ReadonlyArray<string>
-  /** Sent in front of every key, after the key's own checks; replies name the key without it. */
+  /** Sent before every key of the request (`prefixed`); replies still name the keys without it. */
   readonly prefix?: string
 }
 
@@ -53,64 +58,64 @@ export interface Store {
   readonly _tag: 'Store'
   readonly command: StoreCommand
   readonly key: string
+  /** Sent before the key of the request (`prefixed`); replies still name the keys without it. */
+  readonly prefix?: string
   readonly flags: number
   readonly exptime: number
   readonly value: Uint8Array
   readonly noreply: boolean
-  /** Sent in front of every key, after the key's own checks; replies name the key without it. */
-  readonly prefix?: string
 }
 
 /** @category model */
 export interface Cas {
   readonly _tag: 'Cas'
   readonly key: string
+  /** Sent before the key of the request (`prefixed`); replies still name the keys without it. */
+  readonly prefix?: string
   readonly flags: number
   readonly exptime: number
   readonly value: Uint8Array
   readonly cas: bigint
   readonly noreply: boolean
-  /** Sent in front of every key, after the key's own checks; replies name the key without it. */
-  readonly prefix?: string
 }
 
 /** @category model */
 export interface Delete {
   readonly _tag: 'Delete'
   readonly key: string
-  readonly noreply: boolean
-  /** Sent in front of every key, after the key's own checks; replies name the key without it. */
+  /** Sent before the key of the request (`prefixed`); replies still name the keys without it. */
   readonly prefix?: string
+  readonly noreply: boolean
 }
 
 /** @category model */
 export interface Incr {
   readonly _tag: 'Incr'
   readonly key: string
+  /** Sent before the key of the request (`prefixed`); replies still name the keys without it. */
+  readonly prefix?: string
   readonly delta: bigint
   readonly noreply: boolean
-  /** Sent in front of every key, after the key's own checks; replies name the key without it. */
-  readonly prefix?: string
 }
 
 /** @category model */
 export interface Decr {
   readonly _tag: 'Decr'
   readonly key: string
+  /** Sent before the key of the request (`prefixed`); replies still name the keys without it. */
+  readonly prefix?: string
   readonly delta: bigint
   readonly noreply: boolean
-  /** Sent in front of every key, after the key's own checks; replies name the key without it. */
-  readonly prefix?: string
 }
 
 /** @category model */
 export interface Touch {
   readonly _tag: 'Touch'
   readonly key: string
+  /** Sent before the key of the request (`prefixed`); replies still name the keys without it. */
+  readonly prefix?: string
   readonly exptime: number
   readonly noreply: boolean
-  /** Sent in front of every key, after the key's own checks; replies name the key without it. */
-  readonly prefix?: string
 }
 
 /** @category model */
@@ -493,3 +498,37 @@ export const isIdempotent = (request: Request): boolean => {
       return !expectsNoReply(request)
   }
 }
+
+/** Requests that name keys and may carry a key prefix. @category model */
+export type Keyed = Retrieval | SingleKey
+
+/**
+ * Whether the request names keys (and so may carry a prefix).
+ *
+ * @example
+ * isKeyed(get(['a'])) // true
+ * isKeyed(version) // false
+ * @category utils
+ */
+export const isKeyed = (request: Request): request is Keyed => isRetrieval(request) || isSingleKey(request)
+
+/**
+ * The request with its keys sent as `prefix + key`: a shallow copy carrying the prefix. A prefix
+ * already there stays after the new one (`prefixed('a:')` of a request prefixed `b:` sends
+ * `a:b:key`), so stacked prefixes compose as rewriting the keys would. Requests without keys
+ * (`stats`, `raw`...) and the empty prefix leave the request as it is. The key rules (and the
+ * 250-byte limit, which counts the prefix) are checked by the encoder.
+ *
+ * @example
+ * prefixed('app:')(get(['a', 'b'])) // { _tag: 'Get', keys: ['a', 'b'], prefix: 'app:' } — sends "get app:a app:b"
+ * prefixed('app:')(version) // version, unchanged
+ * @category utils
+ */
+export const prefixed =
+  (prefix: string) =>
+  <A extends Request>(request: A): A => {
+    if (prefix === '' || !isKeyed(request)) return request
+    // A copy of the same shape with one more field: `A` is a keyed request, which has `prefix`.
+    return { ...request, prefix: prefix + (request.prefix ?? '') } as A
+  }
+

@@ -1,58 +1,49 @@
 /**
  * One socket to one memcached server (TCP, TLS or a unix socket), many requests in flight.
  *
- * Requests are written in the order they are sent (a burst sent in one tick goes out as one
- * `writev`), and replies are matched to them first-in first-out with the pure decoders of
- * `protocol/decode.ts`. Values in replies are views on the received bytes, never copies.
+ * The connection does the I/O and nothing else: it opens the socket (and the TLS and auth
+ * handshakes), writes requests in the order they are sent (a burst sent in one tick goes out as one
+ * `writev`), keeps the bytes received (`receive-buffer.ts`: values are views on them, never copies)
+ * and runs the timers. How requests are written and which reply answers which request is the
+ * *framing*'s business (`protocol/framing.ts`): the `framing` option, `textFraming` by default
+ * (first in first out, silent markers for `noreply` requests; its rules are documented there). The
+ * framing's matcher is told what was written, what arrived and what was abandoned, and answers with
+ * effects this module carries out: settle a request, report an unsolicited error line, destroy.
+ * When a reply is cut short, the matcher says how many more bytes it needs, and the connection does
+ * not ask it again before they have arrived.
  *
- * **The matching rule.** A reply is only ever delivered to the request it answers:
+ * **The request context.** `send(request, context)` honours the context's signal and deadline: a
+ * request whose signal already fired or whose deadline passed is not written (`Aborted` /
+ * `Timeout`). A request that was written and whose signal fires or deadline passes is answered at
+ * once (`Aborted` / `Timeout`) and *abandoned*: it keeps its place, its reply is read when it comes
+ * and dropped, so the stream stays in step and the connection stays usable; until then it still
+ * counts toward `maxPending`. An empty context costs no timer and no listener.
  *
- * 1. A request that expects a reply waits in a FIFO; the next reply decoded is its reply.
- * 2. A `noreply` request (also `quit`, `shutdown`, raw `none`) resolves `NoReply` as soon as it is
- *    written, and leaves a *silent marker* in the FIFO, because memcached may still answer it with
- *    an error line (`SERVER_ERROR out of memory`, `CLIENT_ERROR ...`).
- * 3. When markers are at the front and an error line arrives:
- *    - if no request is waiting behind them, the line belongs to one of the markers: it is reported
- *      to `onUnsolicited`, one marker is dropped and the stream goes on;
- *    - if a request is waiting behind them, the line may be that request's reply or a marker's:
- *      it cannot be attributed, so the connection is destroyed and every request in flight fails
- *      with `ProtocolError`.
- * 4. When markers are at the front and any other reply arrives, it is the reply of the first
- *    waiting request: memcached answers in order, so every marker before it is confirmed silent
- *    and dropped.
- * 5. An error line when nothing at all is in flight (`ERROR Too many open connections` as the
- *    server hangs up) is reported to `onUnsolicited`; any other unexpected byte is a desync.
- *
- * To keep an error reply of a request from being ambiguous, do not follow `noreply` requests with
- * requests whose reply may be an error without a round trip in between (e.g. a `version`).
- *
- * **Failures.** A per-request timeout, bytes that do not decode (including `CLIENT_ERROR` after a
- * storage command, which puts memcached out of step), an unexpected close or a socket error
- * destroy the connection at once: the request at fault gets its own error (`Timeout`,
- * `ClientError`, `ProtocolError`), every other request in flight gets `ConnectionClosed`, and
- * later sends get `ConnectionClosed` immediately. A destroyed connection never reads again, so a
- * late reply reaches nobody. `CLIENT_ERROR unauthenticated` (a `-Y` server before the login) is
- * delivered as a `Failure`, then the connection is destroyed too: memcached drops every command
- * pipelined behind it. `Failure` replies (the server refused but the stream is in step) are
- * `Right`: the command layer decides what they mean.
+ * **Failures.** The connection's own `timeout` option is different: when the oldest request has
+ * had no reply within it, the stream is presumed stuck and the connection is destroyed. So are
+ * bytes that do not decode (including `CLIENT_ERROR` after a storage command, which puts memcached
+ * out of step), an unexpected close or a socket error: the request at fault gets its own error
+ * (`Timeout`, `ClientError`, `ProtocolError`), every other request in flight gets
+ * `ConnectionClosed`, and later sends get `ConnectionClosed` immediately. A destroyed connection
+ * never reads again, so a late reply reaches nobody. `CLIENT_ERROR unauthenticated` (a `-Y` server
+ * before the login) is delivered as a `Failure`, then the connection is destroyed too: memcached
+ * drops every command pipelined behind it. `Failure` replies (the server refused but the stream is
+ * in step) are `Right`: the command layer decides what they mean.
  *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import * as O from 'fp-ts/lib/Option.js'
 import type * as T from 'fp-ts/lib/Task.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import * as net from 'node:net'
 import * as tls from 'node:tls'
-import { decodeReply, decodeUnsolicited } from '../protocol/decode.js'
-import { makeEncoder } from '../protocol/encode.js'
+import { STOP, textFraming, type Framing, type FramingEffects } from '../protocol/framing.js'
 import { authError, connectError, connectionClosed, overloaded, timeout } from './error.js'
-import { protocolError } from '../protocol/error.js'
 import { type MemcacheError } from '../error.js'
 import { noReply, type Reply } from '../protocol/reply.js'
-import { commandName, expectsNoReply, set, type Request } from '../protocol/request.js'
+import { commandName, set, type Request } from '../protocol/request.js'
 import { addressName, parseAddress, type Address } from './address.js'
-import { makeInFlight, type Waiting } from './in-flight.js'
+import { emptyContext, interruption, watch, type RequestContext } from './context.js'
 import { makeReceiveBuffer } from './receive-buffer.js'
 import { timerDelay } from './timer.js'
 import type { Transport } from './transport.js'
@@ -74,13 +65,20 @@ export interface Credentials {
  * @category model
  */
 export interface ConnectOptions {
-  /** `host`, `host:port`, `[v6]:port`, `unix:/path` or `/path` (see `parseAddress`). */
-  readonly server: string
+  /**
+   * `host`, `host:port`, `[v6]:port`, `unix:/path` or `/path` (see `parseAddress`), or an address
+   * parsed already (what `reconnecting` passes, so that it parses once, not at every reconnect).
+   */
+  readonly server: string | Address
+  /** How requests are written and replies matched. Default `textFraming`. */
+  readonly framing?: Framing
   /** Limit on opening the socket, the TLS handshake and the auth handshake. Default 1000. */
   readonly connectTimeout?: number
   /**
    * Limit on each request's reply, counted from `send`. Default 1000. When it passes, the
-   * connection is destroyed (the stream is out of step) and the request fails with `Timeout`.
+   * connection is destroyed (the stream is presumed stuck) and the request fails with `Timeout`.
+   * A deadline in the request's context is different: the request is answered `Timeout` and
+   * abandoned, and the connection goes on.
    */
   readonly timeout?: number
   /**
@@ -95,7 +93,10 @@ export interface ConnectOptions {
   readonly keepAlive?: boolean | number
   /** Run memcached's ASCII auth handshake (`memcached -Y`) before the connection is returned. */
   readonly credentials?: Credentials
-  /** Requests in flight (awaiting a reply or a write) beyond which `send` fails with `Overloaded`. Default 10 000. */
+  /**
+   * Requests in flight (awaiting a reply, abandoned ones included, or a write) beyond which `send`
+   * fails with `Overloaded`. Default 10 000.
+   */
   readonly maxPending?: number
   /** Accept non-ASCII keys, sent as UTF-8. Default `false`. */
   readonly allowUnicodeKeys?: boolean
@@ -117,7 +118,7 @@ export interface Connection extends Transport {
   readonly node: string
   /** `false` once closed, destroyed, or after `quit`: it will never answer again. */
   readonly isOpen: () => boolean
-  /** Requests awaiting a reply, plus `noreply` requests not yet written. */
+  /** Requests awaiting a reply (abandoned ones included), plus `noreply` requests not yet written. */
   readonly inFlight: () => number
 }
 
@@ -160,19 +161,35 @@ const codeOf = (error: unknown): string => {
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
-/** Wires the FIFO, the decoder and the timers onto a connected socket. */
+/** A request written and waiting for its reply, as the connection tracks it. */
+interface Waiting {
+  readonly request: Request
+  /** When the connection's own `timeout` gives up on it, in `Date.now()` milliseconds; `Infinity` for never. */
+  readonly deadline: number
+  readonly settle: (result: E.Either<MemcacheError, Reply>) => void
+  /** Stops watching its context (a no-op for an empty context). */
+  stop: () => void
+}
+
+const noop = (): void => undefined
+
+const hasSomethingToWatch = (context: RequestContext): boolean => context.signal !== undefined || context.deadline !== undefined
+
+/** Wires the framing's matcher, the receive buffer and the timers onto a connected socket. */
 const makeConnection = (socket: net.Socket, node: string, options: ConnectOptions): Connection => {
+  const framing = options.framing ?? textFraming
   // `ConnectOptions` carries the encoder's own options (`allowUnicodeKeys`, `maxValueSize`).
-  const encode = makeEncoder(options)
+  const encode = framing.makeEncoder(options)
   const requestLimit = limitOf(options.timeout, DEFAULT_TIMEOUT)
   const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING
-  const inFlight = makeInFlight()
   const received = makeReceiveBuffer()
 
   let state: 'open' | 'quitting' | 'closed' = 'open'
   /** What sends get once the connection is no longer open. */
   let refusal: MemcacheError = connectionClosed(node, 'is closed')
   let unwritten = 0
+  /** Bytes the pending (unfinished) reply needs at least before the matcher is asked again. */
+  let awaited = 0
   let deadlineTimer: NodeJS.Timeout | undefined
   let corked = false
   let lastUnsolicited: string | undefined
@@ -203,14 +220,19 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
     refusal = connectionClosed(node, detail)
     disarm()
     received.clear()
-    const waiting = inFlight.clear()
+    awaited = 0
+    const waiting = matcher.clear()
     if (how === 'destroy') socket.destroy()
     else {
       socket.end()
       // A server that never closes its side must not keep the process alive.
       endTimer = setTimeout(() => socket.destroy(), limitOf(options.connectTimeout, DEFAULT_CONNECT_TIMEOUT) || DEFAULT_CONNECT_TIMEOUT)
     }
-    for (const entry of waiting) entry.settle(E.left(errorFor(entry, refusal)))
+    // An abandoned entry was answered already: settling it again changes nothing.
+    for (const entry of waiting) {
+      entry.stop()
+      entry.settle(E.left(errorFor(entry, refusal)))
+    }
   }
 
   const everyoneClosed = (_waiting: Waiting, closed: MemcacheError): MemcacheError => closed
@@ -225,7 +247,7 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
 
   const checkDeadline = (): void => {
     deadlineTimer = undefined
-    const oldest = inFlight.oldestWaiting()
+    const oldest = matcher.oldestWaiting()
     if (oldest === undefined) return
     const remaining = oldest.deadline - Date.now()
     if (remaining > 0) {
@@ -245,53 +267,33 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
     }
   }
 
-  /** Decodes every complete reply in `bytes`; returns the offset after the last one. */
+  const refuseIfUnauthenticated = (reply: Reply): void => {
+    if (isUnauthenticated(reply)) shutDown('was refused: the server requires authentication (give credentials)', everyoneClosed, 'destroy')
+  }
+
+  const effects: FramingEffects<Waiting> = {
+    deliver: (entry, reply) => {
+      entry.stop()
+      entry.settle(E.right(reply))
+      refuseIfUnauthenticated(reply)
+    },
+    discard: (_entry, reply) => refuseIfUnauthenticated(reply),
+    unsolicited: report,
+    fail: (error, culprit) => {
+      if (culprit === undefined) shutDown(`was destroyed: ${error.message}`, () => error, 'destroy')
+      else destroyFor(culprit, error, `was destroyed after a bad reply to ${commandName(culprit.request)}: ${error.message}`)
+    },
+  }
+  const matcher = framing.makeMatcher(effects)
+
+  /** Hands the matcher every complete reply in `bytes`; returns the offset after the last one. */
   const deliver = (bytes: Uint8Array): number => {
     let offset = 0
-    // `onUnsolicited` may close the connection: stop reading as soon as it is closed.
+    // An effect may close the connection (a bad reply, `onUnsolicited` calling close): stop reading then.
     while (offset < bytes.length && !isClosed()) {
-      const entry = inFlight.head()
-      if (entry === undefined || entry._tag === 'Silent') {
-        const result = decodeUnsolicited(bytes, offset)
-        if (E.isRight(result)) {
-          if (O.isNone(result.right)) return offset
-          const [reply, next] = result.right.value
-          const error = reply._tag === 'Failure' ? reply.error : protocolError(`unexpected ${reply._tag}`)
-          if (inFlight.waiting() > 0) {
-            const problem = protocolError(
-              `error line "${error.message}" arrived while ${inFlight.silent()} noreply request(s) were unconfirmed ahead of a request: it cannot be attributed`,
-            )
-            shutDown('was destroyed after an unattributable error line', () => problem, 'destroy')
-            return offset
-          }
-          report(error)
-          inFlight.dropOneSilent()
-          offset = next
-          continue
-        }
-        if (inFlight.waiting() === 0) {
-          const problem = protocolError(`bytes arrived while no reply was awaited: ${result.left.message}`)
-          shutDown(`was destroyed: ${problem.message}`, everyoneClosed, 'destroy')
-          return offset
-        }
-        // Not an error line: the first waiting request's reply, so every marker before it was silent.
-        while (inFlight.head()?._tag === 'Silent') inFlight.shift()
-        continue
-      }
-      const result = decodeReply(entry.request, bytes, offset)
-      if (E.isLeft(result)) {
-        destroyFor(entry, result.left, `was destroyed after a bad reply to ${commandName(entry.request)}: ${result.left.message}`)
-        return offset
-      }
-      if (O.isNone(result.right)) return offset
-      const [reply, next] = result.right.value
-      inFlight.shift()
+      const next = matcher.receive(bytes, offset)
+      if (next === STOP) return offset
       offset = next
-      entry.settle(E.right(reply))
-      if (isUnauthenticated(reply)) {
-        shutDown('was refused: the server requires authentication (give credentials)', everyoneClosed, 'destroy')
-        return offset
-      }
     }
     return offset
   }
@@ -300,10 +302,16 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
     if (isClosed()) return
     // A plain Uint8Array view, so that values sliced from it are plain views too (not Buffers).
     const bytes = received.append(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+    if (bytes.length < awaited) {
+      // The unfinished reply cannot advance yet (a large value arriving): keep the bytes, read nothing.
+      received.keep(bytes, 0)
+      return
+    }
     const consumed = deliver(bytes)
     // Delivering may have destroyed the connection (a bad reply, an unattributable error line).
     if (isClosed()) return
     received.keep(bytes, consumed)
+    awaited = consumed < bytes.length ? bytes.length - consumed + matcher.needed() : 0
   })
   socket.on('error', (error) => hungUp(`failed: ${error.message}`))
   socket.on('end', () => hungUp('was closed by the server'))
@@ -325,30 +333,49 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
     socket.write(chunks[last] as Uint8Array, written)
   }
 
+  /** Writes a request the server does not answer: it resolves `NoReply` once written. */
+  const sendSilent = (request: Request, chunks: ReadonlyArray<Uint8Array>, context: RequestContext, watched: boolean) =>
+    new Promise<E.Either<MemcacheError, Reply>>((resolve) => {
+      matcher.writtenSilent(request)
+      unwritten++
+      // Written or not, the bytes are queued: an interrupted caller is answered, the marker stays.
+      const stop = watched ? watch(context, commandName(request), node, (error) => resolve(E.left(error))) : noop
+      write(chunks, (error) => {
+        unwritten--
+        stop()
+        resolve(error === undefined || error === null ? E.right(noReply) : E.left(state === 'closed' ? refusal : connectionClosed(node, `lost a write: ${error.message}`)))
+      })
+      if (request._tag === 'Quit') {
+        state = 'quitting'
+        refusal = connectionClosed(node, 'was closed by quit')
+      }
+    })
+
   const send =
-    (request: Request): TE.TaskEither<MemcacheError, Reply> =>
+    (request: Request, context: RequestContext = emptyContext): TE.TaskEither<MemcacheError, Reply> =>
     () => {
       if (state !== 'open') return Promise.resolve(E.left(refusal))
+      const watched = hasSomethingToWatch(context)
+      if (watched) {
+        const interrupted = interruption(context, commandName(request), node)
+        if (interrupted !== undefined) return Promise.resolve(E.left(interrupted))
+      }
       const chunks = encode(request)
       if (E.isLeft(chunks)) return Promise.resolve(chunks)
-      const pending = inFlight.waiting() + unwritten
+      const pending = matcher.waiting() + unwritten
       if (pending >= maxPending) return Promise.resolve(E.left(overloaded(pending)))
+      if (!framing.expectsReply(request)) return sendSilent(request, chunks.right, context, watched)
       return new Promise((resolve) => {
-        if (expectsNoReply(request)) {
-          inFlight.pushSilent()
-          unwritten++
-          write(chunks.right, (error) => {
-            unwritten--
-            resolve(error === undefined || error === null ? E.right(noReply) : E.left(state === 'closed' ? refusal : connectionClosed(node, `lost a write: ${error.message}`)))
-          })
-          if (request._tag === 'Quit') {
-            state = 'quitting'
-            refusal = connectionClosed(node, 'was closed by quit')
-          }
-          return
-        }
-        inFlight.pushWaiting({ _tag: 'Waiting', request, deadline: requestLimit > 0 ? Date.now() + requestLimit : Infinity, settle: resolve })
+        const entry: Waiting = { request, deadline: requestLimit > 0 ? Date.now() + requestLimit : Infinity, settle: resolve, stop: noop }
+        matcher.written(entry)
         write(chunks.right)
+        if (watched) {
+          entry.stop = watch(context, commandName(request), node, (error) => {
+            // Answered now; the reply is still read in turn, and dropped.
+            matcher.abandon(entry)
+            resolve(E.left(error))
+          })
+        }
         // One timer for the connection, checking the oldest deadline; it is not cleared when the
         // FIFO empties (that would cost a timer per round trip), only unref'd: while anything is in
         // flight the socket keeps the process alive anyway.
@@ -366,7 +393,7 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
     send,
     close,
     isOpen: () => state === 'open',
-    inFlight: () => inFlight.waiting() + unwritten,
+    inFlight: () => matcher.waiting() + unwritten,
   }
 }
 
@@ -418,7 +445,7 @@ const authenticate = (connection: Connection, credentials: Credentials): TE.Task
 export const connect =
   (options: ConnectOptions): TE.TaskEither<MemcacheError, Connection> =>
   () => {
-    const parsed = parseAddress(options.server)
+    const parsed = typeof options.server === 'string' ? parseAddress(options.server) : E.right(options.server)
     if (E.isLeft(parsed)) return Promise.resolve(parsed)
     const address = parsed.right
     const node = addressName(address)

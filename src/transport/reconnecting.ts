@@ -6,6 +6,12 @@
  * `ConnectError`. The next send opens a new connection; concurrent sends share one attempt. Put
  * `withRetry` above it for retries with backoff.
  *
+ * The server address is parsed once, here. A send that has to wait for a connection is checked
+ * first (its keys and arguments, by the same encoder the connection uses), so a bad key is
+ * `InvalidKey` even while the server is down; a send on an open connection is encoded once, by the
+ * connection. The wait for a connection ends when the request's signal fires or its deadline
+ * passes (`Aborted` / `Timeout`); the connect attempt goes on for the sends after it.
+ *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
@@ -13,10 +19,12 @@ import type * as T from 'fp-ts/lib/Task.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import { connectionClosed } from './error.js'
 import { type MemcacheError } from '../error.js'
+import { textFraming } from '../protocol/framing.js'
 import type { Reply } from '../protocol/reply.js'
-import type { Request } from '../protocol/request.js'
+import { commandName, type Request } from '../protocol/request.js'
 import { addressName, parseAddress } from './address.js'
 import { connect, type Connection, type ConnectOptions } from './connection.js'
+import { emptyContext, interruption, watch, type RequestContext } from './context.js'
 import type { Transport } from './transport.js'
 
 // -------------------------------------------------------------------------------------
@@ -35,9 +43,13 @@ import type { Transport } from './transport.js'
  * @category constructors
  */
 export const reconnecting = (options: ConnectOptions): Transport => {
-  const parsed = parseAddress(options.server)
-  const node = E.isRight(parsed) ? addressName(parsed.right) : options.server
+  const server = options.server
+  const parsed = typeof server === 'string' ? parseAddress(server) : E.right(server)
+  const node = E.isRight(parsed) ? addressName(parsed.right) : typeof server === 'string' ? server : ''
   const closedForGood = connectionClosed(node, 'was closed by the client')
+  const connectOptions: ConnectOptions = E.isRight(parsed) ? { ...options, server: parsed.right } : options
+  // Only for sends that must wait for a connection: the connection encodes the ones it writes.
+  const check = (options.framing ?? textFraming).makeEncoder(options)
 
   let current: Connection | undefined
   let opening: Promise<E.Either<MemcacheError, Connection>> | undefined
@@ -49,7 +61,7 @@ export const reconnecting = (options: ConnectOptions): Transport => {
     current = undefined
     // Its socket is already gone; closing settles its bookkeeping.
     if (dead !== undefined) void dead.close()
-    opening = connect(options)().then((result): E.Either<MemcacheError, Connection> => {
+    opening = connect(connectOptions)().then((result): E.Either<MemcacheError, Connection> => {
       opening = undefined
       if (E.isLeft(result)) return result
       // Kept even after `close` began, so that `close` is the one to close it (and wait for it).
@@ -59,12 +71,38 @@ export const reconnecting = (options: ConnectOptions): Transport => {
     return opening
   }
 
+  /** Waits for a connection (ending early when the context says so), then sends on it. */
+  const sendWhenConnected = (request: Request, context: RequestContext): Promise<E.Either<MemcacheError, Reply>> => {
+    if (context.signal === undefined && context.deadline === undefined) {
+      return open().then((result) => (E.isLeft(result) ? result : result.right.send(request, context)()))
+    }
+    const interrupted = interruption(context, commandName(request), node)
+    if (interrupted !== undefined) return Promise.resolve(E.left(interrupted))
+    return new Promise((resolve) => {
+      let waiting = true
+      const stop = watch(context, commandName(request), node, (error) => {
+        waiting = false
+        resolve(E.left(error))
+      })
+      void open().then((result) => {
+        if (!waiting) return
+        waiting = false
+        stop()
+        if (E.isLeft(result)) resolve(result)
+        else void result.right.send(request, context)().then(resolve)
+      })
+    })
+  }
+
   const send =
-    (request: Request): TE.TaskEither<MemcacheError, Reply> =>
+    (request: Request, context: RequestContext = emptyContext): TE.TaskEither<MemcacheError, Reply> =>
     () => {
       if (closed) return Promise.resolve(E.left(closedForGood))
-      if (current !== undefined && current.isOpen()) return current.send(request)()
-      return open().then((result) => (E.isLeft(result) ? result : result.right.send(request)()))
+      if (current !== undefined && current.isOpen()) return current.send(request, context)()
+      if (E.isLeft(parsed)) return Promise.resolve(parsed)
+      const checked = check(request)
+      if (E.isLeft(checked)) return Promise.resolve(checked)
+      return sendWhenConnected(request, context)
     }
 
   const close: T.Task<void> = async () => {

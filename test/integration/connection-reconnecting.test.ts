@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { MemcacheError } from '../../src/error.js'
 import type { Reply } from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
+import { tcp } from '../../src/transport/address.js'
 import { reconnecting } from '../../src/transport/reconnecting.js'
 import type { Transport } from '../../src/transport/transport.js'
 import { startMemcached } from '../support/memcached.js'
@@ -94,6 +95,85 @@ describe('reconnecting', () => {
     expect(leftTag(await waiting)).toBe('ConnectionClosed')
     await closed
     await Promise.all(fake.connections.map((connection) => connection.closed))
+  })
+
+  it('answers InvalidKey before connecting, even while the server is down', async () => {
+    const port = await closedPort()
+    const transport = transportTo(`127.0.0.1:${port}`)
+    expect(await transport.send(Request.get(['a b']))()).toEqual(E.left(expect.objectContaining({ _tag: 'InvalidKey', key: 'a b' })))
+    expect(await transport.send(Request.set('k', new Uint8Array(5)))()).toEqual(E.left(expect.objectContaining({ _tag: 'ConnectError' })))
+  })
+
+  it('opens no connection for a request it refuses', async () => {
+    const fake = await fakeServer(answering(() => 'END\r\n'))
+    cleanups.push(fake.close)
+    const transport = reconnecting({ server: fake.server, maxValueSize: 2 })
+    cleanups.push(transport.close)
+    expect(leftTag(await transport.send(Request.prefixed('my app:')(Request.get(['a'])))())).toBe('InvalidArgument')
+    expect(leftTag(await transport.send(Request.set('k', new Uint8Array(3)))())).toBe('ValueTooLarge')
+    expect(leftTag(await transport.send(Request.get(['k'.repeat(251)]))())).toBe('InvalidKey')
+    expect(fake.connections).toHaveLength(0)
+    expect(leftTag(await transport.send(Request.get(['ok']))())).toBe('Values')
+    expect(fake.connections).toHaveLength(1)
+  })
+
+  it('stops waiting for a connection when the signal fires; the attempt goes on for the next send', async () => {
+    // The auth handshake waits for a reply the server gives only when the test says so.
+    let letIn: () => void = () => undefined
+    const fake = await fakeServer((connection) => {
+      letIn = () => connection.socket.write('STORED\r\n')
+      void connection.waitFor('version\r\n').then(() => connection.socket.write('VERSION 2\r\n'))
+    })
+    cleanups.push(fake.close)
+    const transport = reconnecting({ server: fake.server, credentials: { username: 'u', password: 'p' }, timeout: 0, connectTimeout: 0 })
+    cleanups.push(transport.close)
+    const controller = new AbortController()
+    const waiting = transport.send(Request.version, { signal: controller.signal })()
+    await (await fake.connection(0)).waitFor('set auth')
+    controller.abort(new Error('not any more'))
+    expect(await waiting).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted', reason: 'not any more' })))
+    const next = transport.send(Request.version)()
+    letIn()
+    expect(await next).toEqual(E.right({ _tag: 'Version', version: '2' }))
+    expect(fake.connections).toHaveLength(1)
+    // The aborted request was never written.
+    expect((await fake.connection(0)).received().match(/version/g)).toHaveLength(1)
+  })
+
+  it('does not wait for a connection past a deadline already gone, nor start one', async () => {
+    const fake = await fakeServer(answering(() => 'VERSION 1\r\n'))
+    cleanups.push(fake.close)
+    const transport = transportTo(fake.server)
+    expect(await transport.send(Request.version, { deadline: Date.now() - 5 })()).toEqual(E.left(expect.objectContaining({ _tag: 'Timeout', node: fake.server })))
+    expect(fake.connections).toHaveLength(0)
+  })
+
+  it('stops waiting for a connection when the deadline passes', async () => {
+    const fake = await fakeServer()
+    cleanups.push(fake.close)
+    const transport = reconnecting({ server: fake.server, credentials: { username: 'u', password: 'p' }, timeout: 0, connectTimeout: 0 })
+    cleanups.push(transport.close)
+    expect(await transport.send(Request.version, { deadline: Date.now() + 20 })()).toEqual(E.left(expect.objectContaining({ _tag: 'Timeout', request: 'version' })))
+  })
+
+  it('passes the context on to the connection', async () => {
+    const fake = await fakeServer(answering((line) => (line === 'version' ? 'VERSION 1\r\n' : undefined)))
+    cleanups.push(fake.close)
+    const transport = transportTo(fake.server)
+    expect(leftTag(await transport.send(Request.version)())).toBe('Version')
+    const controller = new AbortController()
+    const waiting = transport.send(Request.get(['never']), { signal: controller.signal })()
+    await (await fake.connection(0)).waitFor('get never\r\n')
+    controller.abort()
+    expect(leftTag(await waiting)).toBe('Aborted')
+  })
+
+  it('accepts an address parsed already', async () => {
+    const fake = await fakeServer(answering(() => 'VERSION 1\r\n'))
+    cleanups.push(fake.close)
+    const transport = reconnecting({ server: tcp('127.0.0.1', fake.port) })
+    cleanups.push(transport.close)
+    expect(leftTag(await transport.send(Request.version)())).toBe('Version')
   })
 
   it('reports a bad server string on every send', async () => {

@@ -1,12 +1,23 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { describe, expect, it } from 'vitest'
-import { decode, decodeReply, decodeUnsolicited, MAX_LINE_LENGTH } from '../../src/protocol/decode.js'
+import {
+  decode,
+  decodeReply,
+  decodeResumable,
+  decodeStep,
+  decodeUnsolicited,
+  decodeUnsolicitedStep,
+  MAX_LINE_LENGTH,
+  type DecodeResult,
+  type NeedMore,
+  type Step,
+} from '../../src/protocol/decode.js'
 import { clientError, serverError, unknownCommand, valueTooLarge } from '../../src/protocol/error.js'
 import { type MemcacheError } from '../../src/error.js'
 import * as Reply from '../../src/protocol/reply.js'
 import * as R from '../../src/protocol/request.js'
-import { allByteValues, bytes, decodeAll, oneByOne } from './support.js'
+import { allByteValues, bytes, decodeAll, oneByOne, splitAt, stepAll } from './support.js'
 
 // -------------------------------------------------------------------------------------
 // the table
@@ -278,7 +289,37 @@ const statsRows: ReadonlyArray<Row> = [
   refused('HELLO for stats', R.stats(), 'HELLO\r\n', { _tag: 'ProtocolError' }),
 ]
 
-const rows: ReadonlyArray<Row> = [...valueRows, ...storageRows, ...lineRows, ...statsRows]
+const app = R.prefixed('app:')
+
+const prefixRows: ReadonlyArray<Row> = [
+  row('prefixed get hit: the item names the caller’s key', app(R.get(['a'])), 'VALUE app:a 5 3\r\nabc\r\nEND\r\n', Reply.values([item('a', 'abc', 5)])),
+  row(
+    'prefixed multi-key gets with a miss',
+    app(R.gets(['a', 'b', 'c'])),
+    'VALUE app:a 0 1 7\r\n1\r\nVALUE app:c 0 1 8\r\n3\r\nEND\r\n',
+    Reply.values([itemCas('a', '1', 7n), itemCas('c', '3', 8n)]),
+  ),
+  row('prefixed gat', app(R.gat(10, ['k'])), 'VALUE app:k 0 2\r\nhi\r\nEND\r\n', Reply.values([item('k', 'hi')])),
+  row('prefixed gats', app(R.gats(10, ['k'])), 'VALUE app:k 0 2 3\r\nhi\r\nEND\r\n', Reply.values([itemCas('k', 'hi', 3n)])),
+  row('stacked prefixes', R.prefixed('outer:')(app(R.get(['k']))), 'VALUE outer:app:k 0 1\r\nx\r\nEND\r\n', Reply.values([item('k', 'x')])),
+  row('unicode prefix and key', R.prefixed('é:')(R.get(['clé'])), 'VALUE é:clé 0 1\r\nx\r\nEND\r\n', Reply.values([item('clé', 'x')])),
+  row('a key that is the prefix of another', app(R.get(['a', 'ab'])), 'VALUE app:ab 0 1\r\nx\r\nEND\r\n', Reply.values([item('ab', 'x')])),
+  row('prefixed miss', app(R.get(['a'])), 'END\r\n', Reply.values([])),
+  row(
+    'prefixed set: object too large names the caller’s key',
+    app(R.set('big', new Uint8Array(5))),
+    'SERVER_ERROR object too large for cache\r\n',
+    failure(valueTooLarge('big', 5)),
+  ),
+  row('prefixed delete', app(R.del('k')), 'DELETED\r\n', Reply.deleted),
+  refused('VALUE naming the key without the prefix', app(R.get(['a'])), 'VALUE a 0 1\r\nx\r\nEND\r\n', { _tag: 'ProtocolError' }),
+  refused('VALUE naming the prefix alone', app(R.get(['a'])), 'VALUE app: 0 1\r\nx\r\nEND\r\n', { _tag: 'ProtocolError' }),
+  refused('VALUE naming another prefix', app(R.get(['a'])), 'VALUE apq:a 0 1\r\nx\r\nEND\r\n', { _tag: 'ProtocolError' }),
+  refused('VALUE naming prefix + key + more', app(R.get(['a'])), 'VALUE app:ab 0 1\r\nx\r\nEND\r\n', { _tag: 'ProtocolError' }),
+  refused('prefixed keys out of order', app(R.get(['a', 'b'])), 'VALUE app:b 0 1\r\nx\r\nVALUE app:a 0 1\r\ny\r\nEND\r\n', { _tag: 'ProtocolError' }),
+]
+
+const rows: ReadonlyArray<Row> = [...valueRows, ...prefixRows, ...storageRows, ...lineRows, ...statsRows]
 
 // -------------------------------------------------------------------------------------
 // each row whole, then byte by byte
@@ -298,6 +339,17 @@ describe.each(rows)('decode: $name', (row) => {
         expect(whole.result.left.message).not.toBe('')
       }
     }
+  })
+
+  it('resumed byte by byte, the reply moving between calls', () => {
+    const resumed = stepAll(row.request, oneByOne(row.wire), { moving: true })
+    expect(resumed.result).toEqual(whole.result)
+    if (E.isRight(row.expected)) expect(resumed.fed).toBe(row.wire.length)
+  })
+
+  it('resumed byte by byte, called only once the bytes it needs are there', () => {
+    const resumed = stepAll(row.request, oneByOne(row.wire), { honourNeeded: true })
+    expect(resumed.result).toEqual(whole.result)
   })
 
   it('byte by byte', () => {
@@ -394,5 +446,139 @@ describe('decodeUnsolicited', () => {
 
   it('a line without CRLF beyond MAX_LINE_LENGTH is a ProtocolError', () => {
     expect(decodeUnsolicited(bytes('E'.repeat(MAX_LINE_LENGTH + 1)), 0)).toMatchObject(E.left({ _tag: 'ProtocolError' }))
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// resuming: each byte read once
+// -------------------------------------------------------------------------------------
+
+const needMore = (step: Step): NeedMore => {
+  if (E.isLeft(step) || step.right._tag !== 'NeedMore') throw new Error(`expected NeedMore, got ${JSON.stringify(step)}`)
+  return step.right
+}
+
+const chunksOf = (wire: Uint8Array, size: number): ReadonlyArray<Uint8Array> =>
+  splitAt(
+    wire,
+    Array.from({ length: Math.ceil(wire.length / size) - 1 }, (_, i) => (i + 1) * size),
+  )
+
+describe('decodeStep: resuming', () => {
+  const mib = new Uint8Array(1024 * 1024).map((_, i) => (i * 7 + 3) & 0xff)
+  const bigWire = bytes('VALUE big 3 ', String(mib.length), '\r\n', mib, '\r\nEND\r\n')
+  /** Compared as bytes: a deep equality over a million elements is slow. */
+  const expectBig = (result: DecodeResult): void => {
+    if (E.isLeft(result) || O.isNone(result.right)) throw new Error(`expected a reply, got ${JSON.stringify(result)}`)
+    const [reply, next] = result.right.value
+    expect(next).toBe(bigWire.length)
+    if (reply._tag !== 'Values') throw new Error(`expected values, got ${reply._tag}`)
+    expect(reply.items).toHaveLength(1)
+    const found = reply.items[0]
+    expect(found?.key).toBe('big')
+    expect(found?.flags).toBe(3)
+    expect(Buffer.from(found?.value ?? []).equals(Buffer.from(mib))).toBe(true)
+  }
+
+  it('parses the VALUE line of a 1 MiB value once when it comes in 1 KiB chunks', () => {
+    const resumed = stepAll(R.get(['big']), chunksOf(bigWire, 1024))
+    expectBig(resumed.result)
+    expect(resumed.headers).toBe(1)
+    // Called on the empty buffer, then once per chunk.
+    expect(resumed.calls).toBe(Math.ceil(bigWire.length / 1024) + 1)
+  })
+
+  it('is not called again before the value has arrived when the caller honours `needed`', () => {
+    const resumed = stepAll(R.get(['big']), chunksOf(bigWire, 1024), { honourNeeded: true })
+    expectBig(resumed.result)
+    expect(resumed.headers).toBe(1)
+    // The first chunk (the VALUE line read), the chunk that completes the value, and at most one
+    // more for the END line: not one call per chunk.
+    expect(resumed.calls).toBeLessThanOrEqual(4)
+  })
+
+  it('parses each VALUE line of a 1000-item multi-get once when it comes byte by byte', () => {
+    const keys = Array.from({ length: 1000 }, (_, i) => `key:${i}`)
+    const reply = Reply.values(keys.map((name, i) => item(name, String(i), i)))
+    const wire = bytes(...keys.map((name, i) => `VALUE ${name} ${i} ${String(i).length}\r\n${i}\r\n`), 'END\r\n')
+    const resumed = stepAll(R.get(keys), oneByOne(wire))
+    expect(resumed.result).toEqual(E.right(O.some([reply, wire.length])))
+    expect(resumed.headers).toBe(1000)
+  })
+
+  it('parses each STAT line once when stats come byte by byte', () => {
+    const entries = Array.from({ length: 300 }, (_, i) => [`stat_${i}`, String(i * 3)] as const)
+    const wire = bytes(...entries.map(([name, value]) => `STAT ${name} ${value}\r\n`), 'END\r\n')
+    const resumed = stepAll(R.stats(), oneByOne(wire), { moving: true })
+    expect(resumed.result).toEqual(E.right(O.some([Reply.statsReply(entries), wire.length])))
+    expect(resumed.headers).toBe(300)
+  })
+
+  it('says how many bytes a value still needs', () => {
+    const first = needMore(decodeStep(R.get(['a']), bytes('VALUE a 0 10\r\nabc'), 0))
+    // 7 more value bytes and its CRLF.
+    expect(first.needed).toBe(9)
+    expect(first.headers).toBe(1)
+    expect(first.pendingValue).toEqual({ key: 'a', flags: 0, size: 10, cas: undefined })
+  })
+
+  it('says 2 bytes for a line without its CR, 1 for a CR without its LF', () => {
+    expect(needMore(decodeStep(R.del('k'), bytes('DELE'), 0)).needed).toBe(2)
+    expect(needMore(decodeStep(R.del('k'), bytes('DELETED\r'), 0)).needed).toBe(1)
+  })
+
+  it('resumes an unfinished line where the search for its end stopped', () => {
+    const first = needMore(decodeStep(R.raw('x', 'line'), bytes('HELLO WOR'), 0))
+    expect(first.scanned).toBe(9)
+    expect(decodeStep(R.raw('x', 'line'), bytes('HELLO WORLD\r\n'), 0, first)).toEqual(
+      E.right({ _tag: 'Decoded', reply: Reply.line('HELLO WORLD'), next: 13, headers: 0 }),
+    )
+  })
+
+  it('a NeedMore is a value: resuming it twice with different bytes gives independent replies', () => {
+    const request = R.get(['a', 'b', 'c'])
+    const start = bytes('VALUE a 0 1\r\n1\r\n')
+    const state = needMore(decodeStep(request, start, 0))
+    const withB = decodeStep(request, bytes(start, 'VALUE b 0 1\r\n2\r\nEND\r\n'), 0, state)
+    const withC = decodeStep(request, bytes(start, 'VALUE c 0 1\r\n3\r\nEND\r\n'), 0, state)
+    const onlyA = decodeStep(request, bytes(start, 'END\r\n'), 0, state)
+    const itemsOf = (step: Step) => (E.isRight(step) && step.right._tag === 'Decoded' && step.right.reply._tag === 'Values' ? step.right.reply.items.map((found) => found.key) : [])
+    expect(itemsOf(withB)).toEqual(['a', 'b'])
+    expect(itemsOf(withC)).toEqual(['a', 'c'])
+    expect(itemsOf(onlyA)).toEqual(['a'])
+    expect(itemsOf(withB)).toEqual(['a', 'b'])
+    expect(state.count).toBe(1)
+  })
+
+  it('values stay views on the bytes they arrived in, across calls', () => {
+    const request = R.get(['a', 'b'])
+    const first = bytes('VALUE a 0 3\r\nabc\r\nVALUE b 0 2\r\nd')
+    const state = needMore(decodeStep(request, first, 0))
+    const second = bytes(first, 'e\r\nEND\r\n')
+    const step = decodeStep(request, second, 0, state)
+    if (E.isLeft(step) || step.right._tag !== 'Decoded' || step.right.reply._tag !== 'Values') throw new Error('expected values')
+    const [a, b] = step.right.reply.items
+    expect(a?.value.buffer).toBe(first.buffer)
+    expect(b?.value.buffer).toBe(second.buffer)
+  })
+
+  it('decodeResumable is decodeStep, curried', () => {
+    const step = decodeResumable(R.version)
+    const state = needMore(step(bytes('VERSION 1.'), 0))
+    expect(step(bytes('VERSION 1.6\r\n'), 0, state)).toEqual(E.right({ _tag: 'Decoded', reply: Reply.versionReply('1.6'), next: 13, headers: 0 }))
+  })
+
+  it('decodeUnsolicitedStep resumes an error line', () => {
+    const state = needMore(decodeUnsolicitedStep(bytes('SERVER_ERROR out of'), 0))
+    expect(decodeUnsolicitedStep(bytes('SERVER_ERROR out of memory\r\n'), 0, state)).toEqual(
+      E.right({ _tag: 'Decoded', reply: Reply.failure(serverError('out of memory')), next: 28, headers: 0 }),
+    )
+  })
+
+  it('a line that passes MAX_LINE_LENGTH while resuming is refused', () => {
+    const long = 'x'.repeat(MAX_LINE_LENGTH)
+    const state = needMore(decodeStep(R.raw('x', 'line'), bytes(long), 0))
+    expect(state.needed).toBe(1)
+    expect(decodeStep(R.raw('x', 'line'), bytes(long, 'x'), 0, state)).toMatchObject(E.left({ _tag: 'ProtocolError' }))
   })
 })

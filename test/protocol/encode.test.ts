@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { encode, makeEncoder, MAX_GAT_LINE, type EncodeOptions } from '../../src/protocol/encode.js'
+import { prefixProblem } from '../../src/protocol/key.js'
 import type { MemcacheError } from '../../src/error.js'
 import * as R from '../../src/protocol/request.js'
 import { allByteValues, bytes, wireText } from './support.js'
@@ -71,6 +72,29 @@ const encodeRows: ReadonlyArray<EncodeRow> = [
   { name: 'a 250-byte key', request: R.del('k'.repeat(250)), wire: `delete ${'k'.repeat(250)}\r\n` },
 ]
 
+const app = R.prefixed('app:')
+
+const prefixRows: ReadonlyArray<EncodeRow> = [
+  { name: 'prefixed get', request: app(R.get(['a'])), wire: 'get app:a\r\n' },
+  { name: 'prefixed get of many keys', request: app(R.get(['a', 'b', 'c'])), wire: 'get app:a app:b app:c\r\n' },
+  { name: 'prefixed gets', request: app(R.gets(['a', 'b'])), wire: 'gets app:a app:b\r\n' },
+  { name: 'prefixed gat', request: app(R.gat(60, ['a'])), wire: 'gat 60 app:a\r\n' },
+  { name: 'prefixed gats', request: app(R.gats(0, ['a', 'b'])), wire: 'gats 0 app:a app:b\r\n' },
+  { name: 'prefixed set', request: app(R.set('k', value, { flags: 1, noreply: true })), wire: 'set app:k 1 0 5 noreply\r\nhello\r\n' },
+  { name: 'prefixed add', request: app(R.store('add', 'k', value)), wire: 'add app:k 0 0 5\r\nhello\r\n' },
+  { name: 'prefixed cas', request: app(R.cas('k', value, 9n)), wire: 'cas app:k 0 0 5 9\r\nhello\r\n' },
+  { name: 'prefixed delete', request: app(R.del('k', true)), wire: 'delete app:k noreply\r\n' },
+  { name: 'prefixed incr', request: app(R.incr('n', 2n)), wire: 'incr app:n 2\r\n' },
+  { name: 'prefixed decr', request: app(R.decr('n', 2n)), wire: 'decr app:n 2\r\n' },
+  { name: 'prefixed touch', request: app(R.touch('k', 30)), wire: 'touch app:k 30\r\n' },
+  { name: 'stacked prefixes: the later one in front', request: R.prefixed('outer:')(app(R.get(['k']))), wire: 'get outer:app:k\r\n' },
+  { name: 'an empty prefix changes nothing', request: R.prefixed('')(R.get(['k'])), wire: 'get k\r\n' },
+  { name: 'a key of 246 bytes after a 4-byte prefix: 250 in all', request: app(R.del('k'.repeat(246))), wire: `delete app:${'k'.repeat(246)}\r\n` },
+  { name: 'unicode prefix and key when allowed', request: R.prefixed('é:')(R.get(['clé'])), wire: 'get é:clé\r\n', options: unicode },
+  { name: 'a prefix on stats is ignored', request: app(R.stats()), wire: 'stats\r\n' },
+  { name: 'a prefix on a raw line is ignored', request: app(R.raw('get k', 'values')), wire: 'get k\r\n' },
+]
+
 // Every tag must appear in the table: adding a request tag without a row fails here.
 const everyTag: Record<R.Request['_tag'], true> = {
   Get: true,
@@ -104,7 +128,7 @@ describe('encode: exact bytes', () => {
     expect(new Set(encodeRows.map((row) => row.request._tag))).toEqual(new Set(Object.keys(everyTag)))
   })
 
-  describe.each(encodeRows)('$name', (row) => {
+  describe.each([...encodeRows, ...prefixRows])('$name', (row) => {
     it('encodes to the exact bytes', () => {
       expect(wireText(chunksOf(row.request, row.options))).toBe(row.wire)
     })
@@ -233,6 +257,35 @@ const refusalRows: ReadonlyArray<RefusalRow> = [
   { name: 'bad key on incr', request: R.incr(keyOf(251), 1n), refusal: { _tag: 'InvalidKey' } },
   { name: 'bad key on decr', request: R.decr('\x7f', 1n), refusal: { _tag: 'InvalidKey' } },
   { name: 'bad key on touch', request: R.touch('clé', 1), refusal: { _tag: 'InvalidKey', key: 'clé' } },
+  {
+    name: 'a key that fits alone but not after the prefix names the caller’s key and the prefix',
+    request: app(R.get(['a', 'k'.repeat(247)])),
+    refusal: { _tag: 'InvalidKey', key: 'k'.repeat(247), reason: '251 bytes long with the prefix "app:": the 250-byte limit includes the prefix' },
+  },
+  { name: 'a prefixed set too long', request: app(R.set('k'.repeat(250), value)), refusal: { _tag: 'InvalidKey', key: 'k'.repeat(250) } },
+  { name: 'a prefixed key with a space', request: app(R.del('a b')), refusal: { _tag: 'InvalidKey', key: 'a b', reason: 'space at index 1' } },
+  { name: 'a prefixed empty key', request: app(R.incr('', 1n)), refusal: { _tag: 'InvalidKey', key: '' } },
+  { name: 'a prefix with a space', request: R.prefixed('my app:')(R.get(['a'])), refusal: { _tag: 'InvalidArgument', argument: 'keyPrefix' } },
+  { name: 'a prefix with a space (single key)', request: R.prefixed('my app:')(R.touch('a', 1)), refusal: { _tag: 'InvalidArgument', argument: 'keyPrefix' } },
+  { name: 'a prefix taking all 250 bytes', request: R.prefixed('p'.repeat(250))(R.get(['a'])), refusal: { _tag: 'InvalidArgument', argument: 'keyPrefix' } },
+  { name: 'a non-ASCII prefix when unicode keys are not allowed', request: R.prefixed('é:')(R.get(['a'])), refusal: { _tag: 'InvalidArgument', argument: 'keyPrefix' } },
+  {
+    name: 'a unicode key that fits alone but not in UTF-8 bytes after the prefix',
+    request: app(R.get(['é'.repeat(124)])),
+    refusal: { _tag: 'InvalidKey', key: 'é'.repeat(124) },
+    options: unicode,
+  },
+  {
+    name: 'a prefixed value over maxValueSize names the caller’s key',
+    request: app(R.set('big', new Uint8Array(11))),
+    refusal: { _tag: 'ValueTooLarge', key: 'big', size: 11 },
+    options: { maxValueSize: 10 },
+  },
+  {
+    name: 'a prefixed gat line over the limit counts the prefixes',
+    request: R.prefixed('p'.repeat(100))(R.gat(0, Array.from({ length: 20 }, (_, i) => `k${i}`))),
+    refusal: { _tag: 'InvalidArgument', argument: 'keys' },
+  },
 ]
 
 describe('encode: refusals are typed lefts', () => {
@@ -279,5 +332,56 @@ describe('encode: boundaries that pass', () => {
     ['cache_memlimit 1', R.cacheMemlimit(1)],
   ])('%s is accepted', (_name, request) => {
     expect(E.isRight(encode(request))).toBe(true)
+  })
+})
+
+describe('prefixed', () => {
+  it('sets the prefix on a shallow copy of every keyed request, keys untouched', () => {
+    const keyed: ReadonlyArray<R.Request> = [
+      R.get(['a']),
+      R.gets(['a']),
+      R.gat(1, ['a']),
+      R.gats(1, ['a']),
+      R.set('a', value),
+      R.cas('a', value, 1n),
+      R.del('a'),
+      R.incr('a', 1n),
+      R.decr('a', 1n),
+      R.touch('a', 1),
+    ]
+    for (const request of keyed) {
+      const prefixed = R.prefixed('p:')(request)
+      expect(prefixed).toEqual({ ...request, prefix: 'p:' })
+      expect(prefixed).not.toBe(request)
+      expect(request).not.toHaveProperty('prefix')
+      expect(R.keysOf(prefixed)).toEqual(R.keysOf(request))
+    }
+  })
+
+  it('leaves requests without keys, and the empty prefix, as they are', () => {
+    for (const request of [R.stats(), R.version, R.raw('get a', 'values'), R.flushAll(), R.quit]) expect(R.prefixed('p:')(request)).toBe(request)
+    const get = R.get(['a'])
+    expect(R.prefixed('')(get)).toBe(get)
+  })
+
+  it('puts a new prefix before one already there', () => {
+    expect(R.prefixed('a:')(R.prefixed('b:')(R.del('k'))).prefix).toBe('a:b:')
+  })
+
+  it('keeps the request type', () => {
+    const prefixed: R.Get = R.prefixed('p:')(R.get(['a']))
+    expect(prefixed._tag).toBe('Get')
+  })
+})
+
+describe('prefixProblem', () => {
+  it.each([
+    ['', undefined],
+    ['app:', undefined],
+    ['my app', 'space at index 2'],
+    ['p'.repeat(249), undefined],
+    ['p'.repeat(250), '250 bytes long, leaving no room for a key'],
+  ])('%j: %s', (prefix, problem) => {
+    expect(prefixProblem(prefix)).toBe(problem)
   })
 })

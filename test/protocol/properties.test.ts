@@ -6,7 +6,7 @@ import { decodeReply } from '../../src/protocol/decode.js'
 import { clientError, serverError, unknownCommand, valueTooLarge } from '../../src/protocol/error.js'
 import * as Reply from '../../src/protocol/reply.js'
 import * as R from '../../src/protocol/request.js'
-import { bytes, drain, render, splitAt } from './support.js'
+import { bytes, drain, render, splitAt, stepAll } from './support.js'
 
 // -------------------------------------------------------------------------------------
 // arbitraries: a request and the reply the server gives it
@@ -314,6 +314,40 @@ describe('property: values holding protocol text', () => {
       fc.property(subject, ({ request, reply, wire, cuts }) => {
         const drained = drain([request, R.set('x', bytes('1'))], splitAt(wire, cuts))
         expect(drained).toEqual(E.right({ replies: [reply, Reply.stored], leftover: 0, waiting: 0 }))
+      }),
+      { numRuns: NUM_RUNS },
+    )
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// (5) resumed decoding reads the same replies
+// -------------------------------------------------------------------------------------
+
+describe('property: the resumable decoder', () => {
+  it('gives the whole decoder’s reply however the reply is split, moved, and whether or not the caller waits for `needed`', () => {
+    const subject = withCuts(exchange.map((each) => ({ ...each, wire: render(each.reply) })))
+    fc.assert(
+      fc.property(subject, fc.boolean(), fc.boolean(), ({ request, reply, wire, cuts }, honourNeeded, moving) => {
+        const resumed = stepAll(request, splitAt(wire, cuts), { honourNeeded, moving })
+        expect(resumed.result).toEqual(E.right(O.some([reply, consumedBy(reply, wire)])))
+        const headers = reply._tag === 'Values' ? reply.items.length : reply._tag === 'Stats' ? reply.entries.length : 0
+        expect(resumed.headers).toBe(headers)
+      }),
+      { numRuns: NUM_RUNS },
+    )
+  })
+
+  it('garbage split anywhere gives what the whole decoder gives, never throwing', () => {
+    fc.assert(
+      fc.property(garbage, fc.array(fc.nat(), { maxLength: 20 }), (buffer, cuts) => {
+        const points = [...new Set(cuts.map((cut) => cut % (buffer.length + 1)))]
+        for (const request of everyRequest) {
+          const whole = decodeReply(request, buffer, 0)
+          const resumed = stepAll(request, splitAt(buffer, points), { honourNeeded: true })
+          if (E.isLeft(whole)) expect(resumed.result).toMatchObject(E.left({ _tag: whole.left._tag }))
+          else expect(resumed.result).toEqual(whole)
+        }
       }),
       { numRuns: NUM_RUNS },
     )

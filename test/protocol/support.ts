@@ -5,7 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
-import { decodeReply, type DecodeResult } from '../../src/protocol/decode.js'
+import { decodeReply, decodeStep, type DecodeResult, type NeedMore } from '../../src/protocol/decode.js'
 import type { Chunks } from '../../src/protocol/encode.js'
 import type { MemcacheError } from '../../src/error.js'
 import type { Failure, Item, Reply } from '../../src/protocol/reply.js'
@@ -67,6 +67,67 @@ export const decodeAll = (request: Request, chunks: ReadonlyArray<Uint8Array>): 
     result = decodeReply(request, buffer, 0)
   }
   return { result, fed: buffer.length }
+}
+
+// -------------------------------------------------------------------------------------
+// feeding the resumable decoder
+// -------------------------------------------------------------------------------------
+
+export interface Stepped extends Fed {
+  /** `VALUE` and `STAT` lines parsed over all the calls (from the last step). */
+  readonly headers: number
+  /** How many times the decoder was called. */
+  readonly calls: number
+}
+
+export interface StepOptions {
+  /** Call the decoder only once the bytes it said it needs (`needed`) have arrived, as a connection does. */
+  readonly honourNeeded?: boolean
+  /**
+   * Copy the bytes into a fresh buffer before each call, after 0, 1 or 2 junk bytes in turn, so
+   * that the reply moves and starts at another offset each time (the resumed state must only
+   * count from the reply's first byte). Otherwise the buffer grows as views on one array.
+   */
+  readonly moving?: boolean
+}
+
+/**
+ * Feeds `chunks` to `decodeStep`, resuming from the last `NeedMore` each time. The result is in
+ * `decodeReply`'s shape (next counted from the reply's first byte), to compare with it.
+ */
+export const stepAll = (request: Request, chunks: ReadonlyArray<Uint8Array>, options: StepOptions = {}): Stepped => {
+  const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0)
+  const all = new Uint8Array(total)
+  let fed = 0
+  let calls = 0
+  let from: NeedMore | undefined
+  let waitFor = 0
+  let headers = 0
+  const call = (): DecodeResult | undefined => {
+    calls++
+    const junk = options.moving === true ? calls % 3 : 0
+    const buffer = options.moving === true ? bytes(new Uint8Array(junk).fill(0x2a), all.subarray(0, fed)) : all.subarray(0, fed)
+    const step = decodeStep(request, buffer, junk, from)
+    if (E.isLeft(step)) return step
+    if (step.right._tag === 'Decoded') {
+      headers = step.right.headers
+      return E.right(O.some([step.right.reply, step.right.next - junk]))
+    }
+    from = step.right
+    headers = from.headers
+    if (!(from.needed > 0)) throw new Error(`NeedMore must need at least one byte, says ${from.needed}`)
+    waitFor = fed + from.needed
+    return undefined
+  }
+  let result = call()
+  for (const chunk of chunks) {
+    if (result !== undefined) break
+    all.set(chunk, fed)
+    fed += chunk.length
+    if (options.honourNeeded === true && fed < waitFor) continue
+    result = call()
+  }
+  return { result: result ?? E.right(O.none), fed, headers, calls }
 }
 
 // -------------------------------------------------------------------------------------

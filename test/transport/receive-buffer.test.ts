@@ -1,0 +1,64 @@
+/**
+ * The connection's receive buffer, without sockets: values stay intact however the bytes are
+ * chunked, and a chunk is decoded where it lies when nothing is pending.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { decodeReply } from '../../src/protocol/decode.js'
+import * as Request from '../../src/protocol/request.js'
+import { makeReceiveBuffer } from '../../src/transport/receive-buffer.js'
+
+const latin1 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'latin1'))
+
+const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => new Uint8Array(Buffer.concat(parts))
+
+/** Splits `bytes` at the given cut points (any order, duplicates allowed). */
+const splitAt = (bytes: Uint8Array, cuts: ReadonlyArray<number>): ReadonlyArray<Uint8Array> => {
+  const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b)
+  const parts: Array<Uint8Array> = []
+  let from = 0
+  for (const point of [...points, bytes.length]) {
+    if (point > from) parts.push(bytes.slice(from, point))
+    from = Math.max(from, point)
+  }
+  return parts
+}
+
+describe('receive buffer', () => {
+  it('yields every value intact, whatever the chunking, after all later bytes were appended', () => {
+    const value = fc.uint8Array({ maxLength: 300 })
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 1, maxLength: 40 }), fc.array(fc.nat(), { maxLength: 30 }), (values, cuts) => {
+        const wire = concat(values.flatMap((bytes, i) => [latin1(`VALUE k${i} 0 ${bytes.length}\r\n`), bytes, latin1('\r\nEND\r\n')]))
+        const received = makeReceiveBuffer()
+        const decoded: Array<Uint8Array> = []
+        for (const chunk of splitAt(wire, cuts)) {
+          const bytes = received.append(chunk)
+          let offset = 0
+          for (;;) {
+            const result = decodeReply(Request.get([`k${decoded.length}`]), bytes, offset)
+            if (E.isLeft(result)) throw new Error(result.left.message)
+            if (O.isNone(result.right)) break
+            const [reply, next] = result.right.value
+            decoded.push(reply._tag === 'Values' ? (reply.items[0]?.value ?? new Uint8Array(0)) : new Uint8Array(0))
+            offset = next
+          }
+          received.keep(bytes, offset)
+        }
+        expect(received.pending()).toBe(0)
+        expect(decoded.map((bytes) => Buffer.from(bytes).toString('hex'))).toEqual(values.map((bytes) => Buffer.from(bytes).toString('hex')))
+      }),
+    )
+  })
+
+  it('decodes straight from the chunk when nothing is pending', () => {
+    const received = makeReceiveBuffer()
+    const chunk = latin1('END\r\nEN')
+    expect(received.append(chunk)).toBe(chunk)
+    received.keep(chunk, 5)
+    expect(received.pending()).toBe(2)
+    expect(Buffer.from(received.append(latin1('D\r\n'))).toString()).toBe('END\r\n')
+  })
+})
