@@ -45,7 +45,7 @@ import { commandName, set, type Request } from '../protocol/request.js'
 import { addressName, parseAddress, type Address } from './address.js'
 import { emptyContext, interruption, watch, type RequestContext } from './context.js'
 import { makeReceiveBuffer } from './receive-buffer.js'
-import { timerDelay } from './timer.js'
+import { MAX_TIMER_DELAY, timerDelay } from './timer.js'
 import type { Transport } from './transport.js'
 
 // -------------------------------------------------------------------------------------
@@ -166,8 +166,12 @@ interface Waiting {
   readonly request: Request
   /** When the connection's own `timeout` gives up on it, in `Date.now()` milliseconds; `Infinity` for never. */
   readonly deadline: number
+  /** When it was written, for the `Timeout` its context's deadline gives. */
+  readonly sentAt: number
+  /** Its context's deadline (`Infinity` for none): then it is answered `Timeout` and abandoned. */
+  readonly contextDeadline: number
   readonly settle: (result: E.Either<MemcacheError, Reply>) => void
-  /** Stops watching its context (a no-op for an empty context). */
+  /** Stops watching its context's signal (a no-op without one). */
   stop: () => void
 }
 
@@ -191,6 +195,14 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
   /** Bytes the pending (unfinished) reply needs at least before the matcher is asked again. */
   let awaited = 0
   let deadlineTimer: NodeJS.Timeout | undefined
+  /**
+   * Requests written with a context deadline. One timer for the connection checks them, set for
+   * the earliest: a deadline costs no timer of its own, which matters because `createClient` gives
+   * every command one.
+   */
+  const timed = new Set<Waiting>()
+  let contextTimer: NodeJS.Timeout | undefined
+  let contextTimerAt = Infinity
   let corked = false
   let lastUnsolicited: string | undefined
   let endTimer: NodeJS.Timeout | undefined
@@ -208,6 +220,12 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
       clearTimeout(deadlineTimer)
       deadlineTimer = undefined
     }
+    if (contextTimer !== undefined) {
+      clearTimeout(contextTimer)
+      contextTimer = undefined
+      contextTimerAt = Infinity
+    }
+    timed.clear()
   }
 
   /**
@@ -258,6 +276,35 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
     destroyFor(oldest, timeout(requestLimit, name, node), `was destroyed after ${name} timed out`)
   }
 
+  /** Answers a written request now and leaves its reply to be read in turn, and dropped. */
+  const abandon = (entry: Waiting, error: MemcacheError): void => {
+    timed.delete(entry)
+    entry.stop()
+    matcher.abandon(entry)
+    entry.settle(E.left(error))
+  }
+
+  const armContextTimer = (at: number): void => {
+    if (contextTimer !== undefined) {
+      if (contextTimerAt <= at) return
+      clearTimeout(contextTimer)
+    }
+    contextTimerAt = at
+    contextTimer = setTimeout(checkContextDeadlines, Math.min(MAX_TIMER_DELAY, Math.max(0, Math.ceil(at - Date.now())))).unref()
+  }
+
+  function checkContextDeadlines(): void {
+    contextTimer = undefined
+    contextTimerAt = Infinity
+    const now = Date.now()
+    let earliest = Infinity
+    for (const entry of timed) {
+      if (entry.contextDeadline <= now) abandon(entry, timeout(entry.contextDeadline - entry.sentAt, commandName(entry.request), node))
+      else if (entry.contextDeadline < earliest) earliest = entry.contextDeadline
+    }
+    if (earliest < Infinity) armContextTimer(earliest)
+  }
+
   const report = (error: MemcacheError): void => {
     lastUnsolicited = error.message
     try {
@@ -273,6 +320,7 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
 
   const effects: FramingEffects<Waiting> = {
     deliver: (entry, reply) => {
+      if (entry.contextDeadline !== Infinity) timed.delete(entry)
       entry.stop()
       entry.settle(E.right(reply))
       refuseIfUnauthenticated(reply)
@@ -366,15 +414,15 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
       if (pending >= maxPending) return Promise.resolve(E.left(overloaded(pending)))
       if (!framing.expectsReply(request)) return sendSilent(request, chunks.right, context, watched)
       return new Promise((resolve) => {
-        const entry: Waiting = { request, deadline: requestLimit > 0 ? Date.now() + requestLimit : Infinity, settle: resolve, stop: noop }
+        const sentAt = Date.now()
+        const contextDeadline = context.deadline ?? Infinity
+        const entry: Waiting = { request, deadline: requestLimit > 0 ? sentAt + requestLimit : Infinity, sentAt, contextDeadline, settle: resolve, stop: noop }
         matcher.written(entry)
         write(chunks.right)
-        if (watched) {
-          entry.stop = watch(context, commandName(request), node, (error) => {
-            // Answered now; the reply is still read in turn, and dropped.
-            matcher.abandon(entry)
-            resolve(E.left(error))
-          })
+        if (context.signal !== undefined) entry.stop = watch({ signal: context.signal }, commandName(request), node, (error) => abandon(entry, error))
+        if (contextDeadline !== Infinity) {
+          timed.add(entry)
+          armContextTimer(contextDeadline)
         }
         // One timer for the connection, checking the oldest deadline; it is not cleared when the
         // FIFO empties (that would cost a timer per round trip), only unref'd: while anything is in

@@ -183,6 +183,34 @@ describe('an empty context', () => {
   })
 })
 
+describe('context deadlines', () => {
+  it('cost one timer for the connection, not one per request', async () => {
+    const fake = await serve(answering(() => 'END\r\n'))
+    const connection = await open({ server: fake.server, timeout: 0 })
+    const timers = vi.spyOn(globalThis, 'setTimeout')
+    try {
+      const now = Date.now()
+      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => connection.send(Request.get([`k${i}`]), { deadline: now + 60_000 + i })()))
+      expect(results.every((result) => tagOf(result) === 'Values')).toBe(true)
+      // Later deadlines never move the timer set for the earliest one.
+      expect(timers).toHaveBeenCalledTimes(1)
+    } finally {
+      timers.mockRestore()
+    }
+  })
+
+  it('an earlier deadline arriving later is still honoured', async () => {
+    const fake = await serve(answering((line) => (line === 'get slow' ? undefined : 'END\r\n')))
+    const connection = await open({ server: fake.server, timeout: 0 })
+    const patient = connection.send(Request.get(['slow']), { deadline: Date.now() + 60_000 })()
+    const hasty = await connection.send(Request.get(['slow']), { deadline: Date.now() + 5 })()
+    expect(hasty).toEqual(E.left(expect.objectContaining({ _tag: 'Timeout', request: 'get' })))
+    expect(connection.isOpen()).toBe(true)
+    await connection.close()
+    expect(tagOf(await patient)).toBe('ConnectionClosed')
+  })
+})
+
 describe('connect', () => {
   it('accepts an address parsed already', async () => {
     const fake = await serve(answering(() => 'VERSION 1\r\n'))
