@@ -24,7 +24,7 @@ import { rendezvousRouter } from './routing/router.js'
 import type { RouterOptions } from './routing/router.js'
 import type { Serde } from './serde/serde.js'
 import { text } from './serde/text.js'
-import { addressName, parseAddress } from './transport/address.js'
+import { addressName, parseAddress, type Address } from './transport/address.js'
 import { DEFAULT_TIMEOUT, type ConnectOptions, type Credentials } from './transport/connection.js'
 import { withKeyPrefix } from './middleware/key-prefix.js'
 import { reconnecting } from './transport/reconnecting.js'
@@ -111,7 +111,7 @@ const refusing = (error: MemcacheError): Transport => ({
   close: async () => undefined,
 })
 
-const connectOptions = <A>(options: ClientOptions<A>, server: string): ConnectOptions => ({
+const connectOptions = <A>(options: ClientOptions<A>, server: string | Address): ConnectOptions => ({
   server,
   ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
   ...(options.connectTimeout === undefined ? {} : { connectTimeout: options.connectTimeout }),
@@ -148,18 +148,20 @@ const defaultDeadline =
 export const clientTransport = <A>(options: ClientOptions<A>): Transport => {
   const servers = typeof options.servers === 'string' ? [options.servers] : options.servers
   const keyOptions = { allowUnicodeKeys: options.allowUnicodeKeys ?? false }
-  const node = (server: string): Transport => withKeyPrefix(options.keyPrefix ?? '', keyOptions)(reconnecting(connectOptions(options, server)))
+  const node = (server: string | Address): Transport => withKeyPrefix(options.keyPrefix ?? '', keyOptions)(reconnecting(connectOptions(options, server)))
   const [first, ...others] = servers
   if (first === undefined) return refusing(invalidArgument('servers', 'at least one server is needed'))
   const deadline = defaultDeadline(options.timeout ?? DEFAULT_TIMEOUT)
   if (others.length === 0) return deadline(node(first))
-  return deadline(rendezvousRouter(
+  const router = rendezvousRouter(
     servers.map((server) => {
+      // Parsed once: the node's name, and the address its connections open (a bad one is refused there).
       const parsed = parseAddress(server)
-      return { name: E.isRight(parsed) ? addressName(parsed.right) : server, transport: node(server) }
+      return E.isRight(parsed) ? { name: addressName(parsed.right), transport: node(parsed.right) } : { name: server, transport: node(server) }
     }),
     options.routing ?? {},
-  ))
+  )
+  return deadline(router)
 }
 
 /**

@@ -20,6 +20,7 @@ import { json } from '../../src/serde/json.js'
 import { reconnecting } from '../../src/transport/reconnecting.js'
 import type { Transport } from '../../src/transport/transport.js'
 import { startMemcached, type MemcachedServer } from '../support/memcached.js'
+import { closedPort, fakeServer } from './connection-fakes.js'
 
 let one: MemcachedServer
 let two: MemcachedServer
@@ -288,6 +289,38 @@ console.log(JSON.stringify(results.map((r) => r._tag)))
       expect(JSON.parse(outcome.stdout)).toEqual(['Right', 'Right', 'Right', 'Right', 'Right', 'Right'])
     } finally {
       rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('createClient and the request context', () => {
+  it('refuses a bad key with InvalidKey, not ConnectError, while the servers are down (one or several)', async () => {
+    const ports = [await closedPort(), await closedPort()]
+    for (const servers of [[`127.0.0.1:${ports[0]}`], ports.map((port) => `127.0.0.1:${port}`)]) {
+      const client = createClient({ servers, connectTimeout: 200 })
+      try {
+        expect(await left(client.get('bad key'))).toMatchObject({ _tag: 'InvalidKey', key: 'bad key' })
+        expect(await left(client.set('k'.repeat(251), 'v'))).toMatchObject({ _tag: 'InvalidKey' })
+        // The servers really are down: a good key finds that out.
+        expect((await left(client.get('fine')))._tag).toMatch(/ConnectError|NoServers/)
+      } finally {
+        await client.close()
+      }
+    }
+  })
+
+  it('gives every command its default timeout as a deadline, and a call its own', async () => {
+    const silent = await fakeServer(() => undefined)
+    const client = createClient({ servers: silent.server, timeout: 30 })
+    try {
+      expect(await left(client.get('k'))).toMatchObject({ _tag: 'Timeout', request: 'get' })
+      const controller = new AbortController()
+      const pending = client.get('k', { signal: controller.signal, timeout: 60_000 })()
+      controller.abort(new Error('page closed'))
+      expect(await pending).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted', reason: 'page closed' })))
+    } finally {
+      await client.close()
+      await silent.close()
     }
   })
 })
