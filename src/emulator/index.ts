@@ -1,7 +1,8 @@
 /**
  * An in-memory memcached: the engine (memcached 1.6 semantics, injectable clock), its server-side
- * text protocol front end, `serve` to put it behind a real listener, and `memoryTransport`, which
- * talks to an engine without a socket (bytes in, bytes out, through the real codec).
+ * text protocol front end (parse, render, session), `serve` to put it behind a real listener, and
+ * `memoryTransport`, which talks to an engine without a socket (bytes in, bytes out, through the
+ * real codec).
  *
  * @example
  * import { serve } from 'fp-memcache/emulator'
@@ -9,8 +10,12 @@
  *
  * @since 0.1.0
  */
-export * from './engine.js'
-export * from './numbers.js'
-export * from './text.js'
-export * from './serve.js'
-export * from './memory.js'
+export { makeEngine, MAX_RELATIVE_EXPTIME, type DataChunk, type Engine, type EngineOptions } from './engine.js'
+export { itemSize, type StoredItem } from './store.js'
+export type { ConnectionHandle } from './connections.js'
+export { byteString, strtol32, strtoul32, strtoull } from './numbers.js'
+export { KEY_MAX_LENGTH, LINE_LIMIT, parseLine, requestOf, type LineCommand, type StorageHeader } from './parse.js'
+export { renderReply } from './render.js'
+export { makeSession, REQUESTS_PER_EVENT, type Session, type SessionOutput } from './session.js'
+export { serve, type ServeOptions, type Served } from './serve.js'
+export { memoryTransport, type MemoryTransport, type MemoryTransportOptions } from './memory.js'

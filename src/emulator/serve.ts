@@ -17,7 +17,7 @@ import { connectError } from '../transport/error.js'
 import { type MemcacheError } from '../error.js'
 import { addressName, tcp, unix } from '../transport/address.js'
 import { makeEngine, type Engine, type EngineOptions } from './engine.js'
-import { makeSession } from './text.js'
+import { makeSession } from './session.js'
 
 // -------------------------------------------------------------------------------------
 // model

@@ -1,11 +1,14 @@
 /**
- * The engine alone, driven by its clock: LRU eviction and its stats, expiry tick by tick, flush
- * points, sizes and limits. Real-server parity is the conformance suite's job; these are the
- * behaviours a real server cannot be made to show quickly (hours of TTL, tiny memory limits).
+ * The engine alone, driven by its clock, through the commands: what each one does to the store
+ * (sizes and limits, LRU eviction, expiry tick by tick, flush points) and what it counts. The
+ * store, the stats and the connection registry have their own tests one hop from them; real-server
+ * parity is the conformance suite's job. These are the behaviours a real server cannot be made to
+ * show quickly (hours of TTL, tiny memory limits).
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { itemSize, makeEngine, type Engine, type EngineOptions } from '../../src/emulator/engine.js'
+import { makeEngine, type Engine, type EngineOptions } from '../../src/emulator/engine.js'
+import { itemSize } from '../../src/emulator/store.js'
 import { clientError, serverError } from '../../src/protocol/error.js'
 import * as Reply from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'

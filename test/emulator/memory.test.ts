@@ -1,6 +1,7 @@
 /**
  * `memoryTransport`: the codec path in memory, asynchronous but ordered replies, one engine shared
- * by several transports, and the life of a connection (close, quit, desync).
+ * by several transports, the life of a connection (close, quit, desync), and the request context
+ * (a fired signal or a passed deadline stops a request before the engine).
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
@@ -103,5 +104,51 @@ describe('memoryTransport', () => {
     await transport.send(Request.get(['k']))()
     expect(transport.engine.stat('bytes_read')).toBe('set k 0 0 1\r\nv\r\n'.length + 'get k\r\n'.length)
     expect(transport.engine.stat('bytes_written')).toBe('STORED\r\n'.length + 'VALUE k 0 1\r\nv\r\nEND\r\n'.length)
+  })
+
+  describe('request context', () => {
+    it('answers Aborted for a signal that fired, and the engine never sees the request', async () => {
+      const transport = memoryTransport()
+      const controller = new AbortController()
+      controller.abort(new Error('the page was closed'))
+      const result = await transport.send(Request.set('k', bytes('v')), { signal: controller.signal })()
+      expect(result).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted', request: 'set', reason: 'the page was closed' })))
+      expect([transport.engine.stat('bytes_read'), transport.engine.stat('cmd_set')]).toEqual([0, 0])
+      expect(transport.inFlight()).toBe(0)
+    })
+
+    it('answers Aborted for a signal that fires after the request was run, before its turn', async () => {
+      const transport = memoryTransport()
+      const controller = new AbortController()
+      const running = transport.send(Request.get(['k']), { signal: controller.signal })()
+      controller.abort()
+      expect(leftTag(await running)).toBe('Aborted')
+      expect(transport.engine.stat('cmd_get')).toBe(0)
+    })
+
+    it('answers Timeout, naming the node, for a deadline that has passed', async () => {
+      const transport = memoryTransport({ node: 'mem-1' })
+      const result = await transport.send(Request.get(['k']), { deadline: Date.now() - 1 })()
+      expect(result).toEqual(E.left(expect.objectContaining({ _tag: 'Timeout', request: 'get', node: 'mem-1' })))
+      expect(transport.engine.stat('cmd_get')).toBe(0)
+    })
+
+    it('answers as usual while the signal has not fired and the deadline is ahead; the connection stays open after an interruption', async () => {
+      const transport = memoryTransport()
+      const controller = new AbortController()
+      const context = { signal: controller.signal, deadline: Date.now() + 60_000, retry: false }
+      expect(await transport.send(Request.set('k', bytes('v')), context)()).toEqual(E.right(Reply.stored))
+      expect(leftTag(await transport.send(Request.version, { deadline: 0 })())).toBe('Timeout')
+      expect(await transport.send(Request.get(['k']), {})()).toEqual(E.right(Reply.values([{ key: 'k', flags: 0, value: bytes('v') }])))
+      expect(transport.isOpen()).toBe(true)
+    })
+
+    it('reports a bad key before an interruption, and a closed connection before both', async () => {
+      const transport = memoryTransport()
+      const signal = AbortSignal.abort()
+      expect(leftTag(await transport.send(Request.get(['has space']), { signal })())).toBe('InvalidKey')
+      await transport.close()
+      expect(leftTag(await transport.send(Request.get(['k']), { signal })())).toBe('ConnectionClosed')
+    })
   })
 })

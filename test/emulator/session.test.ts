@@ -1,18 +1,14 @@
 /**
- * The emulator's text front end, checked against the real thing: each row's client bytes are sent
- * to a real memcached 1.6.18 (started here) and fed to an emulator session whole, byte by byte and
- * in random splits; what comes back must be the same bytes. Only the version string and cas
+ * The emulator's text front end (a session over parse and render), checked against the real
+ * thing: each row's client bytes are sent to a real memcached 1.6.18 (started here) and fed to an
+ * emulator session whole, byte by byte and in random splits; what comes back must be the same bytes. Only the version string and cas
  * uniques (a shared server's counter) are normalised. Meta commands (a later addition) are not rows.
  */
 import fc from 'fast-check'
 import * as net from 'node:net'
-import * as O from 'fp-ts/lib/Option.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeEngine } from '../../src/emulator/engine.js'
-import { makeSession, parseLine, renderReply } from '../../src/emulator/text.js'
-import { clientError } from '../../src/protocol/error.js'
-import * as Reply from '../../src/protocol/reply.js'
-import * as Request from '../../src/protocol/request.js'
+import { makeSession } from '../../src/emulator/session.js'
 import { startMemcached, type MemcachedServer } from '../support/memcached.js'
 
 interface Row {
@@ -204,28 +200,34 @@ describe('text front end: the same bytes as memcached 1.6.18', () => {
   })
 })
 
-describe('text front end: pieces', () => {
-  it('parseLine needs the newline, and leaves a storage data block to the caller', () => {
-    const line = new Uint8Array(Buffer.from('set k 1 2 3\r\nabc\r\n', 'latin1'))
-    expect(parseLine(line.subarray(0, 12), 0)).toEqual(O.none)
-    expect(parseLine(line, 0)).toEqual(
-      O.some([{ _tag: 'Storage', header: { command: 'set', key: 'k', flags: 1, exptime: 2, length: 3, cas: 0n, noreply: false } }, 13]),
-    )
+describe('session: the connection', () => {
+  const text = (output: { readonly chunks: ReadonlyArray<Uint8Array> }): string =>
+    Buffer.concat(output.chunks.map((chunk) => Buffer.from(chunk))).toString('latin1')
+  const bytes = (value: string): Uint8Array => new Uint8Array(Buffer.from(value, 'latin1'))
+
+  it('counts commands and traffic on its connection handle', () => {
+    const engine = makeEngine()
+    const connection = engine.openConnection('tcp:127.0.0.1:1')
+    const session = makeSession(engine, connection)
+    expect(text(session.receive(bytes('set k 0 0 1\r\nx\r\nget k\r\n')))).toBe('STORED\r\nVALUE k 0 1\r\nx\r\nEND\r\n')
+    expect(engine.stat('bytes_read')).toBe('set k 0 0 1\r\nx\r\nget k\r\n'.length)
+    expect(engine.stat('bytes_written')).toBe('STORED\r\nVALUE k 0 1\r\nx\r\nEND\r\n'.length)
   })
 
-  it('parseLine turns lines into the protocol requests they mean', () => {
-    const parsed = (text: string) => parseLine(new Uint8Array(Buffer.from(text, 'latin1')), 0)
-    expect(parsed('gats -5 a b\r\n')).toEqual(O.some([{ _tag: 'Execute', request: Request.gats(-5, ['a', 'b']) }, 13]))
-    expect(parsed('incr n 18446744073709551615 noreply\r\n')).toEqual(
-      O.some([{ _tag: 'Execute', request: Request.incr('n', 18446744073709551615n, true) }, 37]),
-    )
-    expect(parsed('flush_all 10\r\n')).toEqual(O.some([{ _tag: 'Execute', request: Request.flushAll(10) }, 14]))
+  it('after quit, answers nothing and reaches no engine', () => {
+    const engine = makeEngine()
+    const session = makeSession(engine)
+    expect(session.receive(bytes('quit\r\n'))).toEqual({ chunks: [], close: true })
+    expect(session.receive(bytes('set k 0 0 1\r\nx\r\n'))).toEqual({ chunks: [], close: true })
+    expect(engine.stat('cmd_set')).toBe(0)
   })
 
-  it('renderReply writes what the decoder reads back', () => {
-    const item = { key: 'k', flags: 3, value: new Uint8Array([0, 13, 10, 255]), cas: 9n }
-    const rendered = Buffer.concat(renderReply(Reply.values([item])).map((chunk) => Buffer.from(chunk))).toString('latin1')
-    expect(rendered).toBe('VALUE k 3 4 9\r\n\u0000\r\n\u00ff\r\nEND\r\n')
-    expect(Buffer.concat(renderReply(Reply.failure(clientError('bad data chunk')))).toString()).toBe('CLIENT_ERROR bad data chunk\r\n')
+  it('keeps a data block it has not finished reading across receives, and the value is its own copy', () => {
+    const engine = makeEngine()
+    const session = makeSession(engine)
+    const first = bytes('set k 0 0 3\r\nab')
+    expect(session.receive(first).chunks).toEqual([])
+    first.fill(0)
+    expect(text(session.receive(bytes('c\r\nget k\r\n')))).toBe('STORED\r\nVALUE k 0 3\r\nabc\r\nEND\r\n')
   })
 })

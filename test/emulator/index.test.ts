@@ -1,0 +1,29 @@
+/**
+ * The public entry `fp-memcache/emulator`: the names it exports, so a module split inside the
+ * emulator cannot drop or add one by accident.
+ */
+import { describe, expect, it } from 'vitest'
+import * as emulator from '../../src/emulator/index.js'
+
+describe('fp-memcache/emulator', () => {
+  it('exports exactly its public values', () => {
+    expect(Object.keys(emulator).sort()).toEqual([
+      'KEY_MAX_LENGTH',
+      'LINE_LIMIT',
+      'MAX_RELATIVE_EXPTIME',
+      'REQUESTS_PER_EVENT',
+      'byteString',
+      'itemSize',
+      'makeEngine',
+      'makeSession',
+      'memoryTransport',
+      'parseLine',
+      'renderReply',
+      'requestOf',
+      'serve',
+      'strtol32',
+      'strtoul32',
+      'strtoull',
+    ])
+  })
+})
