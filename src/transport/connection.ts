@@ -170,6 +170,8 @@ interface Waiting {
   readonly sentAt: number
   /** Its context's deadline (`Infinity` for none): then it is answered `Timeout` and abandoned. */
   readonly contextDeadline: number
+  /** Answered (its reply delivered, or abandoned): the deadline queue skips it. */
+  done: boolean
   readonly settle: (result: E.Either<MemcacheError, Reply>) => void
   /** Stops watching its context's signal (a no-op without one). */
   stop: () => void
@@ -177,7 +179,6 @@ interface Waiting {
 
 const noop = (): void => undefined
 
-const hasSomethingToWatch = (context: RequestContext): boolean => context.signal !== undefined || context.deadline !== undefined
 
 /** Wires the framing's matcher, the receive buffer and the timers onto a connected socket. */
 const makeConnection = (socket: net.Socket, node: string, options: ConnectOptions): Connection => {
@@ -196,11 +197,13 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
   let awaited = 0
   let deadlineTimer: NodeJS.Timeout | undefined
   /**
-   * Requests written with a context deadline. One timer for the connection checks them, set for
-   * the earliest: a deadline costs no timer of its own, which matters because `createClient` gives
-   * every command one.
+   * Requests written with a context deadline, in the order written. One timer for the connection
+   * checks them, set for the earliest: a deadline costs no timer of its own, which matters because
+   * `createClient` gives every command one. Answered entries are dropped from the front as replies
+   * come (they come in the same order), so the queue holds about what is in flight, with no hashing.
    */
-  const timed = new Set<Waiting>()
+  let timed: Array<Waiting> = []
+  let timedHead = 0
   let contextTimer: NodeJS.Timeout | undefined
   let contextTimerAt = Infinity
   let corked = false
@@ -225,7 +228,19 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
       contextTimer = undefined
       contextTimerAt = Infinity
     }
-    timed.clear()
+    timed = []
+    timedHead = 0
+  }
+
+  const dropAnsweredTimed = (): void => {
+    while (timedHead < timed.length && (timed[timedHead] as Waiting).done) timedHead++
+    if (timedHead === timed.length) {
+      timed = []
+      timedHead = 0
+    } else if (timedHead >= 1024 && timedHead * 2 >= timed.length) {
+      timed = timed.slice(timedHead)
+      timedHead = 0
+    }
   }
 
   /**
@@ -278,7 +293,7 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
 
   /** Answers a written request now and leaves its reply to be read in turn, and dropped. */
   const abandon = (entry: Waiting, error: MemcacheError): void => {
-    timed.delete(entry)
+    entry.done = true
     entry.stop()
     matcher.abandon(entry)
     entry.settle(E.left(error))
@@ -298,10 +313,18 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
     contextTimerAt = Infinity
     const now = Date.now()
     let earliest = Infinity
-    for (const entry of timed) {
+    const waiting: Array<Waiting> = []
+    for (let i = timedHead; i < timed.length; i++) {
+      const entry = timed[i] as Waiting
+      if (entry.done) continue
       if (entry.contextDeadline <= now) abandon(entry, timeout(entry.contextDeadline - entry.sentAt, commandName(entry.request), node))
-      else if (entry.contextDeadline < earliest) earliest = entry.contextDeadline
+      else {
+        waiting.push(entry)
+        if (entry.contextDeadline < earliest) earliest = entry.contextDeadline
+      }
     }
+    timed = waiting
+    timedHead = 0
     if (earliest < Infinity) armContextTimer(earliest)
   }
 
@@ -320,7 +343,8 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
 
   const effects: FramingEffects<Waiting> = {
     deliver: (entry, reply) => {
-      if (entry.contextDeadline !== Infinity) timed.delete(entry)
+      entry.done = true
+      if (entry.contextDeadline !== Infinity) dropAnsweredTimed()
       entry.stop()
       entry.settle(E.right(reply))
       refuseIfUnauthenticated(reply)
@@ -382,12 +406,13 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
   }
 
   /** Writes a request the server does not answer: it resolves `NoReply` once written. */
-  const sendSilent = (request: Request, chunks: ReadonlyArray<Uint8Array>, context: RequestContext, watched: boolean) =>
+  const sendSilent = (request: Request, chunks: ReadonlyArray<Uint8Array>, signal: AbortSignal | undefined) =>
     new Promise<E.Either<MemcacheError, Reply>>((resolve) => {
       matcher.writtenSilent(request)
       unwritten++
       // Written or not, the bytes are queued: an interrupted caller is answered, the marker stays.
-      const stop = watched ? watch(context, commandName(request), node, (error) => resolve(E.left(error))) : noop
+      // Only the signal is watched: the write callback comes as soon as the bytes are handed on.
+      const stop = signal === undefined ? noop : watch({ signal }, commandName(request), node, (error) => resolve(E.left(error)))
       write(chunks, (error) => {
         unwritten--
         stop()
@@ -403,25 +428,34 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
     (request: Request, context: RequestContext = emptyContext): TE.TaskEither<MemcacheError, Reply> =>
     () => {
       if (state !== 'open') return Promise.resolve(E.left(refusal))
-      const watched = hasSomethingToWatch(context)
-      if (watched) {
-        const interrupted = interruption(context, commandName(request), node)
-        if (interrupted !== undefined) return Promise.resolve(E.left(interrupted))
+      const deadline = context.deadline
+      // The clock is read only when a deadline needs it.
+      const now = deadline !== undefined || requestLimit > 0 ? Date.now() : 0
+      if (context.signal?.aborted === true || (deadline !== undefined && deadline <= now)) {
+        return Promise.resolve(E.left(interruption(context, commandName(request), node, now) ?? refusal))
       }
       const chunks = encode(request)
       if (E.isLeft(chunks)) return Promise.resolve(chunks)
       const pending = matcher.waiting() + unwritten
       if (pending >= maxPending) return Promise.resolve(E.left(overloaded(pending)))
-      if (!framing.expectsReply(request)) return sendSilent(request, chunks.right, context, watched)
+      if (!framing.expectsReply(request)) return sendSilent(request, chunks.right, context.signal)
       return new Promise((resolve) => {
-        const sentAt = Date.now()
-        const contextDeadline = context.deadline ?? Infinity
-        const entry: Waiting = { request, deadline: requestLimit > 0 ? sentAt + requestLimit : Infinity, sentAt, contextDeadline, settle: resolve, stop: noop }
+        const sentAt = now
+        const contextDeadline = deadline ?? Infinity
+        const entry: Waiting = {
+          request,
+          deadline: requestLimit > 0 ? sentAt + requestLimit : Infinity,
+          sentAt,
+          contextDeadline,
+          done: false,
+          settle: resolve,
+          stop: noop,
+        }
         matcher.written(entry)
         write(chunks.right)
         if (context.signal !== undefined) entry.stop = watch({ signal: context.signal }, commandName(request), node, (error) => abandon(entry, error))
         if (contextDeadline !== Infinity) {
-          timed.add(entry)
+          timed.push(entry)
           armContextTimer(contextDeadline)
         }
         // One timer for the connection, checking the oldest deadline; it is not cleared when the
