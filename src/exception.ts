@@ -49,7 +49,13 @@ interface ExceptionOf<E extends MemcacheError> extends Error {
  */
 export type MemcacheException<E extends MemcacheError = MemcacheError> = E extends MemcacheError ? ExceptionOf<E> & Readonly<Omit<E, 'message'>> : never
 
-/** The runtime `MemcacheException`: callable with or without `new`. @category model */
+/**
+ * The runtime `MemcacheException`: callable with or without `new`.
+ *
+ * @example
+ * const make: MemcacheExceptionConstructor = MemcacheException
+ * @category model
+ */
 export interface MemcacheExceptionConstructor {
   new <E extends MemcacheError>(error: E): MemcacheException<E>
   <E extends MemcacheError>(error: E): MemcacheException<E>

@@ -47,6 +47,10 @@ import type { Transport } from './transport/transport.js'
 /**
  * An integer the server keeps as 64 bits: a `number` while `Number.isSafeInteger` holds, the
  * exact `bigint` past 2^53 − 1.
+ *
+ * @example
+ * const views = await cache.incr('views', 1) // 42, or 9007199254740993n past 2^53 − 1
+ * const shown = typeof views === 'bigint' ? views.toString() : String(views ?? 0)
  * @category model
  */
 export type Counter = number | bigint
@@ -54,35 +58,84 @@ export type Counter = number | bigint
 /**
  * The cas unique for `cas`: the `bigint` `gets` returned; its decimal string (what
  * `JSON.stringify` writes for it); or a safe integer `number`.
+ *
+ * @example
+ * const { cas } = JSON.parse(JSON.stringify(await cache.gets('k'))) // cas: '12'
+ * await cache.cas('k', 'next', cas) // true
  * @category model
  */
 export type CasUnique = bigint | string | number
 
-/** Entries for `setMany`: a `Map`, `[key, value]` pairs, or a plain object. @category model */
+/**
+ * Entries for `setMany`: a `Map`, `[key, value]` pairs, or a plain object.
+ *
+ * @example
+ * await cache.setMany({ a: '1', b: '2' }) // []
+ * @category model
+ */
 export type PlainEntries<A> = ReadonlyMap<string, A> | ReadonlyArray<readonly [string, A]> | Readonly<Record<string, A>>
 
-/** Found keys and their values: a plain object with no prototype, misses absent. @category model */
+/**
+ * Found keys and their values: an object with no prototype (a key named `constructor` or
+ * `__proto__` is data, and nothing inherited reads as a hit), misses absent. An object rather than
+ * a `Map` so that `JSON.stringify` and destructuring work, as with `memcached`'s `getMulti`;
+ * integer-like keys enumerate first, in numeric order, as in any object.
+ *
+ * @example
+ * const { a, b } = await cache.getMany(['a', 'b']) // b undefined when missing
+ * @category model
+ */
 export type Found<B> = Readonly<Record<string, B>>
 
-/** A stats value as the Promise client gives it: integers as `Counter`s. @category model */
+/**
+ * A stats value as the Promise client gives it: integers as `Counter`s.
+ *
+ * @example
+ * type Items = PlainStatValue<bigint> // number | bigint
+ * @category model
+ */
 export type PlainStatValue<V> = V extends bigint ? Counter : V
 
-/** A stats record with its integers as `Counter`s. @category model */
+/**
+ * A stats record with its integers as `Counter`s, the well-known fields typed.
+ *
+ * @example
+ * const { curr_items, version } = await cache.stats() // 3, '1.6.18'
+ * @category model
+ */
 export type PlainStats<T = StatRecord> = { readonly [K in keyof T]: PlainStatValue<T[K]> }
 
-/** `stats slabs`: per slab class id, and the totals. @category model */
+/**
+ * `stats slabs`: per slab class id, and the totals.
+ *
+ * @example
+ * const { classes, totals } = await cache.statsSlabs() // classes['1'].chunk_size: 96
+ * @category model
+ */
 export interface PlainSlabsStats {
   readonly classes: Found<PlainStats>
   readonly totals: PlainStats
 }
 
-/** `stats sizes`: item counts by size bucket (bytes); `enabled` needs `memcached -o track_sizes`. @category model */
+/**
+ * `stats sizes`: item counts by size bucket (bytes); `enabled` needs `memcached -o track_sizes`.
+ *
+ * @example
+ * const { enabled, sizes } = await cache.statsSizes() // false, {}
+ * @category model
+ */
 export interface PlainSizesStats {
   readonly enabled: boolean
   readonly sizes: Found<Counter>
 }
 
-/** Options of the Promise client's `getOrSet`. @category model */
+/**
+ * Options of the Promise client's `getOrSet`.
+ *
+ * @example
+ * const options: PromiseGetOrSetOptions = { exptime: 300, timeout: 50, onCacheError: (e, during) => log.warn(during, e) }
+ * @category model
+ */
 export interface PromiseGetOrSetOptions extends CallOptions {
   /** Seconds the computed value lives in the cache; 0 (default) means no expiry. */
   readonly exptime?: number
