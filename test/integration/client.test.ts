@@ -20,7 +20,7 @@ import { json } from '../../src/serde/json.js'
 import { reconnecting } from '../../src/transport/reconnecting.js'
 import type { Transport } from '../../src/transport/transport.js'
 import { startMemcached, type MemcachedServer } from '../support/memcached.js'
-import { closedPort, fakeServer } from './connection-fakes.js'
+import { closedPort, fakeServer } from '../transport/fakes.js'
 
 let one: MemcachedServer
 let two: MemcachedServer

@@ -1,7 +1,9 @@
+/**
+ * `withRetry`: which failures and which requests are retried, the waits between attempts, and the
+ * request context (deadline, signal, retry permission) and `close` ending the loop.
+ */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { concatAll } from 'fp-ts/lib/Monoid.js'
-import * as O from 'fp-ts/lib/Option.js'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { clientError, invalidKey, serverError } from '../../src/protocol/error.js'
 import { aborted, connectionClosed, timeout } from '../../src/transport/error.js'
@@ -9,62 +11,9 @@ import { type MemcacheError } from '../../src/error.js'
 import * as Reply from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
 import type { RequestContext } from '../../src/transport/context.js'
-import {
-  capDelay,
-  concat,
-  constantDelay,
-  exponentialBackoff,
-  fullJitter,
-  initialStatus,
-  limitCumulativeDelay,
-  limitRetries,
-  Monoid,
-  next,
-} from '../../src/middleware/retry-policy.js'
+import { concat, constantDelay, exponentialBackoff, limitRetries } from '../../src/middleware/retry-policy.js'
 import { fromPymemcacheOptions, withRetry, type Sleep } from '../../src/middleware/retry.js'
 import { fakeTransport, heldTransport, settle } from './fake.js'
-
-const statusAt = (iteration: number) => {
-  let status = initialStatus
-  for (let i = 0; i < iteration; i++) status = next(status, 0)
-  return status
-}
-
-describe('retry policies', () => {
-  it('limitRetries allows exactly n retries', () => {
-    const policy = limitRetries(2)
-    expect([0, 1, 2, 3].map((i) => policy(statusAt(i)))).toEqual([O.some(0), O.some(0), O.none, O.none])
-  })
-
-  it('exponentialBackoff doubles and capDelay bounds it', () => {
-    const policy = pipe(exponentialBackoff(10), capDelay(50))
-    expect([0, 1, 2, 3, 4].map((i) => policy(statusAt(i)))).toEqual([O.some(10), O.some(20), O.some(40), O.some(50), O.some(50)])
-  })
-
-  it('concat needs both policies to agree and takes the longer delay', () => {
-    const policy = pipe(constantDelay(5), concat(pipe(exponentialBackoff(1), concat(limitRetries(4)))))
-    expect([0, 3, 4].map((i) => policy(statusAt(i)))).toEqual([O.some(5), O.some(8), O.none])
-  })
-
-  it('fullJitter stays between 0 and the delay', () => {
-    const low = pipe(constantDelay(100), fullJitter(() => 0))
-    const high = pipe(constantDelay(100), fullJitter(() => 0.999999))
-    expect(low(initialStatus)).toEqual(O.some(0))
-    expect(high(initialStatus)).toEqual(O.some(100))
-  })
-
-  it('limitCumulativeDelay stops once the budget would be passed', () => {
-    const policy = pipe(constantDelay(40), limitCumulativeDelay(100))
-    expect(policy(next(next(initialStatus, 40), 40))).toEqual(O.none)
-    expect(policy(next(initialStatus, 40))).toEqual(O.some(40))
-  })
-
-  it('the monoid combines a list of policies', () => {
-    const policy = concatAll(Monoid)([constantDelay(7), limitRetries(1)])
-    expect([policy(statusAt(0)), policy(statusAt(1))]).toEqual([O.some(7), O.none])
-    expect(Monoid.empty(statusAt(1000))).toEqual(O.some(0))
-  })
-})
 
 describe('withRetry', () => {
   const closed = connectionClosed('a:1', 'closed')
@@ -180,31 +129,6 @@ describe('withRetry', () => {
     await retried.send(Request.get(['a']))()
     expect(sent).toHaveLength(3)
     expect(waits).toEqual([25, 25])
-  })
-})
-
-describe('isIdempotent', () => {
-  const value = new Uint8Array([1])
-  it.each([
-    ['get', Request.get(['a']), true],
-    ['gat', Request.gat(10, ['a']), true],
-    ['set', Request.set('a', value), true],
-    ['replace', Request.store('replace', 'a', value), true],
-    ['delete', Request.del('a'), true],
-    ['touch', Request.touch('a', 10), true],
-    ['stats', Request.stats(), true],
-    ['add: a retried add that landed reports NotStored', Request.store('add', 'a', value), false],
-    ['append', Request.store('append', 'a', value), false],
-    ['prepend', Request.store('prepend', 'a', value), false],
-    ['cas', Request.cas('a', value, 1n), false],
-    ['incr', Request.incr('a', 1n), false],
-    ['decr', Request.decr('a', 1n), false],
-    ['set noreply', Request.set('a', value, { noreply: true }), false],
-    ['delete noreply', Request.del('a', true), false],
-    ['raw', Request.raw('get a', 'values'), false],
-    ['quit', Request.quit, false],
-  ] as const)('%s', (_name, request, expected) => {
-    expect(Request.isIdempotent(request)).toBe(expected)
   })
 })
 

@@ -11,7 +11,7 @@ import { tcp } from '../../src/transport/address.js'
 import { reconnecting } from '../../src/transport/reconnecting.js'
 import type { Transport } from '../../src/transport/transport.js'
 import { startMemcached } from '../support/memcached.js'
-import { answering, closedPort, fakeServer } from './connection-fakes.js'
+import { answering, closedPort, fakeServer } from './fakes.js'
 
 const cleanups: Array<() => Promise<unknown>> = []
 afterEach(async () => {

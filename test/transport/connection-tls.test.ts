@@ -7,7 +7,7 @@ import type { MemcacheError } from '../../src/error.js'
 import * as Request from '../../src/protocol/request.js'
 import { connect, type Connection, type ConnectOptions } from '../../src/transport/connection.js'
 import { startMemcached, type MemcachedServer } from '../support/memcached.js'
-import { fakeServer, type FakeServer } from './connection-fakes.js'
+import { fakeServer, type FakeServer } from './fakes.js'
 
 let server: MemcachedServer
 let ca: string

@@ -12,7 +12,7 @@ import type { Reply } from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
 import { tcp } from '../../src/transport/address.js'
 import { connect, type Connection, type ConnectOptions } from '../../src/transport/connection.js'
-import { answering, fakeServer, type FakeServer } from './connection-fakes.js'
+import { answering, fakeServer, type FakeServer } from './fakes.js'
 
 const cleanups: Array<() => Promise<unknown>> = []
 afterEach(async () => {

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { MemcacheError } from '../../src/error.js'
 import * as Request from '../../src/protocol/request.js'
 import { connect, type Connection, type ConnectOptions } from '../../src/transport/connection.js'
-import { answering, closedPort, fakeServer, writeInParts, type FakeServer } from './connection-fakes.js'
+import { answering, closedPort, fakeServer, writeInParts, type FakeServer } from './fakes.js'
 
 const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'latin1'))
 

@@ -1,0 +1,195 @@
+/**
+ * `withBatching`: concurrent gets merged into one request and fanned out, within a window or at
+ * maxKeys; waiters released when their signal fires or their deadline passes; the merged request's
+ * context built from its members'.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { invalidKey } from '../../src/protocol/error.js'
+import * as Request from '../../src/protocol/request.js'
+import { withBatching } from '../../src/middleware/batching.js'
+import { connectionClosed } from '../../src/transport/error.js'
+import { cacheOf, fakeTransport, heldTransport, keysOfValues, settle } from './fake.js'
+
+describe('withBatching', () => {
+  it('merges concurrent gets into one request for the union of keys and fans the hits out', async () => {
+    const inner = fakeTransport(cacheOf({ a: '1', b: '2', c: '3' }))
+    const batched = pipe(inner.transport, withBatching())
+    const outcomes = await Promise.all([
+      batched.send(Request.get(['a']))(),
+      batched.send(Request.get(['b', 'z']))(),
+      batched.send(Request.get(['c', 'a']))(),
+      batched.send(Request.get(['y']))(),
+    ])
+    expect(outcomes.map(keysOfValues)).toEqual([['a'], ['b'], ['c', 'a'], []])
+    expect(inner.sent).toEqual([Request.get(['a', 'b', 'z', 'c', 'y'])])
+  })
+
+  it('keeps gets and gets apart, passes other requests through, and sends at maxKeys', async () => {
+    const inner = fakeTransport(cacheOf({ a: '1' }))
+    const batched = pipe(inner.transport, withBatching({ maxKeys: 2 }))
+    await Promise.all([
+      batched.send(Request.get(['a']))(),
+      batched.send(Request.gets(['a']))(),
+      batched.send(Request.get(['b']))(),
+      batched.send(Request.get(['c']))(),
+      batched.send(Request.set('k', new Uint8Array()))(),
+    ])
+    expect(inner.sent.map((request) => ('keys' in request ? `${request._tag}:${request.keys.join(',')}` : request._tag))).toEqual([
+      'Get:a,b', // sent the moment it reached maxKeys
+      'Store',
+      'Gets:a',
+      'Get:c',
+    ])
+  })
+
+  it('gives every member the error of a failed batch', async () => {
+    const failure = connectionClosed('a:1', 'closed')
+    const inner = fakeTransport(() => E.left(failure))
+    const batched = pipe(inner.transport, withBatching({ window: 1 }))
+    const outcomes = await Promise.all([batched.send(Request.get(['a']))(), batched.send(Request.get(['b']))()])
+    expect(outcomes).toEqual([E.left(failure), E.left(failure)])
+  })
+
+  it("does not let one caller's invalid key fail the others", async () => {
+    const inner = fakeTransport((request) =>
+      request._tag === 'Get' && request.keys.includes('bad key') ? E.left(invalidKey('bad key', 'space at index 3')) : cacheOf({ a: '1' })(request),
+    )
+    const batched = pipe(inner.transport, withBatching())
+    const [good, bad] = await Promise.all([batched.send(Request.get(['a']))(), batched.send(Request.get(['bad key']))()])
+    expect(keysOfValues(good)).toEqual(['a'])
+    expect(bad).toEqual(E.left(expect.objectContaining({ _tag: 'InvalidKey' })))
+  })
+})
+
+describe('withBatching, over time', () => {
+  it('gathers requests sent in different turns of the event loop within its window', async () => {
+    const inner = fakeTransport(cacheOf({ a: '1', b: '2' }))
+    const batched = pipe(inner.transport, withBatching({ window: 50 }))
+    const first = batched.send(Request.get(['a']))()
+    await new Promise((resolve) => setImmediate(resolve))
+    const second = batched.send(Request.get(['b']))()
+    expect((await Promise.all([first, second])).map(keysOfValues)).toEqual([['a'], ['b']])
+    expect(inner.sent).toEqual([Request.get(['a', 'b'])])
+  })
+
+  it('sends what it gathered when closed, so no caller is left waiting', async () => {
+    const inner = fakeTransport(cacheOf({ a: '1' }))
+    const batched = pipe(inner.transport, withBatching({ window: 60_000 }))
+    const pending = batched.send(Request.get(['a']))()
+    await batched.close()
+    expect(keysOfValues(await pending)).toEqual(['a'])
+    expect(inner.closedCount()).toBe(1)
+  })
+})
+
+describe('withBatching and the context', () => {
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
+  it('answers a waiter that aborts while its batch gathers at once, and leaves its keys out', async () => {
+    const inner = fakeTransport(cacheOf({ a: '1', b: '2' }))
+    const batched = pipe(inner.transport, withBatching({ window: 60_000 }))
+    const controller = new AbortController()
+    const kept = batched.send(Request.get(['a']))()
+    const leaving = batched.send(Request.get(['b', 'a']), { signal: controller.signal })()
+    controller.abort('not needed')
+    expect(await leaving).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted', reason: 'not needed' })))
+    expect(inner.sent).toEqual([])
+    await batched.close() // sends the batch now instead of after its window
+    expect(keysOfValues(await kept)).toEqual(['a'])
+    expect(inner.sent).toEqual([Request.get(['a'])])
+  })
+
+  it('answers a waiter that aborts while the batch is in flight at once; its batch-mates get their values', async () => {
+    const held = heldTransport()
+    const batched = pipe(held.transport, withBatching())
+    const controller = new AbortController()
+    const first = batched.send(Request.get(['a']))()
+    const leaving = batched.send(Request.get(['b']), { signal: controller.signal })()
+    const third = batched.send(Request.get(['c']), { deadline: Date.now() + 60_000 })()
+    await settle()
+    expect(held.sent).toEqual([Request.get(['a', 'b', 'c'])])
+    controller.abort()
+    expect(await leaving).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted' })))
+    held.release(cacheOf({ a: '1', b: '2', c: '3' })(Request.get(['a', 'b', 'c'])))
+    expect([keysOfValues(await first), keysOfValues(await third)]).toEqual([['a'], ['c']])
+  })
+
+  it('drops a batch every member left before it was sent', async () => {
+    const inner = fakeTransport(cacheOf({ a: '1' }))
+    const batched = pipe(inner.transport, withBatching())
+    const controller = new AbortController()
+    const outcomes = Promise.all([batched.send(Request.get(['a']), { signal: controller.signal })(), batched.send(Request.get(['b']), { signal: controller.signal })()])
+    controller.abort()
+    expect((await outcomes).map((outcome) => E.isLeft(outcome) && outcome.left._tag)).toEqual(['Aborted', 'Aborted'])
+    await settle()
+    expect(inner.sent).toEqual([])
+  })
+
+  it('sends the merged request with the latest deadline, and a signal that fires once every member left', async () => {
+    const held = heldTransport()
+    const batched = pipe(held.transport, withBatching())
+    const now = Date.now()
+    const [first, second] = [new AbortController(), new AbortController()]
+    const outcomes = [
+      batched.send(Request.get(['a']), { signal: first.signal, deadline: now + 50_000 })(),
+      batched.send(Request.get(['b']), { signal: second.signal, deadline: now + 90_000 })(),
+    ]
+    await settle()
+    const merged = held.contexts[0]
+    expect(merged?.deadline).toBe(now + 90_000)
+    expect(merged?.signal?.aborted).toBe(false)
+    first.abort()
+    expect(merged?.signal?.aborted).toBe(false)
+    second.abort()
+    expect(merged?.signal?.aborted).toBe(true) // nobody waits: the layers below may drop it
+    expect((await Promise.all(outcomes)).map((outcome) => E.isLeft(outcome) && outcome.left._tag)).toEqual(['Aborted', 'Aborted'])
+  })
+
+  it('gives the merged request no deadline and no signal when one member has no limit', async () => {
+    const inner = fakeTransport(cacheOf({}))
+    const batched = pipe(inner.transport, withBatching())
+    await Promise.all([batched.send(Request.get(['a']), { deadline: Date.now() + 50_000 })(), batched.send(Request.get(['b']))()])
+    expect(inner.contexts).toEqual([{}])
+  })
+
+  it('merges retry permission: forbidden if one member forbids it, allowed only if all allow it', async () => {
+    const inner = fakeTransport(cacheOf({}))
+    const batched = pipe(inner.transport, withBatching())
+    await Promise.all([batched.send(Request.get(['a']), { retry: true })(), batched.send(Request.get(['b']), { retry: false })()])
+    await Promise.all([batched.send(Request.get(['a']), { retry: true })(), batched.send(Request.get(['b']), { retry: true })()])
+    await Promise.all([batched.send(Request.get(['a']), { retry: true })(), batched.send(Request.get(['b']))()])
+    expect(inner.contexts).toEqual([{ retry: false }, { retry: true }, {}])
+  })
+
+  it('sets no timer per waiter for empty contexts, one for a deadline', async () => {
+    const timers = vi.spyOn(globalThis, 'setTimeout')
+    const inner = fakeTransport(cacheOf({ a: '1' }))
+    const batched = pipe(inner.transport, withBatching())
+    await Promise.all([batched.send(Request.get(['a']))(), batched.send(Request.get(['b']))(), batched.send(Request.get(['c']))()])
+    expect(timers).toHaveBeenCalledTimes(0)
+    await batched.send(Request.get(['a']), { deadline: Date.now() + 60_000 })()
+    expect(timers).toHaveBeenCalledTimes(1)
+  })
+
+  it('answers Timeout to a waiter whose deadline passes while the batch is in flight', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    try {
+      const held = heldTransport()
+      const batched = pipe(held.transport, withBatching())
+      const patient = batched.send(Request.get(['a']))()
+      const hurried = batched.send(Request.get(['b']), { deadline: Date.now() + 20 })()
+      await vi.advanceTimersByTimeAsync(0)
+      await settle()
+      await vi.advanceTimersByTimeAsync(20)
+      expect(await hurried).toEqual(E.left(expect.objectContaining({ _tag: 'Timeout', request: 'get', node: 'batching' })))
+      held.release(cacheOf({ a: '1', b: '2' })(Request.get(['a', 'b'])))
+      expect(keysOfValues(await patient)).toEqual(['a'])
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
