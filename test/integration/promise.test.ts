@@ -14,7 +14,7 @@ import { MemcacheException, isMemcacheException } from '../../src/exception.js'
 import { createPromiseClient, type PromiseClient } from '../../src/promise.js'
 import { json } from '../../src/serde/json.js'
 import { startMemcached, type MemcachedServer } from '../support/memcached.js'
-import { closedPort } from './connection-fakes.js'
+import { closedPort } from '../transport/fakes.js'
 
 let server: MemcachedServer
 let cache: PromiseClient<string>
