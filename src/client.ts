@@ -85,7 +85,12 @@ export { parseServers } from './client-options.js'
 export type Bound<F> = F extends (...args: infer P) => Command<infer R> ? (...args: P) => TE.TaskEither<MemcacheError, R> : never
 
 /**
- * Every command of `Commands<A>`, bound to the client's transport, plus `close`.
+ * Every command of `Commands<A>` and `getOrSet`, bound to the client's transport, plus the
+ * transport itself and `close`.
+ *
+ * @example
+ * const client: Client<string> = createClient({ servers: '127.0.0.1:11211' })
+ * await client.getOrSet('page:/', renderPage, { exptime: 30 })() // renderPage: TaskEither<E, string>
  * @category model
  */
 export type Client<A> = { readonly [K in Exclude<keyof Commands<A>, 'raw'>]: Bound<Commands<A>[K]> } & {
@@ -121,6 +126,7 @@ export type PromiseClient<C> = {
 // -------------------------------------------------------------------------------------
 // utils
 // -------------------------------------------------------------------------------------
+
 /** Answers every request with `error`; closes what it was given (a caller's transport, a half-built stack). */
 const refusing = (error: MemcacheError, owned?: Transport): Transport => ({
   send: () => TE.left(error),
@@ -192,16 +198,18 @@ const pooledNode = <A>(options: ServerOptions<A>, server: Address, pool: PoolOpt
  *   keys would open connections to their nodes while a bad key is refused on its own;
  * - any other request that failed is encoded then, and when the encoder refuses it, that is the
  *   answer: a node the router holds out of service answers `NoServers` before its connection
- *   could look at the request. Requests that succeed cost nothing here.
+ *   could look at the request. Requests that succeed cost nothing here;
+ * - with `always` (the router's `ignoreErrors`, which answers a miss for a node out of service,
+ *   hiding why), every request is checked before it is sent.
  */
 const requestErrorsFirst =
-  (check: Encoder, prefix: string): Middleware =>
+  (check: Encoder, prefix: string, always: boolean): Middleware =>
   (next) => {
     // The nodes below add the prefix: its 250 bytes count.
     const asSent = prefixed(prefix)
     return {
       send: (request, context) => {
-        if (isRetrieval(request) && request.keys.length > 1) {
+        if (always || (isRetrieval(request) && request.keys.length > 1)) {
           const checked = check(asSent(request))
           return E.isLeft(checked) ? TE.left(checked.left) : next.send(request, context)
         }
@@ -238,7 +246,7 @@ const serverTransport = <A>(options: ServerOptions<A>): E.Either<InvalidArgument
     ...(options.allowUnicodeKeys === undefined ? {} : { allowUnicodeKeys: options.allowUnicodeKeys }),
     ...(options.maxValueSize === undefined ? {} : { maxValueSize: options.maxValueSize }),
   })
-  return E.right(requestErrorsFirst(check, prefix)(router))
+  return E.right(requestErrorsFirst(check, prefix, routing.ignoreErrors === true)(router))
 }
 
 const retryOptions = (retry: ClientRetryOptions): RetryOptions => {

@@ -196,6 +196,15 @@ describe('createClient with options that cannot work', () => {
     expect(given.closedCount()).toBe(1)
   })
 
+  it('a bad entry in a servers string: every command answers why, naming the entry', async () => {
+    const client = createClient({ servers: `${server.server},http://cache2` })
+    const error = await left(client.get('k'))
+    expect(error).toMatchObject({ _tag: 'InvalidArgument', argument: 'server' })
+    expect(error.message).toContain('"http://cache2": a server is host:port, [v6]:port or unix:/path, not a URL — write "cache2"')
+    await client.close()
+    expect(server.connections).toHaveLength(0)
+  })
+
   it('clientTransport refuses the same way', async () => {
     const transport = clientTransport(untyped({ servers: server.server, hashing: 'md5' }))
     expect(await left(transport.send(Request.get(['k'])))).toMatchObject({ _tag: 'InvalidArgument', argument: 'hashing' })
@@ -340,6 +349,18 @@ describe('getOrSet on the client', () => {
   })
 })
 
+describe('routing with one server', () => {
+  it('routing given: the router is used even for one server (ignoreErrors turns a down server into misses)', async () => {
+    const port = await closedPort()
+    const routed = createClient({ servers: `127.0.0.1:${port}`, connectTimeout: 200, routing: { ignoreErrors: true } })
+    expect(await right(routed.get('k'))).toEqual(O.none)
+    await routed.close()
+    const direct = createClient({ servers: `127.0.0.1:${port}`, connectTimeout: 200 })
+    expect(await left(direct.get('k'))).toMatchObject({ _tag: 'ConnectError' })
+    await direct.close()
+  })
+})
+
 // -------------------------------------------------------------------------------------
 // keys and arguments are refused before any connection is opened, on every path
 // -------------------------------------------------------------------------------------
@@ -359,6 +380,7 @@ describe('keys and arguments before any connection', () => {
     ['a pool', { pool: true }],
     ['a pool, retry and batching', { pool: { size: 2 }, retry: { attempts: 3 }, batching: true }],
     ['a router (one server and routing)', { routing: { failover: true } }],
+    ['a router turning node failures into misses', { routing: { ignoreErrors: true } }],
     ['a prefix and a ketama router', { keyPrefix: 'app:', hashing: 'ketama', routing: {} }],
   ]
 
@@ -386,8 +408,9 @@ describe('keys and arguments before any connection', () => {
     for (const servers of [[`127.0.0.1:${ports[0]}`], ports.map((port) => `127.0.0.1:${port}`)]) {
       const client = createClient({ servers, connectTimeout: 200, ...extra } as TextOptions)
       expect(await left(client.get('bad key'))).toMatchObject({ _tag: 'InvalidKey' })
-      // The servers really are down: a good key finds that out, and a bad key is still InvalidKey after.
-      expect((await left(client.get('fine')))._tag).toMatch(/ConnectError|NoServers/)
+      // The servers really are down: a good key finds that out (or misses, with ignoreErrors), and a bad key is still InvalidKey after.
+      const fine = await client.get('fine')()
+      expect(E.isLeft(fine) ? fine.left._tag : fine.right).toEqual(extra.routing?.ignoreErrors === true ? O.none : expect.stringMatching(/ConnectError|NoServers/))
       expect(await left(client.get('bad key'))).toMatchObject({ _tag: 'InvalidKey' })
       await client.close()
     }
