@@ -1,83 +1,104 @@
 /**
  * `createClient`: the ready object for people who do not want to compose transports themselves.
  *
- * It builds the usual stack — one lazily (re)connecting connection per server, the key prefix on
- * each, a rendezvous router over them when there are several servers (keys placed as pymemcache's
- * `HashClient` places them) — and binds every command of `commands(serde)` to it. Its methods
- * return `TaskEither`s; `toPromises(client)` gives the same methods returning Promises.
+ * It builds the usual stack from its options and binds every command of `commands(serde)`, and
+ * `getOrSet`, to it. Its methods return `TaskEither`s; `toPromises(client)` gives the same methods
+ * returning Promises. The stack, outermost first (a request goes down it, its reply back up):
  *
- * Options that cannot work (a bad server string, an invalid key prefix) do not throw: every
- * command then fails with the `Left` saying why.
+ * ```
+ * options.middleware[0] … options.middleware[n-1]   your layers (an observe), first outermost
+ * default deadline        `timeout` (1000 ms) for a call that gave none
+ * withRetry               `retry`, when given
+ * withBatching            `batching`, when given
+ * router                  `hashing` (rendezvous | ketama) + `routing`; with several servers (or `routing` given)
+ * per server:
+ *   withKeyPrefix         `keyPrefix`
+ *   makePooled(connect)   `pool`, when given — else one reconnecting connection
+ * ```
+ * or, with `transport`: the same layers down to the key prefix, over that transport.
+ *
+ * Why this order:
+ * - your middleware outermost: it sees each call as the caller made it, once, retries inside its
+ *   time (put `withObserve({ node })` on a `transport` of your own to see every attempt instead);
+ * - the default deadline above retry: a command's `timeout` bounds all its attempts together,
+ *   as a call's own `timeout` does (retry stops rather than start an attempt that cannot finish);
+ * - retry outside the router: a retry asks the router again, so it may go to a node re-admitted
+ *   or failed over to meanwhile, and a node's failures still count in its health;
+ * - batching above the router: the merged `get` is split per node again, one round trip per node;
+ * - the key prefix below the router, per node: keys are placed by the key without the prefix, as
+ *   pymemcache's `HashClient` with `key_prefix` does. With `hashing: 'ketama'` keys are placed by
+ *   `keyPrefix + key` (the router's `routingKey`, unless `routing` gives one), as the `memcached`
+ *   package places keys under its `namespace`.
+ *
+ * Options are checked before anything is built: an unknown key (`{ poool: 3 }`) is refused naming
+ * the closest known one, and a value of the wrong type naming what was expected (see
+ * `optionsProblem`). `createClient` does not throw: when its options cannot work (an unknown or
+ * mistyped option, a bad server string, an invalid key prefix), every command answers the `Left`
+ * saying why and nothing is opened. Keys and arguments are checked before any connection is
+ * opened, on every path: a bad key is `InvalidKey` even while every server is down.
  *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type * as T from 'fp-ts/lib/Task.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
+import { optionsProblem, parseServers, type ClientOptions, type ClientRetryOptions, type PoolOptions, type ServerOptions } from './client-options.js'
+import { getOrSet, type GetOrSetOptions } from './commands/cache-aside.js'
 import type { Command, CommandDefaults } from './commands/command.js'
 import { commands, type Commands } from './commands/commands.js'
 import type { RawReplies } from './commands/raw.js'
-import { invalidArgument } from './protocol/error.js'
 import { type MemcacheError } from './error.js'
-import type { RawExpect } from './protocol/request.js'
-import { rendezvousRouter } from './routing/router.js'
-import type { RouterOptions } from './routing/router.js'
+import { withBatching } from './middleware/batching.js'
+import { withKeyPrefix } from './middleware/key-prefix.js'
+import { fromPymemcacheOptions, withRetry, type RetryOptions } from './middleware/retry.js'
+import { makePooled } from './pool/pooled.js'
+import { invalidArgument, type InvalidArgument } from './protocol/error.js'
+import type { Encoder } from './protocol/encode.js'
+import { textFraming } from './protocol/framing.js'
+import { isRetrieval, prefixed, type RawExpect } from './protocol/request.js'
+import { ketamaRouter, rendezvousRouter, type KetamaRouterOptions, type Node } from './routing/router.js'
 import type { Serde } from './serde/serde.js'
 import { text } from './serde/text.js'
-import { addressName, parseAddress, type Address } from './transport/address.js'
-import { DEFAULT_TIMEOUT, type ConnectOptions, type Credentials } from './transport/connection.js'
-import { withKeyPrefix } from './middleware/key-prefix.js'
-import { reconnecting } from './transport/reconnecting.js'
+import { addressName, type Address } from './transport/address.js'
+import { connect, DEFAULT_TIMEOUT, type ConnectOptions } from './transport/connection.js'
 import { emptyContext, withinMs, type CallOptions } from './transport/context.js'
+import { reconnecting } from './transport/reconnecting.js'
 import type { Middleware, Transport } from './transport/transport.js'
+
+export type {
+  ClientOptions,
+  ClientRetryOptions,
+  CommonOptions,
+  HashingName,
+  PoolOptions,
+  PymemcacheRetry,
+  ServerOptions,
+  TransportOptions,
+} from './client-options.js'
+export { parseServers } from './client-options.js'
 
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
 
-/** @category model */
-export interface ClientOptions<A> {
-  /** One server or several: `host:port`, `[v6]:port`, `unix:/path` (see `parseAddress`). Required. */
-  readonly servers: string | ReadonlyArray<string>
-  /** How values are written and read. Default: `text` (UTF-8 strings, flags 0). */
-  readonly serde?: Serde<A>
-  /** Prepended to every key; `prefix + key` must fit 250 bytes. Replies come back unprefixed. */
-  readonly keyPrefix?: string
-  /**
-   * Milliseconds each command may take, from its call to its outcome, when the call does not give
-   * its own `timeout`: the request's deadline, which every layer spends from (a wait for a
-   * connection, the reply). Also each connection's own limit for a reply, past which it is dropped
-   * as out of step. Default 1000; 0 or `Infinity` for none.
-   */
-  readonly timeout?: number
-  /** Milliseconds to open a connection (TCP, TLS and auth). Default 1000. */
-  readonly connectTimeout?: number
-  /** `noreply` for set/add/replace/append/prepend/setMany/delete/deleteMany/touch. Default `false`. */
-  readonly defaultNoreply?: boolean
-  /** Accept non-ASCII keys, sent as UTF-8. Default `false`. */
-  readonly allowUnicodeKeys?: boolean
-  /** TLS: `true`, or Node's `tls.ConnectionOptions` (`ca`, `cert`, `key`, `servername`...). */
-  readonly tls?: ConnectOptions['tls']
-  /** memcached's ASCII auth (`memcached -Y`). */
-  readonly credentials?: Credentials
-  /** Requests waiting per connection beyond which a request fails fast with `Overloaded`. Default 10 000. */
-  readonly maxPending?: number
-  /** Refuse values larger than this many bytes before sending (memcached's `-I`). */
-  readonly maxValueSize?: number
-  /** Error lines the server sends for `noreply` requests. Default: dropped. */
-  readonly onUnsolicited?: (error: MemcacheError) => void
-  /** Health and placement options of the router, when there are several servers. */
-  readonly routing?: RouterOptions
-}
-
 /** A command bound to its transport: same arguments, a `TaskEither` out. @category model */
 export type Bound<F> = F extends (...args: infer P) => Command<infer R> ? (...args: P) => TE.TaskEither<MemcacheError, R> : never
 
 /**
- * Every command of `Commands<A>`, bound to the client's transport, plus `close`.
+ * Every command of `Commands<A>` and `getOrSet`, bound to the client's transport, plus the
+ * transport itself and `close`.
+ *
+ * @example
+ * const client: Client<string> = createClient({ servers: '127.0.0.1:11211' })
+ * await client.getOrSet('page:/', renderPage, { exptime: 30 })() // renderPage: TaskEither<E, string>
  * @category model
  */
 export type Client<A> = { readonly [K in Exclude<keyof Commands<A>, 'raw'>]: Bound<Commands<A>[K]> } & {
+  /**
+   * Cache-aside (see `getOrSet`): the cached value, or `compute`'s, stored for `exptime` seconds.
+   * Cache failures are worked around (reported to `onCacheError`); only `compute`'s error fails it.
+   */
+  readonly getOrSet: <E>(key: string, compute: TE.TaskEither<E, A>, options?: GetOrSetOptions) => TE.TaskEither<E, A>
   /** Any command line (see `raw`); with several servers it is refused (a raw line names no key). */
   readonly raw: <K extends RawExpect>(line: string, expect: K, data?: Uint8Array, options?: CallOptions) => TE.TaskEither<MemcacheError, RawReplies[K]>
   /** The composed transport, to run stand-alone commands or `ReaderTaskEither` pipelines on. */
@@ -106,12 +127,22 @@ export type PromiseClient<C> = {
 // utils
 // -------------------------------------------------------------------------------------
 
-const refusing = (error: MemcacheError): Transport => ({
+/** Answers every request with `error`; closes what it was given (a caller's transport, a half-built stack). */
+const refusing = (error: MemcacheError, owned?: Transport): Transport => ({
   send: () => TE.left(error),
-  close: async () => undefined,
+  close: owned === undefined ? async () => undefined : owned.close,
 })
 
-const connectOptions = <A>(options: ClientOptions<A>, server: string | Address): ConnectOptions => ({
+/** The caller's transport in options that were refused, so that `close` still closes it. */
+const givenTransport = (options: unknown): Transport | undefined => {
+  if (typeof options !== 'object' || options === null) return undefined
+  const transport: unknown = (options as Readonly<Record<string, unknown>>)['transport']
+  if (typeof transport !== 'object' || transport === null) return undefined
+  const candidate = transport as Partial<Record<keyof Transport, unknown>>
+  return typeof candidate.send === 'function' && typeof candidate.close === 'function' ? (transport as Transport) : undefined
+}
+
+const connectOptions = <A>(options: ServerOptions<A>, server: Address): ConnectOptions => ({
   server,
   ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
   ...(options.connectTimeout === undefined ? {} : { connectTimeout: options.connectTimeout }),
@@ -138,30 +169,164 @@ const defaultDeadline =
   }
 
 /**
- * The transport `createClient` builds: per server a reconnecting connection under the key prefix,
- * and a rendezvous router over them when there are several.
+ * A pool of connections to `server`. While it has no connection taking requests, each request is
+ * encoded first, as `reconnecting` does, so that a bad key or argument is refused without
+ * opening one (a pool opens a connection before its connection would refuse the request).
+ */
+const pooledNode = <A>(options: ServerOptions<A>, server: Address, pool: PoolOptions): Transport => {
+  const connection = connectOptions(options, server)
+  const pooled = makePooled(connect(connection), {
+    node: addressName(server),
+    ...(pool.size === undefined ? {} : { maxSize: pool.size }),
+    ...(pool.busyAt === undefined ? {} : { busyAt: pool.busyAt }),
+    ...(pool.idleTimeout === undefined ? {} : { idleTimeout: pool.idleTimeout }),
+  })
+  const check = textFraming.makeEncoder(connection)
+  return {
+    send: (request, context) => {
+      if (pooled.stats().active > 0) return pooled.send(request, context)
+      const checked = check(request)
+      return E.isLeft(checked) ? TE.left(checked.left) : pooled.send(request, context)
+    },
+    close: pooled.close,
+  }
+}
+
+/**
+ * Above the router, so that a bad key or argument is its error whatever the servers' state:
+ * - a many-key retrieval is checked (encoded) before the router splits it: otherwise its good
+ *   keys would open connections to their nodes while a bad key is refused on its own;
+ * - any other request that failed is encoded then, and when the encoder refuses it, that is the
+ *   answer: a node the router holds out of service answers `NoServers` before its connection
+ *   could look at the request. Requests that succeed cost nothing here;
+ * - with `always` (the router's `ignoreErrors`, which answers a miss for a node out of service,
+ *   hiding why), every request is checked before it is sent.
+ */
+const requestErrorsFirst =
+  (check: Encoder, prefix: string, always: boolean): Middleware =>
+  (next) => {
+    // The nodes below add the prefix: its 250 bytes count.
+    const asSent = prefixed(prefix)
+    return {
+      send: (request, context) => {
+        if (always || (isRetrieval(request) && request.keys.length > 1)) {
+          const checked = check(asSent(request))
+          return E.isLeft(checked) ? TE.left(checked.left) : next.send(request, context)
+        }
+        const sent = next.send(request, context)
+        return () =>
+          sent().then((result) => {
+            if (E.isRight(result)) return result
+            const checked = check(asSent(request))
+            return E.isLeft(checked) ? E.left(checked.left) : result
+          })
+      },
+      close: next.close,
+    }
+  }
+
+/** Per server a connection (or a pool) under the key prefix, and a router over them. */
+const serverTransport = <A>(options: ServerOptions<A>): E.Either<InvalidArgument, Transport> => {
+  const parsed = parseServers(options.servers)
+  if (E.isLeft(parsed)) return parsed
+  const addresses = parsed.right
+  const prefix = options.keyPrefix ?? ''
+  const keyPrefix = withKeyPrefix(prefix, { allowUnicodeKeys: options.allowUnicodeKeys ?? false })
+  const pool = options.pool === true ? {} : options.pool === false ? undefined : options.pool
+  const node = (server: Address): Transport =>
+    keyPrefix(pool === undefined ? reconnecting(connectOptions(options, server)) : pooledNode(options, server, pool))
+  const [first] = addresses
+  if (first !== undefined && addresses.length === 1 && options.routing === undefined) return E.right(node(first))
+  const nodes: ReadonlyArray<Node> = addresses.map((server) => ({ name: addressName(server), transport: node(server) }))
+  const routing: KetamaRouterOptions = options.routing ?? {}
+  // The memcached package hashes the key as sent, its namespace included.
+  const placeByPrefixedKey = prefix === '' || routing.routingKey !== undefined ? {} : { routingKey: (key: string) => prefix + key }
+  const router = options.hashing === 'ketama' ? ketamaRouter(nodes, { ...routing, ...placeByPrefixedKey }) : rendezvousRouter(nodes, routing)
+  const check = textFraming.makeEncoder({
+    ...(options.allowUnicodeKeys === undefined ? {} : { allowUnicodeKeys: options.allowUnicodeKeys }),
+    ...(options.maxValueSize === undefined ? {} : { maxValueSize: options.maxValueSize }),
+  })
+  return E.right(requestErrorsFirst(check, prefix, routing.ignoreErrors === true)(router))
+}
+
+const retryOptions = (retry: ClientRetryOptions): RetryOptions => {
+  if (retry.policy !== undefined) return retry
+  const { attempts, retryDelay, retryFor, doNotRetryFor, ...rest } = retry
+  const numbers = {
+    ...(attempts === undefined ? {} : { attempts }),
+    ...(retryDelay === undefined ? {} : { retryDelay }),
+    ...(retryFor === undefined ? {} : { retryFor }),
+    ...(doNotRetryFor === undefined ? {} : { doNotRetryFor }),
+  }
+  return { ...rest, ...fromPymemcacheOptions(numbers) }
+}
+
+/**
+ * Stacks the client's layers on `base` (a router, one node, or the caller's transport under the
+ * key prefix), outermost first: the caller's middleware, the default deadline, retry, batching.
+ */
+const stack = <A>(options: ClientOptions<A>, base: Transport): Transport => {
+  const layers: ReadonlyArray<Middleware> = [
+    ...(options.middleware ?? []),
+    defaultDeadline(options.timeout ?? DEFAULT_TIMEOUT),
+    ...(options.retry === undefined ? [] : [withRetry(retryOptions(options.retry))]),
+    ...(options.batching === undefined || options.batching === false ? [] : [withBatching(options.batching === true ? {} : options.batching)]),
+  ]
+  let transport = base
+  for (let index = layers.length - 1; index >= 0; index--) {
+    const layer = layers[index]
+    if (layer === undefined) continue
+    try {
+      transport = layer(transport)
+    } catch (error) {
+      // A caller's middleware that throws when applied: refused, like any option that cannot work.
+      const reason = `middleware[${index}] threw when applied: ${error instanceof Error ? error.message : String(error)}`
+      return refusing(invalidArgument('middleware', reason), transport)
+    }
+  }
+  return transport
+}
+
+/** The stack for options that passed `optionsProblem`. */
+const buildTransport = <A>(options: ClientOptions<A>): Transport => {
+  if (options.transport !== undefined) {
+    const prefixed = withKeyPrefix(options.keyPrefix ?? '', { allowUnicodeKeys: options.allowUnicodeKeys ?? false })(options.transport)
+    return stack(options, prefixed)
+  }
+  const base = serverTransport(options)
+  return E.isLeft(base) ? refusing(base.left) : stack(options, base.right)
+}
+
+/**
+ * The transport `createClient` builds (see the module documentation for its layers), or one
+ * answering every request with the `InvalidArgument` saying why the options cannot work.
  *
  * @example
- * const transport = clientTransport({ servers: ['10.0.0.1:11211', '10.0.0.2:11211'], keyPrefix: 'app:' })
+ * const transport = clientTransport({ servers: '10.0.0.1:11211,10.0.0.2:11211', keyPrefix: 'app:', pool: true })
  * @category utils
  */
 export const clientTransport = <A>(options: ClientOptions<A>): Transport => {
-  const servers = typeof options.servers === 'string' ? [options.servers] : options.servers
-  const keyOptions = { allowUnicodeKeys: options.allowUnicodeKeys ?? false }
-  const node = (server: string | Address): Transport => withKeyPrefix(options.keyPrefix ?? '', keyOptions)(reconnecting(connectOptions(options, server)))
-  const [first, ...others] = servers
-  if (first === undefined) return refusing(invalidArgument('servers', 'at least one server is needed'))
-  const deadline = defaultDeadline(options.timeout ?? DEFAULT_TIMEOUT)
-  if (others.length === 0) return deadline(node(first))
-  const router = rendezvousRouter(
-    servers.map((server) => {
-      // Parsed once: the node's name, and the address its connections open (a bad one is refused there).
-      const parsed = parseAddress(server)
-      return E.isRight(parsed) ? { name: addressName(parsed.right), transport: node(parsed.right) } : { name: server, transport: node(server) }
-    }),
-    options.routing ?? {},
-  )
-  return deadline(router)
+  const problem = optionsProblem(options)
+  return problem === undefined ? buildTransport(options) : refusing(problem, givenTransport(options))
+}
+
+/**
+ * A client whose every command answers `problem` without running anything — not even the serde,
+ * which may be the option that was refused. `getOrSet` works around the cache as it does when
+ * the cache fails (computing, reporting both failures to `onCacheError`).
+ */
+const refusedClient = <A>(problem: InvalidArgument, owned: Transport | undefined): Client<A> => {
+  const transport = refusing(problem, owned)
+  const refuse = () => TE.left(problem)
+  const bound: Record<string, unknown> = {}
+  for (const name of Object.keys(commands(text))) bound[name] = refuse
+  const cacheAside = getOrSet<A>({ get: () => refuse, set: () => refuse })
+  return {
+    ...(bound as Omit<Client<A>, 'close' | 'transport' | 'getOrSet'>),
+    getOrSet: (key, compute, options) => cacheAside(key, compute, options)(transport),
+    transport,
+    close: transport.close,
+  }
 }
 
 /**
@@ -172,12 +337,12 @@ export const clientTransport = <A>(options: ClientOptions<A>): Transport => {
  * await client.get('greeting')() // right(some('hello'))
  * @category utils
  */
-export const bindCommands = <A>(all: Commands<A>, transport: Transport): Omit<Client<A>, 'close' | 'transport'> => {
+export const bindCommands = <A>(all: Commands<A>, transport: Transport): Omit<Client<A>, 'close' | 'transport' | 'getOrSet'> => {
   const bound: Record<string, unknown> = {}
   for (const [name, command] of Object.entries(all) as ReadonlyArray<[string, (...args: ReadonlyArray<unknown>) => Command<unknown>]>) {
     bound[name] = (...args: ReadonlyArray<unknown>) => command(...args)(transport)
   }
-  return bound as Omit<Client<A>, 'close' | 'transport'>
+  return bound as Omit<Client<A>, 'close' | 'transport' | 'getOrSet'>
 }
 
 /**
@@ -196,23 +361,48 @@ export const toException = (error: MemcacheError): MemcacheException =>
 // -------------------------------------------------------------------------------------
 
 /**
- * A client over `servers`, values through `serde` (default `text`).
+ * A client over `servers` (or a `transport`), values through `serde` (default `text`). The
+ * options and the order of the layers they add are in the module documentation; an option that
+ * cannot work makes every command answer the `InvalidArgument` saying why, and opens nothing.
  *
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
- * const client = createClient({ servers: '127.0.0.1:11211', keyPrefix: 'app:' })
+ * import * as TE from 'fp-ts/lib/TaskEither.js'
+ * import { memoryTransport } from 'fp-memcache/emulator'
+ * import { withObserve } from 'fp-memcache/middleware'
+ * const client = createClient({
+ *   servers: process.env.MEMCACHED_SERVERS ?? '127.0.0.1:11211,127.0.0.1:11212',
+ *   keyPrefix: 'app:',
+ *   pool: { size: 8 },
+ *   retry: { attempts: 3, retryDelay: 20 },
+ *   batching: true,
+ *   middleware: [withObserve({ onRequest: (event) => console.log(event.command, event.durationMs) })],
+ * })
  * await client.set('greeting', 'hello', { exptime: 60 })() // right(true)
  * await client.get('greeting')() // right(some('hello'))
+ * await client.getOrSet('user:1', TE.right('Ada'), { exptime: 300 })() // right('Ada'), computed once
  * await client.close()
+ *
+ * const inTests = createClient({ transport: memoryTransport() }) // no sockets
+ * createClient({ servers: '127.0.0.1:11211', poool: 3 }).get('k') // left(InvalidArgument): poool, did you mean "pool"?
  * @category constructors
  */
 export function createClient(options: ClientOptions<string> & { readonly serde?: undefined }): Client<string>
 export function createClient<A>(options: ClientOptions<A> & { readonly serde: Serde<A> }): Client<A>
 export function createClient<A>(options: ClientOptions<A>): Client<A> {
-  const transport = clientTransport(options)
+  const problem = optionsProblem(options)
+  if (problem !== undefined) return refusedClient(problem, givenTransport(options))
+  const transport = buildTransport(options)
   const defaults: CommandDefaults = { noreply: options.defaultNoreply ?? false }
   const serde = options.serde ?? (text as unknown as Serde<A>)
-  return { ...bindCommands(commands(serde, defaults), transport), transport, close: transport.close }
+  const all = commands(serde, defaults)
+  const cacheAside = getOrSet(all)
+  return {
+    ...bindCommands(all, transport),
+    getOrSet: (key, compute, callOptions) => cacheAside(key, compute, callOptions)(transport),
+    transport,
+    close: transport.close,
+  }
 }
 
 /**

@@ -14,6 +14,9 @@
  * | `/run/mc.sock`         | unix socket `/run/mc.sock`               |
  *
  * An IPv6 address with a port must be bracketed: `fe80::1:11211` is refused rather than guessed.
+ * Every refusal names the string, says what is wrong and shows a valid form: a URL (`http://x`,
+ * `memcached://x` — memcached has no URL scheme here), a list (`a:11211,b:11211` is one server per
+ * string; `createClient`'s `servers` takes that form), spaces, a missing host, a bad port.
  *
  * @since 0.1.0
  */
@@ -63,54 +66,111 @@ export const tcp = (host: string, port: number): Tcp => ({ _tag: 'Tcp', host, po
  */
 export const unix = (path: string): Unix => ({ _tag: 'Unix', path })
 
+/** What a refusal tells about the forms a server string may take. */
+const FORMS = 'a server is host:port, [v6]:port or unix:/path'
+const EXAMPLE = '"127.0.0.1:11211"'
+
 const refuse = (server: string, reason: string): E.Either<InvalidArgument, Address> =>
   E.left(invalidArgument('server', `${JSON.stringify(server)}: ${reason}`))
 
-const portOf = (server: string, text: string): E.Either<InvalidArgument, number> => {
-  const port = /^[0-9]{1,5}$/.test(text) ? Number(text) : NaN
-  return port >= 1 && port <= 65535 ? E.right(port) : E.left(invalidArgument('server', `${JSON.stringify(server)}: port must be 1..65535, got ${JSON.stringify(text)}`))
+/** What to write instead of a URL: its host and port, or the path of a `unix://` URL. */
+const insteadOfUrl = (scheme: string, afterScheme: string): string | undefined => {
+  if (scheme === 'unix') return afterScheme.startsWith('/') ? `unix:${afterScheme}` : undefined
+  const authority = afterScheme.split(/[/?#]/, 1)[0] ?? ''
+  const host = authority.slice(authority.lastIndexOf('@') + 1)
+  return host === '' ? undefined : host
 }
 
-const hostProblem = (host: string): string | undefined =>
-  host.length === 0 ? 'empty host' : /[\s/[\]]/.test(host) ? `host ${JSON.stringify(host)} holds a space, a slash or a bracket` : undefined
+/**
+ * Why `server` is not a server string, for the mistakes people make before any parsing: a URL,
+ * a list, spaces. `undefined` when none of these applies.
+ */
+const shapeProblem = (server: string): string | undefined => {
+  if (server.trim() === '') return `empty; ${FORMS} (e.g. ${EXAMPLE})`
+  const url = /^([a-z][a-z0-9+.-]*):\/\//i.exec(server)
+  if (url !== null) {
+    const scheme = (url[1] ?? '').toLowerCase()
+    const instead = insteadOfUrl(scheme, server.slice(url[0].length))
+    const write = instead === undefined ? `(e.g. ${EXAMPLE})` : `— write ${JSON.stringify(instead)}`
+    return scheme === 'memcached' || scheme === 'unix'
+      ? `memcached has no URL scheme here: ${FORMS} ${write}`
+      : `${FORMS}, not a URL ${write}`
+  }
+  // A socket path may hold anything a file name may: commas and spaces included.
+  if (server.startsWith('unix:') || server.startsWith('/')) return undefined
+  if (server.includes(',')) {
+    return `one server per string (e.g. ${EXAMPLE}): several are an array of strings, or createClient's \`servers\` written "a:11211,b:11211"`
+  }
+  if (server.trim() !== server) return `spaces around the server: write ${JSON.stringify(server.trim())}`
+  if (/\s/.test(server)) return `holds a space; ${FORMS} (e.g. ${EXAMPLE})`
+  return undefined
+}
+
+const portOf = (server: string, host: string, text: string): E.Either<InvalidArgument, number> => {
+  const port = /^[0-9]{1,5}$/.test(text) ? Number(text) : NaN
+  if (port >= 1 && port <= 65535) return E.right(port)
+  const shown = isIPv6(host) ? `[${host}]` : host
+  const got = text === '' ? 'nothing after ":"' : JSON.stringify(text)
+  return E.left(invalidArgument('server', `${JSON.stringify(server)}: the port must be a number in 1..65535, got ${got} (e.g. "${shown}:${DEFAULT_PORT}")`))
+}
+
+const hostProblem = (host: string): string | undefined => {
+  if (host.length === 0) return `the host is missing before ":"; ${FORMS} (e.g. ${EXAMPLE})`
+  if (/[[\]]/.test(host)) return `a bracket outside "[v6]:port"; ${FORMS} (e.g. "[::1]:11211")`
+  if (host.includes('/')) return `a slash in the host; a unix socket is written "unix:/path" (e.g. "unix:/run/memcached/memcached.sock")`
+  return undefined
+}
 
 const tcpOf = (server: string, host: string, portText: string | undefined): E.Either<InvalidArgument, Address> => {
   const problem = hostProblem(host)
   if (problem !== undefined) return refuse(server, problem)
   if (portText === undefined) return E.right(tcp(host, DEFAULT_PORT))
-  const port = portOf(server, portText)
+  const port = portOf(server, host, portText)
   return E.isLeft(port) ? port : E.right(tcp(host, port.right))
 }
 
+const bracketedOf = (server: string): E.Either<InvalidArgument, Address> => {
+  const close = server.indexOf(']')
+  if (close < 0) return refuse(server, 'missing "]" after the IPv6 address (e.g. "[::1]:11211")')
+  const host = server.slice(1, close)
+  if (!isIPv6(host)) {
+    return refuse(server, `${JSON.stringify(host)} is not an IPv6 address: brackets are only for IPv6 (e.g. "[::1]:11211"); a name or IPv4 address is written host:port`)
+  }
+  const rest = server.slice(close + 1)
+  if (rest === '') return E.right(tcp(host, DEFAULT_PORT))
+  return rest.startsWith(':') ? tcpOf(server, host, rest.slice(1)) : refuse(server, `expected ":port" after "]", got ${JSON.stringify(rest)} (e.g. "[${host}]:${DEFAULT_PORT}")`)
+}
+
 /**
- * Parses a server string; see the module documentation for the forms.
+ * Parses a server string; see the module documentation for the forms. A refusal says what is
+ * wrong and shows a valid form: a URL (`"http://x": a server is host:port, [v6]:port or
+ * unix:/path, not a URL — write "x"`), a comma-separated list (one server per string), spaces,
+ * a bad port, an IPv6 address with a port but no brackets.
  *
  * @example
  * parseAddress('[::1]:11311') // right({ _tag: 'Tcp', host: '::1', port: 11311 })
  * parseAddress('cache1') // right({ _tag: 'Tcp', host: 'cache1', port: 11211 })
  * parseAddress('unix:/tmp/mc.sock') // right({ _tag: 'Unix', path: '/tmp/mc.sock' })
- * parseAddress('cache1:http') // left(InvalidArgument)
+ * parseAddress('cache1:http') // left(InvalidArgument): the port must be a number in 1..65535, got "http" (e.g. "cache1:11211")
  * @category constructors
  */
 export const parseAddress = (server: string): E.Either<InvalidArgument, Address> => {
+  const problem = shapeProblem(server)
+  if (problem !== undefined) return refuse(server, problem)
   if (server.startsWith('unix:')) {
     const path = server.slice('unix:'.length)
-    return path.length === 0 ? refuse(server, 'empty unix socket path') : E.right(unix(path))
+    return path.length === 0 ? refuse(server, 'the unix socket path is missing (e.g. "unix:/run/memcached/memcached.sock")') : E.right(unix(path))
   }
   if (server.startsWith('/')) return E.right(unix(server))
-  if (server.startsWith('[')) {
-    const close = server.indexOf(']')
-    if (close < 0) return refuse(server, 'missing "]" after an IPv6 address')
-    const host = server.slice(1, close)
-    if (!isIPv6(host)) return refuse(server, `${JSON.stringify(host)} is not an IPv6 address`)
-    const rest = server.slice(close + 1)
-    if (rest === '') return E.right(tcp(host, DEFAULT_PORT))
-    return rest.startsWith(':') ? tcpOf(server, host, rest.slice(1)) : refuse(server, 'expected ":port" after "]"')
-  }
+  if (server.startsWith('[')) return bracketedOf(server)
   const colon = server.indexOf(':')
   if (colon < 0) return tcpOf(server, server, undefined)
   if (server.indexOf(':', colon + 1) >= 0) {
-    return isIPv6(server) ? E.right(tcp(server, DEFAULT_PORT)) : refuse(server, 'an IPv6 address with a port is written [address]:port')
+    if (isIPv6(server)) return E.right(tcp(server, DEFAULT_PORT))
+    const last = server.lastIndexOf(':')
+    const host = server.slice(0, last)
+    const example = isIPv6(host) ? `"[${host}]${server.slice(last)}"` : '"[::1]:11211"'
+    return refuse(server, `more than one ":": an IPv6 address with a port is written [address]:port (e.g. ${example})`)
   }
   return tcpOf(server, server.slice(0, colon), server.slice(colon + 1))
 }
