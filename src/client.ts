@@ -107,22 +107,6 @@ export type Client<A> = { readonly [K in Exclude<keyof Commands<A>, 'raw'>]: Bou
   readonly close: T.Task<void>
 }
 
-/** An `Error` carrying a `MemcacheError`: what `toPromises` rejects with. @category model */
-export interface MemcacheException extends Error {
-  readonly _tag: MemcacheError['_tag']
-  /** The error value, as the `TaskEither` methods would have returned it. */
-  readonly error: MemcacheError
-}
-
-/** A client whose methods return Promises. @category model */
-export type PromiseClient<C> = {
-  readonly [K in keyof C]: C[K] extends (...args: infer P) => TE.TaskEither<MemcacheError, infer R>
-    ? (...args: P) => Promise<R>
-    : C[K] extends T.Task<infer R>
-      ? () => Promise<R>
-      : C[K]
-}
-
 // -------------------------------------------------------------------------------------
 // utils
 // -------------------------------------------------------------------------------------
@@ -345,17 +329,6 @@ export const bindCommands = <A>(all: Commands<A>, transport: Transport): Omit<Cl
   return bound as Omit<Client<A>, 'close' | 'transport' | 'getOrSet'>
 }
 
-/**
- * The `Error` `toPromises` rejects with: message, `_tag` and the error's fields, the value itself
- * as `error` and `cause`.
- *
- * @example
- * toException(timeout(50, 'get', 'a:1'))._tag // 'Timeout'
- * @category utils
- */
-export const toException = (error: MemcacheError): MemcacheException =>
-  Object.assign(new Error(error.message, { cause: error }), error, { name: 'MemcacheError', error })
-
 // -------------------------------------------------------------------------------------
 // constructors
 // -------------------------------------------------------------------------------------
@@ -403,34 +376,4 @@ export function createClient<A>(options: ClientOptions<A>): Client<A> {
     transport,
     close: transport.close,
   }
-}
-
-/**
- * The same client with Promise-returning methods, for code that does not use fp-ts: a method
- * resolves to the value a `Right` holds and rejects with a `MemcacheException` (an `Error` with
- * the error's `_tag` and fields) where the `TaskEither` would be a `Left`. `close()` never rejects.
- * Nothing rejects unless a method was called and returned that rejection to its caller.
- *
- * @example
- * const cache = toPromises(createClient({ servers: 'localhost:11211' }))
- * await cache.set('k', 'v') // true
- * try { await cache.get('bad key') } catch (e) { console.log(e._tag) } // 'InvalidKey'
- * await cache.close()
- * @category constructors
- */
-export const toPromises = <C extends { readonly close: T.Task<void> }>(client: C): PromiseClient<C> => {
-  const promised: Record<string, unknown> = {}
-  for (const [name, member] of Object.entries(client as Readonly<Record<string, unknown>>)) {
-    if (name === 'close') {
-      promised[name] = () => client.close().catch(() => undefined)
-    } else if (typeof member === 'function') {
-      promised[name] = (...args: ReadonlyArray<unknown>) => {
-        const task = (member as (...args: ReadonlyArray<unknown>) => TE.TaskEither<MemcacheError, unknown>)(...args)
-        return task().then((result) => (E.isRight(result) ? result.right : Promise.reject(toException(result.left))))
-      }
-    } else {
-      promised[name] = member
-    }
-  }
-  return promised as PromiseClient<C>
 }

@@ -5,6 +5,8 @@
  */
 export * from './commands/index.js'
 export * from './client.js'
+export * from './promise.js'
+export * from './exception.js'
 export * from './error.js'
 export { Request, Reply } from './protocol/index.js'
 export type { Transport, Middleware } from './transport/transport.js'

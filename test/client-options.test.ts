@@ -20,7 +20,7 @@ import { tcp } from '../src/transport/address.js'
 import { connectionClosed } from '../src/transport/error.js'
 import { reconnecting } from '../src/transport/reconnecting.js'
 import type { Middleware, Transport } from '../src/transport/transport.js'
-import { closedPort, fakeServer, type FakeServer } from './integration/connection-fakes.js'
+import { closedPort, fakeServer, type FakeServer } from './transport/fakes.js'
 import { fakeTransport } from './middleware/fake.js'
 import { startMemcached, type MemcachedServer } from './support/memcached.js'
 

@@ -6,8 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { describe, expect, it } from 'vitest'
-import { bindCommands, type Client } from '../src/client.js'
-import { commands } from '../src/commands/commands.js'
+import { createClient, type Client } from '../src/client.js'
 import { memoryTransport } from '../src/emulator/memory.js'
 import type { MemcacheError } from '../src/error.js'
 import { MemcacheException, isMemcacheException } from '../src/exception.js'
@@ -29,7 +28,7 @@ interface Fixture<A> {
   readonly sent: () => number
 }
 
-const clientOver = <A>(serde: Serde<A>, transport: Transport): Client<A> => ({ ...bindCommands(commands(serde), transport), transport, close: transport.close })
+const clientOver = <A>(serde: Serde<A>, transport: Transport): Client<A> => createClient({ transport, serde })
 
 /** A Promise client over a fresh in-memory server, counting the requests sent. */
 const memoryCache = <A = string>(serde: Serde<A> = text as unknown as Serde<A>, base: Transport = memoryTransport()): Fixture<A> => {
