@@ -4,8 +4,7 @@
  * This module holds the model and the combinators that build one serde from others: `imap` /
  * `imapEither` change the value type, `orElse` / `firstOf` read values written in older formats,
  * `flagged` stamps and checks a flags word, `stringified` writes any value as the text `String`
- * gives. The concrete serdes (`bytes`, `text`, `json`, ...)
- * live one per module next to this one.
+ * gives. The concrete serdes (`bytes`, `text`, `json`, ...) live one per module next to this one.
  *
  * @since 0.1.0
  */
