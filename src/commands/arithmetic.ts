@@ -32,16 +32,39 @@ const MAX_U64 = 0xffff_ffff_ffff_ffffn
  *
  * @example
  * toDelta(5) // right(5n)
- * toDelta(-1) // left(InvalidArgument)
+ * toDelta(-1) // left(InvalidArgument: 'invalid delta: must not be negative, got the number -1: incr adds and decr subtracts, ...')
+ * toDelta(1.5) // left(InvalidArgument: 'invalid delta: must be a whole number, got the number 1.5: pass an integer such as 1 or 1n')
  * @category utils
  */
 export const toDelta = (delta: Delta): E.Either<InvalidArgument, bigint> => {
+  const refuse = (reason: string) => E.left(invalidArgument('delta', reason))
+  const negative = 'incr adds and decr subtracts, both with a delta of 0 or more'
   if (typeof delta === 'bigint') {
-    return delta >= 0n && delta <= MAX_U64 ? E.right(delta) : E.left(invalidArgument('delta', `must be in 0..${MAX_U64}, got ${delta}`))
+    if (delta < 0n) return refuse(`must not be negative, got ${delta}n: ${negative}`)
+    if (delta > MAX_U64) return refuse(`must be at most ${MAX_U64} (memcached counters are unsigned 64-bit), got ${delta}n`)
+    return E.right(delta)
   }
-  return typeof delta === 'number' && Number.isSafeInteger(delta) && delta >= 0
-    ? E.right(BigInt(delta))
-    : E.left(invalidArgument('delta', `must be a non-negative safe integer or a bigint, got ${String(delta)}`))
+  if (typeof delta !== 'number') {
+    // Plain JavaScript can pass anything; a string of digits is the likely one.
+    const value: unknown = delta
+    const shown =
+      typeof value === 'string'
+        ? `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`
+        : value === undefined || value === null || typeof value === 'boolean'
+          ? String(value)
+          : typeof value === 'object'
+            ? 'an object'
+            : `a ${typeof value}`
+    return refuse(`must be a number or a bigint, got ${shown}: convert it with Number(value) or BigInt(value) first`)
+  }
+  if (!Number.isInteger(delta)) return refuse(`must be a whole number, got the number ${delta}: pass an integer such as 1 or 1n`)
+  if (delta < 0) return refuse(`must not be negative, got the number ${delta}: ${negative}`)
+  if (!Number.isSafeInteger(delta)) {
+    return refuse(
+      `must be at most Number.MAX_SAFE_INTEGER (2^53-1) as a number, got the number ${delta}, past which numbers lose precision: pass the delta as a bigint`,
+    )
+  }
+  return E.right(BigInt(delta))
 }
 
 const arithmetic =

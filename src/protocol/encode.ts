@@ -50,17 +50,57 @@ const MAX_I32 = 0x7fff_ffff
 
 const fromString = (text: string): Uint8Array => Buffer.from(text, 'utf8')
 
-const checkInteger = (name: string, value: number, min: number, max: number): MemcacheError | undefined =>
-  Number.isInteger(value) && value >= min && value <= max
-    ? undefined
-    : invalidArgument(name, `must be an integer in ${min}..${max}, got ${String(value)}`)
+// A value named as its type and itself, for a message about an argument of the wrong type: plain
+// JavaScript can pass a string where a number belongs, and "got 60" would hide it.
+const shown = (value: unknown): string => {
+  switch (typeof value) {
+    case 'number':
+      return `the number ${value}`
+    case 'bigint':
+      return `${value}n`
+    case 'string':
+      return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`
+    case 'undefined':
+    case 'boolean':
+      return String(value)
+    case 'object':
+      return value === null ? 'null' : 'an object'
+    default:
+      return `a ${typeof value}`
+  }
+}
 
-const checkU64 = (name: string, value: bigint): MemcacheError | undefined =>
-  typeof value === 'bigint' && value >= 0n && value <= MAX_U64
+const checkInteger = (name: string, value: number, min: number, max: number, meaning = ''): MemcacheError | undefined =>
+  typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
     ? undefined
-    : invalidArgument(name, `must be an unsigned 64-bit integer, got ${String(value)}`)
+    : invalidArgument(name, `must be an integer in ${min}..${max}${meaning}, got ${shown(value)}`)
 
-const checkExptime = (value: number) => checkInteger('exptime', value, MIN_I32, MAX_I32)
+const checkCasUnique = (value: bigint): MemcacheError | undefined => {
+  if (typeof value === 'bigint' && value >= 0n && value <= MAX_U64) return undefined
+  const reason =
+    typeof value === 'bigint'
+      ? `must be in 0..${MAX_U64} (a cas unique is an unsigned 64-bit number), got ${value}n: pass the cas that gets or gats returned, unchanged`
+      : typeof value === 'number'
+        ? `must be a bigint (as gets returned it), got the number ${value}: pass the cas that gets or gats returned, unchanged ` +
+          '(a number cannot hold every cas unique: they pass 2^53, where numbers lose precision)'
+        : `must be a bigint (as gets returned it), got ${shown(value)}: pass the cas that gets or gats returned, unchanged`
+  return invalidArgument('cas unique', reason)
+}
+
+const checkDelta = (command: 'incr' | 'decr', value: bigint): MemcacheError | undefined => {
+  if (typeof value === 'bigint' && value >= 0n && value <= MAX_U64) return undefined
+  const reason =
+    typeof value !== 'bigint'
+      ? `${command} takes a bigint delta in 0..${MAX_U64}, got ${shown(value)}` +
+        (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? `: pass ${value}n` : '')
+      : value < 0n
+        ? `must not be negative, got ${value}n: incr adds and decr subtracts, both with a delta of 0 or more`
+        : `must be at most ${MAX_U64} (memcached counters are unsigned 64-bit), got ${value}n`
+  return invalidArgument('delta', reason)
+}
+
+const checkExptime = (value: number) =>
+  checkInteger('exptime', value, MIN_I32, MAX_I32, ' (seconds from now up to 30 days, a Unix time in seconds after that, 0 for never, negative to expire at once)')
 const checkFlags = (value: number) => checkInteger('flags', value, 0, MAX_U32)
 
 /** The last prefix found valid, and under which unicode rule: a client sends one prefix on every request. */
@@ -123,7 +163,7 @@ const withData = (header: string, data: Uint8Array): Chunks =>
 const wireKey = (request: R.SingleKey): string => (request.prefix === undefined ? request.key : request.prefix + request.key)
 
 const checkValue = (key: string, value: Uint8Array, options: EncodeOptions): MemcacheError | undefined =>
-  options.maxValueSize !== undefined && value.length > options.maxValueSize ? valueTooLarge(key, value.length) : undefined
+  options.maxValueSize !== undefined && value.length > options.maxValueSize ? valueTooLarge(key, value.length, options.maxValueSize) : undefined
 
 // -------------------------------------------------------------------------------------
 // encoders, one per tag
@@ -173,7 +213,7 @@ const encoders: Encoders = {
       checkOneKey(request.key, request.prefix ?? '', options),
       checkFlags(request.flags),
       checkExptime(request.exptime),
-      checkU64('cas unique', request.cas),
+      checkCasUnique(request.cas),
       checkValue(request.key, request.value, options),
     )
     return error !== undefined
@@ -188,12 +228,12 @@ const encoders: Encoders = {
   Delete: (request, options) => orLine(checkOneKey(request.key, request.prefix ?? '', options), () => `delete ${wireKey(request)}${noreplySuffix(request.noreply)}`),
   Incr: (request, options) =>
     orLine(
-      firstError(checkOneKey(request.key, request.prefix ?? '', options), checkU64('delta', request.delta)),
+      firstError(checkOneKey(request.key, request.prefix ?? '', options), checkDelta('incr', request.delta)),
       () => `incr ${wireKey(request)} ${request.delta}${noreplySuffix(request.noreply)}`,
     ),
   Decr: (request, options) =>
     orLine(
-      firstError(checkOneKey(request.key, request.prefix ?? '', options), checkU64('delta', request.delta)),
+      firstError(checkOneKey(request.key, request.prefix ?? '', options), checkDelta('decr', request.delta)),
       () => `decr ${wireKey(request)} ${request.delta}${noreplySuffix(request.noreply)}`,
     ),
   Touch: (request, options) =>

@@ -40,6 +40,8 @@ export interface ValueTooLarge {
   readonly key: string
   /** Bytes of the value, or -1 where the server refused without saying. */
   readonly size: number
+  /** The client's `maxValueSize` when the client refused before sending; absent when the server refused. */
+  readonly maxValueSize?: number
   readonly message: string
 }
 
@@ -120,20 +122,44 @@ export const invalidArgument = (argument: string, reason: string): InvalidArgume
   message: `invalid ${argument}: ${reason}`,
 })
 
+const SERVER_LIMIT_ADVICE =
+  "memcached's default item size is 1 MiB (the key and the item header count too), raised with -I on the server (e.g. memcached -I 4m)"
+
 /**
+ * A value refused for its size: by the server (`SERVER_ERROR object too large for cache`; `size`
+ * -1 when the request is not known), or by the client before sending when `maxValueSize` is given.
+ * The message says where the limit comes from and how to move it.
+ *
  * @example
- * valueTooLarge('k', 2_000_000)
+ * valueTooLarge('k', 2_000_000).message
+ * // 'value for "k" (2000000 bytes) is larger than the server accepts: memcached's default item size is 1 MiB ...,
+ * //  raised with -I on the server (e.g. memcached -I 4m); set maxValueSize on the client to refuse such values before sending them'
+ * valueTooLarge('k', 2_000_000, 1_048_576).message
+ * // 'value for "k" is 2000000 bytes, over maxValueSize (1048576 bytes): refused before sending; ...'
  * @category constructors
  */
-export const valueTooLarge = (key: string, size: number): ValueTooLarge => ({
-  _tag: 'ValueTooLarge',
-  key,
-  size,
-  message:
-    size >= 0
-      ? `value for ${JSON.stringify(key)} is too large (${size} bytes)`
-      : `value for ${JSON.stringify(key)} is too large for the server`,
-})
+export const valueTooLarge = (key: string, size: number, maxValueSize?: number): ValueTooLarge => {
+  const shownKey = JSON.stringify(key.length > 60 ? key.slice(0, 60) + '…' : key)
+  if (maxValueSize !== undefined) {
+    return {
+      _tag: 'ValueTooLarge',
+      key,
+      size,
+      maxValueSize,
+      message:
+        `value for ${shownKey} is ${size} bytes, over maxValueSize (${maxValueSize} bytes): refused before sending; ` +
+        "store less (the compressed serde can help), or raise maxValueSize together with the server's -I (memcached's default item size is 1 MiB)",
+    }
+  }
+  return {
+    _tag: 'ValueTooLarge',
+    key,
+    size,
+    message:
+      `value for ${shownKey}${size >= 0 ? ` (${size} bytes)` : ''} is larger than the server accepts: ${SERVER_LIMIT_ADVICE}; ` +
+      'set maxValueSize on the client to refuse such values before sending them',
+  }
+}
 
 /**
  * @example

@@ -4,14 +4,16 @@
  * A cache outlives deployments: the value under a key may have been written by an older version
  * of the application, or by another one. `codec(Type, inner)` reads with `inner`, then decodes with
  * `Type`, so such a value is a `Left` naming the path that did not fit, never a wrongly typed `A`.
- * Writing encodes with `Type` first (so `DateFromISOString` and friends work) and then `inner`.
+ * Writing encodes with `Type` first (so `DateFromISOString` and friends work) and then `inner`;
+ * a value that is not an `A` (`Type.is` refuses it — plain JavaScript can pass anything) is a
+ * `Left`, never handed to an `encode` that would throw on it or write it wrongly.
  *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import type * as t from 'io-ts'
-import { serdeError, type SerdeError } from './error.js'
+import { describeValue, serdeError, type SerdeError } from './error.js'
 import type { Encoded, Serde } from './serde.js'
 
 // -------------------------------------------------------------------------------------
@@ -96,8 +98,27 @@ export const formatErrors = (errors: t.Errors): string => {
   return lines.length > MAX_SHOWN_ERRORS ? `${shown}; and ${lines.length - MAX_SHOWN_ERRORS} more` : shown
 }
 
+const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
+// Why `value` is not an `A`: decoding it names the paths when `A` is also what the type reads
+// (plain objects and primitives); otherwise the bare refusal.
+const whyNot = <A, O, I>(type: t.Type<A, O, I>, value: unknown): string => {
+  const decoded = type.decode(value as I)
+  return E.isLeft(decoded) ? formatErrors(decoded.left) : `it is not a ${type.name}`
+}
+
+const encodeWith = <A, O, I>(type: t.Type<A, O, I>, value: A): E.Either<SerdeError, O> => {
+  try {
+    if (!type.is(value)) return E.left(serdeError(0, `cannot write ${describeValue(value)} as ${type.name}: ${whyNot(type, value)}`))
+    return E.right(type.encode(value))
+  } catch (error) {
+    // A custom type whose `is`, `decode` or `encode` throws on a value it was not written for.
+    return E.left(serdeError(0, `cannot write ${describeValue(value)} as ${type.name}: ${reason(error)}`))
+  }
+}
+
 const make = <A, O, I, B extends I>(type: t.Type<A, O, I>, inner: Serde<B> & Writes<O>): Serde<A> => ({
-  serialize: (value) => inner.serialize(type.encode(value)),
+  serialize: (value) => pipe(encodeWith(type, value), E.chain(inner.serialize)),
   deserialize: (encoded) =>
     pipe(
       inner.deserialize(encoded),
@@ -130,6 +151,8 @@ const make = <A, O, I, B extends I>(type: t.Type<A, O, I>, inner: Serde<B> & Wri
  * const users = codec(User, json) // or pipe(json, codec(User))
  * users.deserialize({ bytes: new TextEncoder().encode('{"name":"a","age":"x"}'), flags: 2 })
  * // left(SerdeError: 'value does not match User: at $.age: expected number, got "x"')
+ * users.serialize({ name: 'a' } as unknown as t.TypeOf<typeof User>)
+ * // left(SerdeError: 'cannot write an object as User: at $.age: expected number, got undefined')
  * @category combinators
  */
 export function codec<A, O, I, B extends I>(type: t.Type<A, O, I>, inner: Serde<B> & Writes<O>): Serde<A>

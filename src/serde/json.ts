@@ -6,7 +6,9 @@
  *
  * Writing refuses what JSON would silently change — `NaN` and `±Infinity` (JSON writes `null`),
  * `undefined`, functions and symbols at the top level or inside arrays (JSON writes nothing or
- * `null`) — and what JSON refuses (`bigint`, cycles). The error names the path (`$.a[1]`).
+ * `null`) — and what JSON refuses (`bigint`, cycles). The error names the path (`$.a[1]`) and, for
+ * what JSON refuses, what to do instead. Any value plain JavaScript passes gives a `Right` or a
+ * `Left`, never an exception (a `toJSON` or getter that throws is a `Left` with its message).
  * `undefined` object properties are dropped, as JSON does, so optional fields work; `toJSON`
  * (e.g. on `Date`) is honoured. `Map`, `Set` and class instances are written as JSON writes them
  * (`{}` and their own enumerable fields): use `codec` or `v8` for those.
@@ -64,7 +66,7 @@ const findUnfaithful = (value: unknown, key: string | number, inArray: boolean):
     return Number.isFinite(number) ? undefined : { what: String(number), path: '' }
   }
   if (written === undefined || typeof written === 'function' || typeof written === 'symbol') {
-    return inArray ? { what: typeof written, path: '' } : undefined
+    return inArray ? { what: written === undefined ? 'undefined' : `a ${typeof written}`, path: '' } : undefined
   }
   if (typeof written !== 'object' || written === null) return undefined
   if (Array.isArray(written)) {
@@ -81,7 +83,39 @@ const findUnfaithful = (value: unknown, key: string | number, inArray: boolean):
   return undefined
 }
 
-const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+// Why JSON.stringify threw, found again by walking the value as it does: a bigint, or an object
+// that is its own ancestor. Undefined when the walk finds neither (a toJSON that threw).
+const findUnwritable = (value: unknown, key: string | number, ancestors: Array<object>): Unfaithful | undefined => {
+  const written = toJsonOf(value, key)
+  if (typeof written === 'bigint' || written instanceof BigInt) return { what: 'bigint', path: '' }
+  if (typeof written !== 'object' || written === null) return undefined
+  if (ancestors.includes(written)) return { what: 'cycle', path: '' }
+  ancestors.push(written)
+  const names: ReadonlyArray<string | number> = Array.isArray(written) ? Array.from({ length: written.length }, (_, index) => index) : Object.keys(written)
+  for (const name of names) {
+    const found = findUnwritable(Reflect.get(written, name), name, ancestors)
+    if (found !== undefined) return { what: found.what, path: segment(name) + found.path }
+  }
+  ancestors.pop()
+  return undefined
+}
+
+const at = (path: string): string => (path === '' ? 'the top level' : '$' + path)
+
+const reasonOf = (error: unknown): string =>
+  // V8's message for a cycle spans several lines; an error message is one.
+  (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ')
+
+const stringifyFailure = (value: unknown, error: unknown): string => {
+  const found = findUnwritable(value, '', [])
+  if (found?.what === 'bigint') {
+    return `cannot write a bigint as JSON (at ${at(found.path)}): JSON has no bigints; convert it to a string or a number first, or use the v8 serde`
+  }
+  if (found?.what === 'cycle') {
+    return `cannot write a cyclic value as JSON (${at(found.path)} refers back to a value that contains it): use the v8 serde, which keeps cycles`
+  }
+  return `cannot write the value as JSON: ${reasonOf(error)}`
+}
 
 /**
  * The JSON text of `value`, or why it has no faithful JSON form (see the module notes). Shared
@@ -90,6 +124,7 @@ const reasonOf = (error: unknown): string => (error instanceof Error ? error.mes
  * @example
  * toJsonText({ a: [1, 2] }) // right('{"a":[1,2]}')
  * toJsonText({ a: [1, NaN] }) // left('cannot write NaN as JSON (at $.a[1])')
+ * toJsonText({ n: 1n }) // left('cannot write a bigint as JSON (at $.n): JSON has no bigints; ...')
  * @category utils
  */
 export const toJsonText = (value: unknown): E.Either<string, string> => {
@@ -97,13 +132,27 @@ export const toJsonText = (value: unknown): E.Either<string, string> => {
   try {
     written = JSON.stringify(value)
   } catch (error) {
+    try {
+      return E.left(stringifyFailure(value, error))
+    } catch {
+      // The second walk failed too (a toJSON or a getter that throws, a value nested too deep).
+      return E.left(`cannot write the value as JSON: ${reasonOf(error)}`)
+    }
+  }
+  if (written === undefined) {
+    return E.left(
+      value === undefined
+        ? 'cannot write undefined as JSON (at the top level): JSON has no undefined; store null, or use delete to remove a key'
+        : `cannot write a ${typeof value} as JSON (at the top level)`,
+    )
+  }
+  try {
+    const found = findUnfaithful(value, '', false)
+    return found === undefined ? E.right(written) : E.left(`cannot write ${found.what} as JSON (at ${at(found.path)})`)
+  } catch (error) {
+    // Only a value that changes between two reads gets here (a getter or toJSON that throws the second time).
     return E.left(`cannot write the value as JSON: ${reasonOf(error)}`)
   }
-  if (written === undefined) return E.left(`cannot write ${typeof value} as JSON (at the top level)`)
-  const found = findUnfaithful(value, '', false)
-  return found === undefined
-    ? E.right(written)
-    : E.left(`cannot write ${found.what} as JSON (at ${found.path === '' ? 'the top level' : '$' + found.path})`)
 }
 
 /**

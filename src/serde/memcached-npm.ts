@@ -21,11 +21,13 @@
  * Where the package would silently produce something else, this serde gives a `Left`: text that
  * is not UTF-8 (the package would show U+FFFD), flags 2 on bytes that are not JSON (the package
  * throws inside its parser), and on write, values `JSON.stringify` cannot represent faithfully
- * (`undefined`, `NaN` inside objects, `bigint`, cycles...) and lone surrogates. A non-numeric
- * text with flags 8 reads as `NaN`, as in the package. `-0` is written as `0`, as the package does.
+ * (`undefined`, `NaN` inside objects, `bigint`, cycles, functions...) and lone surrogates; no value
+ * plain JavaScript passes makes it throw. A non-numeric text with flags 8 reads as `NaN`, as in
+ * the package. `-0` is written as `0`, as the package does.
  *
  * @since 0.1.0
  */
+import { types } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
 import type { Json } from 'fp-ts/lib/Json.js'
 import { pipe } from 'fp-ts/lib/function.js'
@@ -120,7 +122,8 @@ const encodeText = (flags: number) => (text: string): E.Either<SerdeError, Encod
     E.map((bytes) => ({ bytes, flags })),
   )
 
-const isBytes = (value: MemcachedNpmValue): value is Uint8Array => value instanceof Uint8Array
+// `types` checks an internal slot: no Proxy trap runs, so no value plain JavaScript passes can throw here.
+const isBytes = (value: MemcachedNpmValue): value is Uint8Array => types.isUint8Array(value)
 
 // -------------------------------------------------------------------------------------
 // constructors

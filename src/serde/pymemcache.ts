@@ -29,9 +29,10 @@
  *
  * @since 0.1.0
  */
+import { types } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { serdeError, type SerdeError } from './error.js'
+import { describeValue, serdeError, type SerdeError } from './error.js'
 import { compressBytes, decompressBytes } from './compressed.js'
 import { clearBits, hasBits, setBits } from './flags.js'
 import type { Encoded, Serde } from './serde.js'
@@ -150,11 +151,18 @@ const withoutCompression = (
       : E.left(
           serdeError(
             PYMEMCACHE_FLAGS.pickle,
-            `pymemcache would pickle ${String(value)} (not an integer), and pickle is not written here: store an integer, a string or bytes`,
+            `pymemcache would pickle ${describeValue(value)} (a float in Python), and pickle is not written here: store an integer, a string or bytes`,
           ),
         )
   }
-  return E.right({ bytes: value, flags: PYMEMCACHE_FLAGS.bytes })
+  if (types.isUint8Array(value)) return E.right({ bytes: value, flags: PYMEMCACHE_FLAGS.bytes })
+  // Plain JavaScript can pass anything; pymemcache would pickle whatever is not bytes, str or int.
+  return E.left(
+    serdeError(
+      PYMEMCACHE_FLAGS.pickle,
+      `pymemcache would pickle ${describeValue(value)}, and pickle is not written here: store a string, a Uint8Array or an integer (number or bigint), or write structured values with the json serde`,
+    ),
+  )
 }
 
 // -------------------------------------------------------------------------------------
@@ -164,7 +172,8 @@ const withoutCompression = (
 /**
  * A pymemcache-compatible serde with options (compression, how integers are read).
  *
- * Every `Left`: a non-integer `number` (pymemcache would pickle it); a string with a lone
+ * Every `Left`: a non-integer `number` or a value of any other type (pymemcache would pickle it:
+ * plain JavaScript can pass a boolean, an object, `undefined`...); a string with a lone
  * surrogate (Python could not encode it either); flags with the pickle bit (and not the text,
  * integer or long bit); text that is not UTF-8; an integer Python's `int()` would refuse; bit 8
  * on bytes that do not inflate.

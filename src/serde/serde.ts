@@ -3,8 +3,8 @@
  *
  * This module holds the model and the combinators that build one serde from others: `imap` /
  * `imapEither` change the value type, `orElse` / `firstOf` read values written in older formats,
- * `flagged` stamps and checks a flags word. The concrete serdes (`bytes`, `text`, `json`, ...)
- * live one per module next to this one.
+ * `flagged` stamps and checks a flags word, `stringified` writes any value as the text `String`
+ * gives. The concrete serdes (`bytes`, `text`, `json`, ...) live one per module next to this one.
  *
  * @since 0.1.0
  */
@@ -12,7 +12,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { Invariant1 } from 'fp-ts/lib/Invariant.js'
 import type { ReadonlyNonEmptyArray } from 'fp-ts/lib/ReadonlyNonEmptyArray.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { serdeError, type SerdeError } from './error.js'
+import { describeValue, serdeError, type SerdeError } from './error.js'
 import { isValidFlags } from './flags.js'
 
 // -------------------------------------------------------------------------------------
@@ -191,6 +191,35 @@ export const flagged =
             : E.left(serdeError(encoded.flags, `expected a value stored with flags ${flags}, got flags ${encoded.flags}`)),
     }
   }
+
+/**
+ * Opts a string serde in to writing any value as `String(value)`, as memjs-era code expects:
+ * `42` is stored as `'42'`, `true` as `'true'`, `undefined` as `'undefined'` and a plain object as
+ * `'[object Object]'` — exactly what `String` gives, so use it only where that is what you mean
+ * (`json` keeps numbers and objects as they are). Reading is the inner serde's: a string. A value
+ * `String` cannot convert (an object without a prototype, a `toString` that throws) is a `Left`.
+ *
+ * @example
+ * import { text } from './text.js'
+ * const loose = stringified(text) // or pipe(text, stringified)
+ * loose.serialize(42) // right({ bytes: <'42'>, flags: 0 })
+ * loose.deserialize({ bytes: new TextEncoder().encode('42'), flags: 0 }) // right('42'): read back as a string
+ * loose.serialize(Object.create(null)) // left(SerdeError: 'stringified: String(value) failed on an object with a null prototype: ...')
+ * @category combinators
+ */
+export const stringified = (serde: Serde<string>): Serde<unknown> => ({
+  serialize: (value) => {
+    let source: string
+    try {
+      source = String(value)
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : 'it threw'
+      return E.left(serdeError(0, `stringified: String(value) failed on ${describeValue(value)}: ${reason}; use the json serde for such values`))
+    }
+    return serde.serialize(source)
+  },
+  deserialize: serde.deserialize,
+})
 
 // -------------------------------------------------------------------------------------
 // instances

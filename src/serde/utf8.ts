@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { serdeError, type SerdeError } from './error.js'
+import { describeValue, serdeError, type SerdeError } from './error.js'
 
 // `ignoreBOM` keeps a leading U+FEFF as data: a string that starts with one must come back whole.
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
@@ -81,6 +81,7 @@ export const firstInvalidUtf8 = (bytes: Uint8Array): number => {
 export const decodeUtf8 =
   (flags: number) =>
   (bytes: Uint8Array): E.Either<SerdeError, string> => {
+    if (!(bytes instanceof Uint8Array)) return E.left(serdeError(flags, `only bytes (a Uint8Array) can be read as UTF-8 text, got ${describeValue(bytes)}`))
     try {
       return E.right(decoder.decode(bytes))
     } catch {
@@ -94,16 +95,18 @@ export const decodeUtf8 =
 
 /**
  * Encodes a string as UTF-8, refusing lone surrogates (which would otherwise become U+FFFD and
- * read back as a different string).
+ * read back as a different string) and anything that is not a string (plain JavaScript may pass one).
  *
  * @example
  * encodeUtf8(0)('hé') // right(Uint8Array [0x68, 0xc3, 0xa9])
  * encodeUtf8(0)('\uD800') // left(SerdeError: lone surrogate U+D800 at index 0)
+ * encodeUtf8(0)(null as unknown as string) // left(SerdeError: only a string can be written as UTF-8 text, got null)
  * @category utils
  */
 export const encodeUtf8 =
   (flags: number) =>
   (text: string): E.Either<SerdeError, Uint8Array> => {
+    if (typeof text !== 'string') return E.left(serdeError(flags, `only a string can be written as UTF-8 text, got ${describeValue(text)}`))
     const found = isWellFormed(text) ? null : loneSurrogate.exec(text)
     if (found !== null) {
       const unit = text.charCodeAt(found.index).toString(16).toUpperCase()

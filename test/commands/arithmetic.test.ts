@@ -34,6 +34,23 @@ describe('incr / decr', () => {
     expect(transport.sent).toEqual([])
   })
 
+  it.each<[string, unknown, string]>([
+    ['a negative number', -1, 'must not be negative, got the number -1: incr adds and decr subtracts, both with a delta of 0 or more'],
+    ['a negative bigint', -1n, 'must not be negative, got -1n: incr adds and decr subtracts, both with a delta of 0 or more'],
+    ['a fraction', 1.5, 'must be a whole number, got the number 1.5: pass an integer such as 1 or 1n'],
+    ['NaN', Number.NaN, 'must be a whole number, got the number NaN: pass an integer such as 1 or 1n'],
+    [
+      'a number past 2^53',
+      2 ** 53,
+      'must be at most Number.MAX_SAFE_INTEGER (2^53-1) as a number, got the number 9007199254740992, past which numbers lose precision: pass the delta as a bigint',
+    ],
+    ['a bigint past 2^64-1', 2n ** 64n, 'must be at most 18446744073709551615 (memcached counters are unsigned 64-bit), got 18446744073709551616n'],
+    ['a string (plain JavaScript)', '5', 'must be a number or a bigint, got the string "5": convert it with Number(value) or BigInt(value) first'],
+    ['undefined (plain JavaScript)', undefined, 'must be a number or a bigint, got undefined: convert it with Number(value) or BigInt(value) first'],
+  ])('names what is wrong with %s and a valid form', (_name, delta, reason) => {
+    expect(toDelta(delta as bigint)).toEqual(E.left({ _tag: 'InvalidArgument', argument: 'delta', message: `invalid delta: ${reason}` }))
+  })
+
   it('accepts 0, safe integers and 2^64-1', () => {
     expect(toDelta(0)).toEqual(E.right(0n))
     expect(toDelta(Number.MAX_SAFE_INTEGER)).toEqual(E.right(BigInt(Number.MAX_SAFE_INTEGER)))

@@ -301,6 +301,72 @@ describe('encode: refusals are typed lefts', () => {
   })
 })
 
+// Plain JavaScript (or a cast) can put a value of any type where the request type says bigint or number.
+const loose = <A>(value: unknown): A => value as A
+
+interface MessageRow {
+  readonly name: string
+  readonly request: R.Request
+  readonly message: string
+  readonly options?: EncodeOptions
+}
+
+const row = (name: string, request: R.Request, message: string, options?: EncodeOptions): MessageRow =>
+  options === undefined ? { name, request, message } : { name, request, message, options }
+
+const messageRows: ReadonlyArray<MessageRow> = [
+  row(
+    'a cas unique given as a number',
+    R.cas('k', value, loose(123)),
+    'invalid cas unique: must be a bigint (as gets returned it), got the number 123: pass the cas that gets or gats returned, unchanged ' +
+      '(a number cannot hold every cas unique: they pass 2^53, where numbers lose precision)',
+  ),
+  row(
+    'a cas unique given as a string',
+    R.cas('k', value, loose('123')),
+    'invalid cas unique: must be a bigint (as gets returned it), got the string "123": pass the cas that gets or gats returned, unchanged',
+  ),
+  row(
+    'a negative cas unique',
+    R.cas('k', value, -1n),
+    'invalid cas unique: must be in 0..18446744073709551615 (a cas unique is an unsigned 64-bit number), got -1n: pass the cas that gets or gats returned, unchanged',
+  ),
+  row('an incr delta given as a number', R.incr('n', loose(5)), 'invalid delta: incr takes a bigint delta in 0..18446744073709551615, got the number 5: pass 5n'),
+  row('a decr delta given as a string', R.decr('n', loose('5')), 'invalid delta: decr takes a bigint delta in 0..18446744073709551615, got the string "5"'),
+  row('a negative incr delta', R.incr('n', -1n), 'invalid delta: must not be negative, got -1n: incr adds and decr subtracts, both with a delta of 0 or more'),
+  row(
+    'a decr delta above 2^64-1',
+    R.decr('n', 2n ** 64n),
+    'invalid delta: must be at most 18446744073709551615 (memcached counters are unsigned 64-bit), got 18446744073709551616n',
+  ),
+  row(
+    'an exptime given as a string',
+    R.touch('k', loose('60')),
+    'invalid exptime: must be an integer in -2147483648..2147483647 (seconds from now up to 30 days, a Unix time in seconds after that, ' +
+      '0 for never, negative to expire at once), got the string "60"',
+  ),
+  row('fractional flags', R.set('k', value, { flags: 1.5 }), 'invalid flags: must be an integer in 0..4294967295, got the number 1.5'),
+  row(
+    'a value over maxValueSize',
+    R.set('big', new Uint8Array(11)),
+    'value for "big" is 11 bytes, over maxValueSize (10 bytes): refused before sending; store less (the compressed serde can help), ' +
+      "or raise maxValueSize together with the server's -I (memcached's default item size is 1 MiB)",
+    { maxValueSize: 10 },
+  ),
+]
+
+describe('encode: refusal messages name what was wrong and a valid form', () => {
+  it.each(messageRows)('$name', (messageRow) => {
+    const result = makeEncoder(messageRow.options ?? {})(messageRow.request)
+    expect(E.isLeft(result) && result.left.message).toBe(messageRow.message)
+  })
+
+  it('a value over maxValueSize carries the limit, so a program can tell the client refused', () => {
+    const result = makeEncoder({ maxValueSize: 10 })(R.set('big', new Uint8Array(11)))
+    expect(result).toEqual(E.left(expect.objectContaining({ _tag: 'ValueTooLarge', key: 'big', size: 11, maxValueSize: 10 })))
+  })
+})
+
 describe('encode: boundaries that pass', () => {
   it('a gat line of exactly MAX_GAT_LINE bytes is accepted', () => {
     const keys = gatKeys(MAX_GAT_LINE)

@@ -8,7 +8,7 @@ import { compressed } from '../../src/serde/compressed.js'
 import { json } from '../../src/serde/json.js'
 import { text } from '../../src/serde/text.js'
 import { v8 } from '../../src/serde/v8.js'
-import { encoded, leftOf, rightOf, roundTrips } from './support.js'
+import { encoded, leftOf, neverThrows, rightOf, roundTrips } from './support.js'
 
 const User = t.type(
   {
@@ -129,5 +129,42 @@ describe('pathOf / formatErrors', () => {
     if (E.isRight(result)) return expect.fail('expected a failure')
     expect(result.left.map((error) => pathOf(error.context))).toContain('$.item.n')
     expect(formatErrors(result.left)).toContain('at $.item.n: expected number, got "x"')
+  })
+})
+
+describe('codec: values that are not an A (plain JavaScript)', () => {
+  it('refuses a value that is not of the type, naming the paths, before the inner serde writes it', () => {
+    const error = leftOf(users.serialize({ name: 'a', age: '30', tags: [] } as unknown as User))
+    expect(error.message).toBe(
+      'cannot write an object as User: at $.age: expected number, got "30"; at $.address: expected Partial<{ city: string, post code: string }>, got undefined',
+    )
+  })
+
+  it('refuses a value its encode would throw on', () => {
+    const dates = codec(DateFromIsoString, text)
+    expect(leftOf(dates.serialize('2024-01-02' as unknown as Date)).message).toBe(
+      'cannot write the string "2024-01-02" as DateFromIsoString: it is not a DateFromIsoString',
+    )
+    expect(leftOf(dates.serialize(undefined as unknown as Date)).message).toBe(
+      'cannot write undefined as DateFromIsoString: at $: expected DateFromIsoString, got undefined',
+    )
+  })
+
+  it('turns a custom type that throws into a Left', () => {
+    const Throwing = new t.Type<string, string, unknown>(
+      'Throwing',
+      (u): u is string => typeof u === 'string',
+      (u, c) => t.failure(u, c),
+      () => {
+        throw new Error('encode is broken')
+      },
+    )
+    expect(leftOf(codec(Throwing, text).serialize('a')).message).toBe('cannot write the string "a" as Throwing: encode is broken')
+  })
+
+  it('never throws, whatever plain JavaScript passes', () => {
+    neverThrows(users.serialize)
+    neverThrows(codec(DateFromIsoString, text).serialize)
+    neverThrows(codec(t.unknown, json).serialize)
   })
 })

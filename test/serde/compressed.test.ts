@@ -15,7 +15,7 @@ import { json } from '../../src/serde/json.js'
 import type { Serde } from '../../src/serde/serde.js'
 import { flagged } from '../../src/serde/serde.js'
 import { text } from '../../src/serde/text.js'
-import { encoded, expectSameBytes, leftOf, mebibyte, plain, rightOf, roundTrips } from './support.js'
+import { encoded, expectSameBytes, leftOf, mebibyte, neverThrows, plain, rightOf, roundTrips } from './support.js'
 
 const algorithms: ReadonlyArray<CompressionAlgorithm> = ['deflate', 'gzip', 'brotli']
 
@@ -124,6 +124,10 @@ describe('compressed', () => {
 
   it('passes the inner serde\'s Left through', () => {
     expect(leftOf(compressed(text).serialize('\uD800')).message).toContain('lone surrogate')
+    expect(leftOf(compressed(text).serialize(42 as unknown as string)).message).toContain('text writes strings only, got the number 42')
+    expect(leftOf(compressed(bytes, { threshold: 0 }).serialize('x'.repeat(100) as unknown as Uint8Array)).message).toContain(
+      'bytes writes a Uint8Array (or Buffer) only, got the string',
+    )
     expect(leftOf(compressed(text).deserialize(encoded(new Uint8Array([0xff]), 0))).message).toContain('not valid UTF-8')
   })
 })
@@ -146,5 +150,13 @@ describe('compressed errors', () => {
     const error = leftOf(compressed(text).deserialize(encoded(packed, 8)))
     expect(error.flags).toBe(8)
     expect(error.message).toContain('not valid UTF-8')
+  })
+})
+
+describe('compressed: values of the wrong type (plain JavaScript)', () => {
+  it.each(algorithms)('never throws over %s, whatever the inner serde', (algorithm) => {
+    neverThrows(compressed(bytes, { threshold: 0, algorithm }).serialize)
+    neverThrows(compressed(text, { threshold: 0, algorithm }).serialize)
+    neverThrows(compressed(json, { threshold: 16, algorithm }).serialize)
   })
 })

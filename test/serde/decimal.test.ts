@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { bigint, DECIMAL_FLAGS, number } from '../../src/serde/decimal.js'
-import { ascii, encoded, leftOf, rightOf, roundTrips } from './support.js'
+import { ascii, encoded, leftOf, neverThrows, rightOf, roundTrips } from './support.js'
 
 describe('number', () => {
   it('writes the shortest decimal text with flags 0', () => {
@@ -53,5 +53,35 @@ describe('bigint', () => {
   it('shows a bounded preview of a long foreign value', () => {
     const message = leftOf(bigint.deserialize(encoded('x'.repeat(10_000), 0))).message
     expect(message.length).toBeLessThan(100)
+  })
+})
+
+describe('number and bigint: values of another type (plain JavaScript)', () => {
+  it.each<[string, unknown, string]>([
+    ['a numeric string', '42', 'got the string "42": convert it with Number(value) first, or use the text serde to store the string as it is'],
+    ['a bigint', 42n, 'got the bigint 42n: use the bigint serde for bigints'],
+    ['undefined', undefined, 'got undefined: use the json serde for other values'],
+    ['a boxed number', Object(1), 'got a Number: use the json serde for other values'],
+  ])('number refuses %s', (_name, value, message) => {
+    const error = leftOf(number.serialize(value as number))
+    expect(error.flags).toBe(DECIMAL_FLAGS)
+    expect(error.message).toBe(`number writes JavaScript numbers only, ${message}`)
+  })
+
+  it.each<[string, unknown, string]>([
+    ['a whole number', 42, 'got the number 42: pass 42n (BigInt(value) converts a whole number), or use the number serde'],
+    ['a fraction', 1.5, 'got the number 1.5: convert it with BigInt(value) first (it must be a whole number), or use the number or text serde'],
+    ['a number past 2^53', 1e21, 'got the number 1e+21: convert it with BigInt(value) first'],
+    ['a numeric string', '42', 'got the string "42": convert it with BigInt(value) first'],
+    ['null', null, 'got null: use the json serde for other values'],
+  ])('bigint refuses %s', (_name, value, message) => {
+    const error = leftOf(bigint.serialize(value as bigint))
+    expect(error.flags).toBe(DECIMAL_FLAGS)
+    expect(error.message).toContain(`bigint writes bigints only, ${message}`)
+  })
+
+  it('never throw, whatever plain JavaScript passes', () => {
+    neverThrows(number.serialize)
+    neverThrows(bigint.serialize)
   })
 })

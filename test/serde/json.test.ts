@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { json, JSON_FLAGS, parseJsonText, toJsonText } from '../../src/serde/json.js'
-import { encoded, leftOf, rightOf, roundTrips, utf8 } from './support.js'
+import { encoded, neverThrows, leftOf, rightOf, roundTrips, utf8 } from './support.js'
 
 describe('json', () => {
   it('writes compact JSON as UTF-8 with flags 2', () => {
@@ -36,12 +36,17 @@ describe('json', () => {
     ['NaN deep inside', { list: [{ 'odd key': [0, Number.NaN] }] }, 'cannot write NaN as JSON (at $.list[0]["odd key"][1])'],
     ['a boxed NaN', { n: Object(Number.NaN) as unknown }, 'cannot write NaN as JSON (at $.n)'],
     ['NaN from toJSON', { at: { toJSON: () => Number.NaN } }, 'cannot write NaN as JSON (at $.at)'],
-    ['a bigint', { n: 1n }, 'cannot write the value as JSON: Do not know how to serialize a BigInt'],
-    ['undefined at the top', undefined, 'cannot write undefined as JSON (at the top level)'],
+    ['a bigint', { n: 1n }, 'cannot write a bigint as JSON (at $.n): JSON has no bigints; convert it to a string or a number first, or use the v8 serde'],
+    ['a bigint at the top', 1n, 'cannot write a bigint as JSON (at the top level): JSON has no bigints; convert it to a string or a number first, or use the v8 serde'],
+    ['a boxed bigint deep inside', { a: [{ b: Object(2n) as unknown }] }, 'cannot write a bigint as JSON (at $.a[0].b): JSON has no bigints; convert it to a string or a number first, or use the v8 serde'],
+    ['a bigint from toJSON', { at: { toJSON: () => 1n } }, 'cannot write a bigint as JSON (at $.at): JSON has no bigints; convert it to a string or a number first, or use the v8 serde'],
+    ['undefined at the top', undefined, 'cannot write undefined as JSON (at the top level): JSON has no undefined; store null, or use delete to remove a key'],
     ['undefined in an array', [undefined], 'cannot write undefined as JSON (at $[0])'],
     ['a hole in an array', Object.assign(new Array<number>(3), { 0: 1, 2: 3 }), 'cannot write undefined as JSON (at $[1])'],
-    ['a function', () => 1, 'cannot write function as JSON (at the top level)'],
-    ['a symbol in an array', [Symbol('s')], 'cannot write symbol as JSON (at $[0])'],
+    ['a function', () => 1, 'cannot write a function as JSON (at the top level)'],
+    ['a symbol', Symbol('s'), 'cannot write a symbol as JSON (at the top level)'],
+    ['a symbol in an array', [Symbol('s')], 'cannot write a symbol as JSON (at $[0])'],
+    ['a toJSON that throws', { at: { toJSON: () => { throw new Error('boom') } } }, 'cannot write the value as JSON: boom'],
     ['a lone surrogate key', { '\uD800': 1 }, undefined],
   ])('refuses to write %s', (_name, value, message) => {
     if (message === undefined) {
@@ -54,10 +59,30 @@ describe('json', () => {
     expect(error.message).toBe(message)
   })
 
-  it('refuses to write a cycle', () => {
+  it('refuses to write a cycle, naming where it closes', () => {
     const cycle: { self?: unknown } = {}
     cycle.self = cycle
-    expect(leftOf(json.serialize(cycle)).message).toMatch(/^cannot write the value as JSON: .*circular/i)
+    expect(leftOf(json.serialize(cycle)).message).toBe(
+      'cannot write a cyclic value as JSON ($.self refers back to a value that contains it): use the v8 serde, which keeps cycles',
+    )
+    const deep: { list: Array<unknown> } = { list: [] }
+    deep.list.push({ up: deep })
+    expect(leftOf(json.serialize(deep)).message).toContain('($.list[0].up refers back')
+  })
+
+  it('writes a value shared twice without a cycle', () => {
+    const shared = { a: 1 }
+    expect(rightOf(json.deserialize(rightOf(json.serialize([shared, shared]))))).toEqual([{ a: 1 }, { a: 1 }])
+  })
+
+  it('refuses a value nested deeper than the stack with a Left', () => {
+    let nested: unknown = 0
+    for (let depth = 0; depth < 100_000; depth++) nested = [nested]
+    expect(leftOf(json.serialize(nested)).message).toMatch(/^cannot write the value as JSON: .*call stack/)
+  })
+
+  it('never throws, whatever plain JavaScript passes', () => {
+    neverThrows(json.serialize)
   })
 
   it.each([

@@ -7,7 +7,7 @@ import {
   unescapeLineBreaks,
   type MemcachedNpmValue,
 } from '../../src/serde/memcached-npm.js'
-import { ascii, encoded, everyByte, leftOf, plain, rightOf, roundTrips, utf8, wellFormed } from './support.js'
+import { ascii, encoded, everyByte, leftOf, neverThrows, plain, rightOf, roundTrips, utf8, wellFormed } from './support.js'
 
 const hexOf = (value: MemcachedNpmValue): string => Buffer.from(rightOf(memcachedNpm.serialize(value)).bytes).toString('hex')
 const flagsOf = (value: MemcachedNpmValue): number => rightOf(memcachedNpm.serialize(value)).flags
@@ -57,6 +57,21 @@ describe('memcachedNpm: writing, as the package does', () => {
     ['a lone surrogate', 'a\uDC00', 'lone surrogate'],
   ])('refuses %s', (_name, value, message) => {
     expect(leftOf(memcachedNpm.serialize(value as MemcachedNpmValue)).message).toContain(message)
+  })
+
+  it.each<[string, unknown, string]>([
+    ['a function', () => 1, 'cannot write a function as JSON (at the top level)'],
+    ['a symbol', Symbol('s'), 'cannot write a symbol as JSON (at the top level)'],
+    ['a bigint', 1n, 'cannot write a bigint as JSON (at the top level)'],
+    ['a cycle', (() => { const cycle: { self?: unknown } = {}; cycle.self = cycle; return cycle })(), 'cannot write a cyclic value as JSON'],
+  ])('refuses %s from plain JavaScript with a JSON Left', (_name, value, message) => {
+    const error = leftOf(memcachedNpm.serialize(value as MemcachedNpmValue))
+    expect(error.flags).toBe(MEMCACHED_NPM_FLAGS.json)
+    expect(error.message).toContain(message)
+  })
+
+  it('never throws, whatever plain JavaScript passes', () => {
+    neverThrows(memcachedNpm.serialize)
   })
 })
 

@@ -3,7 +3,7 @@ import * as zlib from 'node:zlib'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { makePymemcache, parsePythonInt, pymemcache, PYMEMCACHE_FLAGS, type PymemcacheValue } from '../../src/serde/pymemcache.js'
-import { ascii, encoded, everyByte, leftOf, plain, rightOf, roundTrips, utf8, wellFormed } from './support.js'
+import { ascii, encoded, everyByte, leftOf, neverThrows, plain, rightOf, roundTrips, utf8, wellFormed } from './support.js'
 
 const normalise = (value: PymemcacheValue): unknown =>
   typeof value === 'bigint' && Number.isSafeInteger(Number(value)) ? Number(value) : value instanceof Uint8Array ? plain(value) : value
@@ -34,6 +34,26 @@ describe('pymemcache: writing, as python_memcache_serializer', () => {
     const error = leftOf(pymemcache.serialize(value))
     expect(error.flags).toBe(1)
     expect(error.message).toContain('pymemcache would pickle')
+  })
+
+  it.each<[string, unknown, string]>([
+    ['a boolean (a bool is pickled too)', true, 'the boolean true'],
+    ['undefined', undefined, 'undefined'],
+    ['null', null, 'null'],
+    ['an object', { a: 1 }, 'an object'],
+    ['an array', [1], 'an array of 1 item'],
+    ['an ArrayBuffer', new ArrayBuffer(1), 'an ArrayBuffer'],
+  ])('refuses %s from plain JavaScript, which pymemcache would pickle', (_name, value, shown) => {
+    const error = leftOf(pymemcache.serialize(value as PymemcacheValue))
+    expect(error.flags).toBe(PYMEMCACHE_FLAGS.pickle)
+    expect(error.message).toBe(
+      `pymemcache would pickle ${shown}, and pickle is not written here: store a string, a Uint8Array or an integer (number or bigint), or write structured values with the json serde`,
+    )
+  })
+
+  it('never throws, whatever plain JavaScript passes', () => {
+    neverThrows(pymemcache.serialize)
+    neverThrows(makePymemcache({ minCompressLength: 1 }).serialize)
   })
 
   it('refuses a string with a lone surrogate (Python cannot encode it either)', () => {

@@ -4,10 +4,11 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { describe, expect, it } from 'vitest'
 import { bigint, number } from '../../src/serde/decimal.js'
 import { json } from '../../src/serde/json.js'
-import { firstOf, imap, imapEither, Invariant, orElse, roundTrip, URI, flagged, type Serde } from '../../src/serde/serde.js'
+import { firstOf, imap, imapEither, Invariant, orElse, roundTrip, URI, flagged, stringified, type Serde } from '../../src/serde/serde.js'
 import { text } from '../../src/serde/text.js'
 import { v8 } from '../../src/serde/v8.js'
-import { encoded, leftOf, rightOf, roundTrips, wellFormed } from './support.js'
+import { compressed } from '../../src/serde/compressed.js'
+import { encoded, leftOf, neverThrows, revokedProxy, rightOf, roundTrips, wellFormed } from './support.js'
 
 const dates: Serde<Date> = pipe(
   number,
@@ -132,5 +133,54 @@ describe('flagged', () => {
     const bad = pipe(text, flagged(flags))
     expect(leftOf(bad.serialize('a')).message).toContain('flags must be an integer in 0..4294967295')
     expect(leftOf(bad.deserialize(encoded('a', 0))).message).toContain('flags must be an integer in 0..4294967295')
+  })
+})
+
+describe('stringified', () => {
+  const loose = stringified(text)
+  const stored = (value: unknown): string => new TextDecoder().decode(rightOf(loose.serialize(value)).bytes)
+
+  it('writes String(value) with the inner serde, exactly as String gives it', () => {
+    expect(stored(42)).toBe('42')
+    expect(stored(-0)).toBe('0')
+    expect(stored(true)).toBe('true')
+    expect(stored(10n ** 20n)).toBe('100000000000000000000')
+    expect(stored(undefined)).toBe('undefined')
+    expect(stored(null)).toBe('null')
+    expect(stored({ a: 1 })).toBe('[object Object]')
+    expect(stored(['a', 1])).toBe('a,1')
+    expect(stored(Symbol('s'))).toBe('Symbol(s)')
+    expect(stored({ toString: () => 'custom' })).toBe('custom')
+    expect(rightOf(loose.serialize(42)).flags).toBe(0)
+  })
+
+  it('writes a string exactly as the inner serde does, and reads with it', () => {
+    fc.assert(
+      fc.property(wellFormed(), (value) => {
+        expect(rightOf(loose.serialize(value))).toEqual(rightOf(text.serialize(value)))
+      }),
+    )
+    expect(rightOf(loose.deserialize(rightOf(loose.serialize(42))))).toBe('42')
+  })
+
+  it.each<[string, unknown, string]>([
+    ['an object without a prototype', Object.create(null), 'stringified: String(value) failed on an object with a null prototype: Cannot convert object to primitive value; use the json serde for such values'],
+    ['a toString that throws', { toString: () => { throw new Error('no') } }, 'stringified: String(value) failed on an object: no; use the json serde for such values'],
+    ['a revoked Proxy', revokedProxy(), 'stringified: String(value) failed on an object: '],
+  ])('refuses %s with a Left', (_name, value, message) => {
+    expect(leftOf(loose.serialize(value)).message).toContain(message)
+  })
+
+  it('passes the inner serde\'s Left through', () => {
+    expect(leftOf(loose.serialize('\uD800')).message).toContain('lone surrogate')
+  })
+
+  it('wraps any string serde', () => {
+    const small = pipe(text, compressed({ threshold: 0, algorithm: 'gzip' }), stringified)
+    expect(rightOf(small.deserialize(rightOf(small.serialize(12345))))).toBe('12345')
+  })
+
+  it('never throws, whatever plain JavaScript passes', () => {
+    neverThrows(loose.serialize)
   })
 })

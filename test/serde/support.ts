@@ -62,3 +62,72 @@ export const expectSameBytes = (actual: Uint8Array, expected: Uint8Array): void 
   expect(actual.length).toBe(expected.length)
   expect(Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength).equals(Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength))).toBe(true)
 }
+
+/**
+ * Values plain JavaScript could hand a serde whatever its type says: whatever `fc.anything` builds
+ * (boxed values, maps, sets, dates, typed and sparse arrays, null prototypes, bigints), plus
+ * functions, symbols, cycles, buffers that are not `Uint8Array`s, and hostile objects whose
+ * `toString`, `toJSON`, getters or Proxy traps throw. (A revoked Proxy is `revokedProxy()`:
+ * fast-check itself cannot hold one.)
+ */
+export const anyValue = (): fc.Arbitrary<unknown> => {
+  const cycle: { self?: unknown } = {}
+  cycle.self = cycle
+  const throwing = (): never => {
+    throw new Error('hostile')
+  }
+  const hostile: ReadonlyArray<unknown> = [
+    new Proxy({}, { get: throwing, getPrototypeOf: throwing, ownKeys: throwing }),
+    Object.create(null),
+    { toString: throwing, valueOf: throwing },
+    { toJSON: throwing },
+    Object.defineProperty({}, 'x', { enumerable: true, get: throwing }),
+    cycle,
+    Symbol('s'),
+    () => 1,
+    function named() {},
+    new ArrayBuffer(2),
+    new DataView(new ArrayBuffer(2)),
+    new Uint16Array(2),
+    new Date(Number.NaN),
+    new (class Point { x = 1 })(),
+    new Error('an error'),
+    Object(1n),
+  ]
+  return fc.oneof(
+    fc.anything({
+      withBoxedValues: true,
+      withMap: true,
+      withSet: true,
+      withObjectString: true,
+      withNullPrototype: true,
+      withBigInt: true,
+      withDate: true,
+      withTypedArray: true,
+      withSparseArray: true,
+      withUnicodeString: true,
+    }),
+    fc.constantFrom(...hostile),
+  )
+}
+
+/** A Proxy that throws on every operation but `typeof`. */
+export const revokedProxy = (): object => {
+  const revocable = Proxy.revocable({}, {})
+  revocable.revoke()
+  return revocable.proxy
+}
+
+/** Checks that `serialize` returns an `Either` for every value plain JavaScript could pass, never throwing. */
+export const neverThrows = (serialize: (value: never) => E.Either<SerdeError, Encoded>): void => {
+  const check = (value: unknown): void => {
+    const result = serialize(value as never)
+    expect(['Left', 'Right']).toContain(result._tag)
+    if (E.isLeft(result)) {
+      expect(result.left._tag).toBe('SerdeError')
+      expect(result.left.message.length).toBeGreaterThan(0)
+    } else expect(result.right.bytes).toBeInstanceOf(Uint8Array)
+  }
+  check(revokedProxy())
+  fc.assert(fc.property(anyValue(), check))
+}

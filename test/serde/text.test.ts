@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { text, TEXT_FLAGS } from '../../src/serde/text.js'
 import { decodeUtf8, encodeUtf8, firstInvalidUtf8 } from '../../src/serde/utf8.js'
-import { anyUtf16, encoded, leftOf, rightOf, roundTrips, utf8, wellFormed } from './support.js'
+import { anyUtf16, encoded, leftOf, neverThrows, rightOf, roundTrips, utf8, wellFormed } from './support.js'
 
 describe('text', () => {
   it('writes UTF-8 with flags 0', () => {
@@ -53,6 +53,19 @@ describe('text', () => {
   })
 })
 
+describe('encodeUtf8 / decodeUtf8 on values of the wrong type (plain JavaScript)', () => {
+  it('are Lefts, never a TypeError', () => {
+    expect(leftOf(encodeUtf8(16)(undefined as unknown as string))).toEqual({
+      _tag: 'SerdeError',
+      flags: 16,
+      message: 'only a string can be written as UTF-8 text, got undefined',
+    })
+    expect(leftOf(decodeUtf8(16)('abc' as unknown as Uint8Array)).message).toBe(
+      'only bytes (a Uint8Array) can be read as UTF-8 text, got the string "abc"',
+    )
+  })
+})
+
 describe('firstInvalidUtf8', () => {
   it('agrees with a fatal TextDecoder on random bytes', () => {
     const fatal = new TextDecoder('utf-8', { fatal: true })
@@ -79,5 +92,28 @@ describe('firstInvalidUtf8', () => {
         expect(firstInvalidUtf8(bytes)).toBe(good.length)
       }),
     )
+  })
+})
+
+describe('text: values that are not strings (plain JavaScript)', () => {
+  const advice = 'use the json serde for other values, or stringified(text) to store String(value)'
+
+  it.each<[string, unknown, string]>([
+    ['undefined', undefined, `text writes strings only, got undefined: to remove a key use delete; ${advice}`],
+    ['null', null, `text writes strings only, got null: to remove a key use delete; ${advice}`],
+    ['a number', 42, `text writes strings only, got the number 42: ${advice}`],
+    ['an object', { a: 1 }, `text writes strings only, got an object: ${advice}`],
+    ['a boolean', true, `text writes strings only, got the boolean true: ${advice}`],
+    ['a bigint', 7n, `text writes strings only, got the bigint 7n: ${advice}`],
+    ['an array', ['a'], `text writes strings only, got an array of 1 item: ${advice}`],
+    ['a Buffer', Buffer.from('a'), `text writes strings only, got a Buffer of 1 bytes: ${advice}`],
+    ['a boxed string', Object('a'), `text writes strings only, got a String: ${advice}`],
+  ])('refuses %s with a Left naming it, never storing String(value)', (_name, value, message) => {
+    const error = leftOf(text.serialize(value as string))
+    expect(error).toEqual({ _tag: 'SerdeError', flags: TEXT_FLAGS, message })
+  })
+
+  it('never throws, whatever plain JavaScript passes', () => {
+    neverThrows(text.serialize)
   })
 })

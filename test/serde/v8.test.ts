@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { serialize } from 'node:v8'
 import { v8, V8_FLAGS } from '../../src/serde/v8.js'
-import { encoded, leftOf, rightOf, roundTrips, utf8 } from './support.js'
+import { encoded, leftOf, neverThrows, rightOf, roundTrips, utf8 } from './support.js'
 
 describe('v8', () => {
   it('writes node:v8 format with flags 32', () => {
@@ -51,6 +51,10 @@ describe('v8', () => {
     const error = leftOf(v8.serialize(value))
     expect(error.flags).toBe(V8_FLAGS)
     expect(error.message).toContain('cannot write the value with node:v8')
+  })
+
+  it('never throws, whatever plain JavaScript passes (a throwing getter or Proxy is a Left)', () => {
+    neverThrows(v8.serialize)
   })
 
   it.each([
