@@ -30,6 +30,13 @@
  * drops every command pipelined behind it. `Failure` replies (the server refused but the stream is
  * in step) are `Right`: the command layer decides what they mean.
  *
+ * **The process.** An idle connection does not keep a Node process alive: its socket is `unref`'d
+ * while no caller waits on it, and `ref`'d while one does (a request waiting for its reply, a
+ * `noreply` request not yet written), so a script that forgets `close()` exits once its work is
+ * done, and never before. An abandoned request does not count: its caller was answered. Every timer
+ * is `unref`'d. `close()` keeps the socket `ref`'d until it is closed (at most `connectTimeout`
+ * after, for a server that never closes its side), so `await close()` finishes its work too.
+ *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
@@ -170,7 +177,7 @@ interface Waiting {
   readonly sentAt: number
   /** Its context's deadline (`Infinity` for none): then it is answered `Timeout` and abandoned. */
   readonly contextDeadline: number
-  /** Answered (its reply delivered, or abandoned): the deadline queue skips it. */
+  /** Answered (its reply delivered, or abandoned): the deadline queue skips it, and it no longer holds the process. */
   done: boolean
   readonly settle: (result: E.Either<MemcacheError, Reply>) => void
   /** Stops watching its context's signal (a no-op without one). */
@@ -209,7 +216,30 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
   let corked = false
   let lastUnsolicited: string | undefined
   let endTimer: NodeJS.Timeout | undefined
+  /**
+   * Callers waiting on the socket: requests written and not answered yet (abandoned ones are
+   * answered), and `noreply` writes not finished. The socket holds the process only while this is
+   * above zero, so it is touched only when the count leaves or reaches zero.
+   */
+  let occupied = 0
   const isClosed = (): boolean => state === 'closed'
+
+  const occupy = (): void => {
+    // A destroyed socket has no handle to hold the process with (Node would wait for a 'connect').
+    if (occupied++ === 0 && !socket.destroyed) socket.ref()
+  }
+  /** A closed connection is left alone: `close()` holds its socket until it is closed, `destroy` has released it. */
+  const vacate = (): void => {
+    if (--occupied === 0 && state !== 'closed' && !socket.destroyed) socket.unref()
+  }
+  /** Marks `entry` answered, once: the deadline queue skips it and it stops holding the process. */
+  const answered = (entry: Waiting): void => {
+    if (entry.done) return
+    entry.done = true
+    vacate()
+  }
+  // Nothing is in flight yet (the auth handshake, when there is one, is a request like any other).
+  socket.unref()
 
   const socketClosed = new Promise<void>((resolve) =>
     socket.once('close', () => {
@@ -257,6 +287,8 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
     const waiting = matcher.clear()
     if (how === 'destroy') socket.destroy()
     else {
+      // The process waits for the polite close it asked for (bounded by the timer below).
+      socket.ref()
       socket.end()
       // A server that never closes its side must not keep the process alive.
       endTimer = setTimeout(() => socket.destroy(), limitOf(options.connectTimeout, DEFAULT_CONNECT_TIMEOUT) || DEFAULT_CONNECT_TIMEOUT)
@@ -293,7 +325,7 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
 
   /** Answers a written request now and leaves its reply to be read in turn, and dropped. */
   const abandon = (entry: Waiting, error: MemcacheError): void => {
-    entry.done = true
+    answered(entry)
     entry.stop()
     matcher.abandon(entry)
     entry.settle(E.left(error))
@@ -343,7 +375,7 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
 
   const effects: FramingEffects<Waiting> = {
     deliver: (entry, reply) => {
-      entry.done = true
+      answered(entry)
       if (entry.contextDeadline !== Infinity) dropAnsweredTimed()
       entry.stop()
       entry.settle(E.right(reply))
@@ -410,11 +442,13 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
     new Promise<E.Either<MemcacheError, Reply>>((resolve) => {
       matcher.writtenSilent(request)
       unwritten++
+      occupy()
       // Written or not, the bytes are queued: an interrupted caller is answered, the marker stays.
       // Only the signal is watched: the write callback comes as soon as the bytes are handed on.
       const stop = signal === undefined ? noop : watch({ signal }, commandName(request), node, (error) => resolve(E.left(error)))
       write(chunks, (error) => {
         unwritten--
+        vacate()
         stop()
         resolve(error === undefined || error === null ? E.right(noReply) : E.left(state === 'closed' ? refusal : connectionClosed(node, `lost a write: ${error.message}`)))
       })
@@ -452,6 +486,7 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
           stop: noop,
         }
         matcher.written(entry)
+        occupy()
         write(chunks.right)
         if (context.signal !== undefined) entry.stop = watch({ signal: context.signal }, commandName(request), node, (error) => abandon(entry, error))
         if (contextDeadline !== Infinity) {

@@ -1,0 +1,90 @@
+// `npm run build`: the package from src, twice, side by side.
+//
+// - ES modules in dist/: the program of tsconfig.build.json, type-checked, with declarations.
+// - CommonJS in dist/cjs/: each source transpiled alone with tsconfig.cjs.json's options (the
+//   sources are isolatedModules-safe, so this is what `tsc -p tsconfig.cjs.json` writes, without
+//   checking the same code a second time), and the declarations copied from dist/. dist/cjs gets a
+//   package.json saying `"type": "commonjs"`: Node then loads its .js files as CommonJS, and
+//   TypeScript reads its .d.ts files as CommonJS declarations, inside the package's `"type": "module"`.
+//
+// The old dist/ is removed first, so nothing stale is packed. One process, one TypeScript load.
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join, relative, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import ts from 'typescript'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const dist = join(root, 'dist')
+const cjs = join(dist, 'cjs')
+
+const host = {
+  getCanonicalFileName: (name) => name,
+  getCurrentDirectory: () => root,
+  getNewLine: () => '\n',
+}
+
+const fail = (diagnostics) => {
+  console.error(ts.formatDiagnosticsWithColorAndContext(diagnostics, host))
+  process.exit(1)
+}
+
+const parseConfig = (name) => {
+  const parsed = ts.getParsedCommandLineOfConfigFile(join(root, name), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (diagnostic) => fail([diagnostic]) })
+  if (parsed === undefined) process.exit(1)
+  if (parsed.errors.length > 0) fail(parsed.errors)
+  return parsed
+}
+
+/** Map files name their sources relative to themselves: the same source seen from another folder. */
+const moveMap = (text, from, to) => {
+  const map = JSON.parse(text)
+  map.sources = map.sources.map((source) => relative(dirname(to), join(dirname(from), source)).split(sep).join('/'))
+  map.file = basename(to).replace(/\.map$/, '')
+  return JSON.stringify(map)
+}
+
+const write = (file, text) => {
+  mkdirSync(dirname(file), { recursive: true })
+  writeFileSync(file, text)
+}
+
+rmSync(dist, { recursive: true, force: true })
+
+// ES modules, checked.
+const esm = parseConfig('tsconfig.build.json')
+const program = ts.createProgram({ rootNames: esm.fileNames, options: esm.options, projectReferences: esm.projectReferences })
+const emitted = program.emit()
+const diagnostics = [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics]
+if (diagnostics.length > 0 || emitted.emitSkipped) fail(diagnostics)
+
+// CommonJS, transpiled file by file.
+const commonjs = parseConfig('tsconfig.cjs.json')
+const sourceRoot = esm.options.rootDir ?? join(root, 'src')
+for (const source of esm.fileNames.filter((file) => !file.endsWith('.d.ts'))) {
+  const target = join(cjs, relative(sourceRoot, source)).replace(/\.ts$/, '.js')
+  const result = ts.transpileModule(readFileSync(source, 'utf8'), { compilerOptions: commonjs.options, fileName: source, reportDiagnostics: true })
+  if (result.diagnostics !== undefined && result.diagnostics.length > 0) fail(result.diagnostics)
+  write(target, result.outputText)
+  if (result.sourceMapText !== undefined) {
+    const map = JSON.parse(result.sourceMapText)
+    map.sources = [relative(dirname(target), source).split(sep).join('/')]
+    map.file = basename(target)
+    write(`${target}.map`, JSON.stringify(map))
+  }
+}
+
+// The declarations are the same text in both builds; the package.json beside them says which module kind they describe.
+const copyDeclarations = (folder) => {
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    const from = join(folder, entry.name)
+    if (entry.isDirectory()) {
+      if (from !== cjs) copyDeclarations(from)
+      continue
+    }
+    const to = join(cjs, relative(dist, from))
+    if (entry.name.endsWith('.d.ts')) write(to, readFileSync(from, 'utf8'))
+    else if (entry.name.endsWith('.d.ts.map')) write(to, moveMap(readFileSync(from, 'utf8'), from, to))
+  }
+}
+copyDeclarations(dist)
+write(join(cjs, 'package.json'), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`)
