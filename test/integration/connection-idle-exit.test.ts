@@ -15,7 +15,7 @@ import * as O from 'fp-ts/lib/Option.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient } from '../../src/client.js'
 import { startMemcached, type MemcachedServer } from '../support/memcached.js'
-import { answering, fakeServer, type FakeServer } from './connection-fakes.js'
+import { answering, fakeServer, type FakeServer } from '../transport/fakes.js'
 
 interface Outcome {
   readonly code: number | null
