@@ -10,6 +10,7 @@
  * @since 0.2.0
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { describeValue } from './describe.js'
 import type { MemcacheError } from './error.js'
 import type { BatchingOptions } from './middleware/batching.js'
 import type { PymemcacheRetryOptions, RetryOptions } from './middleware/retry.js'
@@ -178,18 +179,10 @@ type Check = (value: unknown, path: string) => InvalidArgument | undefined
 // utils
 // -------------------------------------------------------------------------------------
 
-/** A short, safe picture of what was given, for messages. */
-const shown = (value: unknown): string => {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)
-  if (typeof value === 'bigint') return `${value}n`
-  if (value === null || typeof value !== 'object') return typeof value === 'function' ? 'a function' : String(value)
-  return Array.isArray(value) ? 'an array' : 'an object'
-}
-
 const expected =
   (what: string, accepts: (value: unknown) => boolean): Check =>
   (value, path) =>
-    accepts(value) ? undefined : invalidArgument(path, `must be ${what}, got ${shown(value)}`)
+    accepts(value) ? undefined : invalidArgument(path, `must be ${what}, got ${describeValue(value)}`)
 
 const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> => typeof value === 'object' && value !== null && !Array.isArray(value)
 
@@ -269,12 +262,12 @@ const fields =
 const flagOr =
   (object: Check): Check =>
   (value, path) =>
-    typeof value === 'boolean' ? undefined : isRecord(value) ? object(value, path) : invalidArgument(path, `must be true, false or an object, got ${shown(value)}`)
+    typeof value === 'boolean' ? undefined : isRecord(value) ? object(value, path) : invalidArgument(path, `must be true, false or an object, got ${describeValue(value)}`)
 
 const arrayOf =
   (what: string, item: Check): Check =>
   (value, path) => {
-    if (!Array.isArray(value)) return invalidArgument(path, `must be an array of ${what}, got ${shown(value)}`)
+    if (!Array.isArray(value)) return invalidArgument(path, `must be an array of ${what}, got ${describeValue(value)}`)
     for (const [index, element] of (value as ReadonlyArray<unknown>).entries()) {
       const problem = item(element, `${path}[${index}]`)
       if (problem !== undefined) return problem
@@ -304,7 +297,7 @@ const ERROR_TAGS: { readonly [K in MemcacheError['_tag']]: true } = {
 const errorTags = Object.keys(ERROR_TAGS)
 
 const errorTag: Check = (value, path) => {
-  if (typeof value !== 'string') return invalidArgument(path, `must be an error tag such as "Timeout", got ${shown(value)}`)
+  if (typeof value !== 'string') return invalidArgument(path, `must be an error tag such as "Timeout", got ${describeValue(value)}`)
   if (value in ERROR_TAGS) return undefined
   const near = closest(value, errorTags)
   return invalidArgument(path, `${JSON.stringify(value)} is no error tag (${near === undefined ? `known: ${errorTags.join(', ')}` : `did you mean ${JSON.stringify(near)}?`})`)
@@ -322,7 +315,7 @@ const policyRetry = fields({ policy: aFunction, ...retryShared })
 const pymemcacheRetry = fields({ attempts: positiveInteger, retryDelay: milliseconds, ...retryShared })
 
 const retryCheck: Check = (value, path) => {
-  if (!isRecord(value)) return invalidArgument(path, `must be an object: { policy } (a RetryPolicy) or pymemcache's { attempts, retryDelay }, got ${shown(value)}`)
+  if (!isRecord(value)) return invalidArgument(path, `must be an object: { policy } (a RetryPolicy) or pymemcache's { attempts, retryDelay }, got ${describeValue(value)}`)
   if (value['policy'] === undefined) return pymemcacheRetry(value, path)
   for (const number of ['attempts', 'retryDelay']) {
     if (value[number] !== undefined) return invalidArgument(member(path, number), 'give a `policy` or pymemcache\'s `attempts`/`retryDelay`, not both')
@@ -331,17 +324,17 @@ const retryCheck: Check = (value, path) => {
 }
 
 const serversCheck: Check = (value, path) =>
-  typeof value === 'string' ? undefined : arrayOf('server strings', text)(value, path) === undefined ? undefined : invalidArgument(path, `must be a server string ("host:port", or several as "a:11211,b:11211") or an array of them, got ${shown(value)}`)
+  typeof value === 'string' ? undefined : arrayOf('server strings', text)(value, path) === undefined ? undefined : invalidArgument(path, `must be a server string ("host:port", or several as "a:11211,b:11211") or an array of them, got ${describeValue(value)}`)
 
 const transportCheck: Check = (value, path) =>
   isRecord(value) && typeof value['send'] === 'function' && typeof value['close'] === 'function'
     ? undefined
-    : invalidArgument(path, `must be a Transport ({ send, close }, e.g. memoryTransport()), got ${shown(value)}`)
+    : invalidArgument(path, `must be a Transport ({ send, close }, e.g. memoryTransport()), got ${describeValue(value)}`)
 
 const serdeCheck: Check = (value, path) =>
   isRecord(value) && typeof value['serialize'] === 'function' && typeof value['deserialize'] === 'function'
     ? undefined
-    : invalidArgument(path, `must be a Serde ({ serialize, deserialize }, e.g. json from 'fp-memcache/serde'), got ${shown(value)}`)
+    : invalidArgument(path, `must be a Serde ({ serialize, deserialize }, e.g. json from 'fp-memcache/serde'), got ${describeValue(value)}`)
 
 const credentialsCheck: Check = (value, path) => {
   const problem = fields({ username: text, password: text })(value, path)
@@ -425,7 +418,7 @@ const defined = (options: Readonly<Record<string, unknown>>, key: string): boole
  * @category utils
  */
 export const optionsProblem = (options: unknown): InvalidArgument | undefined => {
-  if (!isRecord(options)) return invalidArgument('options', `must be an object such as { servers: '127.0.0.1:11211' }, got ${shown(options)}`)
+  if (!isRecord(options)) return invalidArgument('options', `must be an object such as { servers: '127.0.0.1:11211' }, got ${describeValue(options)}`)
   const problem = fields(optionChecks)(options, '')
   if (problem !== undefined) return problem
   if (defined(options, 'transport')) {

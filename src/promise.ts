@@ -31,6 +31,7 @@ import { commands } from './commands/commands.js'
 import type { Versioned } from './commands/retrieval.js'
 import type { GeneralStats, SettingsStats, StatRecord } from './commands/stats.js'
 import type { CasResult } from './commands/storage.js'
+import { describeValue } from './describe.js'
 import type { MemcacheError } from './error.js'
 import { isMemcacheException, toException, type MemcacheException } from './exception.js'
 import { invalidArgument, invalidKey } from './protocol/error.js'
@@ -247,31 +248,10 @@ export interface PromiseClient<A> {
 // utils
 // -------------------------------------------------------------------------------------
 
-/** What a value is, for a message: never calls the value's own `toString`. */
-const describe = (value: unknown): string => {
-  switch (typeof value) {
-    case 'string':
-      return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`
-    case 'number':
-    case 'boolean':
-      return `the ${typeof value} ${String(value)}`
-    case 'bigint':
-      return `the bigint ${String(value)}n`
-    case 'undefined':
-      return 'undefined'
-    case 'symbol':
-      return 'a symbol'
-    case 'function':
-      return 'a function'
-    default:
-      return value === null ? 'null' : Array.isArray(value) ? 'an array' : 'an object'
-  }
-}
-
 /** What was thrown, as text: an `Error`'s name and message, else its description. */
 const thrownText = (thrown: unknown): string => {
   if (thrown instanceof Error) return `${thrown.name}: ${thrown.message}`
-  return typeof thrown === 'string' ? thrown : describe(thrown)
+  return typeof thrown === 'string' ? thrown : describeValue(thrown)
 }
 
 const reject = (error: MemcacheError): Promise<never> => Promise.reject(toException(error))
@@ -316,7 +296,7 @@ const optionsProblem = (method: string, spec: OptionSpec, options: unknown): Mem
   const known = Object.keys(spec)
   if (typeof options !== 'object' || Array.isArray(options)) {
     const example = 'exptime' in spec ? '{ exptime: 60 }' : `{ ${known[0] ?? 'timeout'}: ... }`
-    return invalidArgument('options', `${method} takes its options as an object such as ${example}, got ${describe(options)}`)
+    return invalidArgument('options', `${method} takes its options as an object such as ${example}, got ${describeValue(options)}`)
   }
   for (const [name, value] of Object.entries(options)) {
     const kind = spec[name]
@@ -326,7 +306,7 @@ const optionsProblem = (method: string, spec: OptionSpec, options: unknown): Mem
     }
     if (value !== undefined && !hasKind(value, kind)) {
       const wanted = kind === 'signal' ? 'an AbortSignal' : `a ${kind}`
-      return invalidArgument(name, `must be ${wanted}, got ${describe(value)}`)
+      return invalidArgument(name, `must be ${wanted}, got ${describeValue(value)}`)
     }
   }
   return undefined
@@ -336,10 +316,10 @@ const optionsProblem = (method: string, spec: OptionSpec, options: unknown): Mem
 const optionsOf = <O>(options: unknown): O | undefined => (options === null || options === undefined ? undefined : (options as O))
 
 const keyProblem = (key: unknown): MemcacheError | undefined =>
-  typeof key === 'string' ? undefined : invalidKey(typeof key === 'number' || typeof key === 'bigint' ? String(key) : describe(key), `a key must be a string, got ${describe(key)}`)
+  typeof key === 'string' ? undefined : invalidKey(typeof key === 'number' || typeof key === 'bigint' ? String(key) : describeValue(key), `a key must be a string, got ${describeValue(key)}`)
 
 const keysProblem = (keys: unknown): MemcacheError | undefined => {
-  if (!Array.isArray(keys)) return invalidArgument('keys', `must be an array of key strings, got ${describe(keys)}`)
+  if (!Array.isArray(keys)) return invalidArgument('keys', `must be an array of key strings, got ${describeValue(keys)}`)
   for (const key of keys as ReadonlyArray<unknown>) {
     const problem = keyProblem(key)
     if (problem !== undefined) return problem
@@ -348,10 +328,10 @@ const keysProblem = (keys: unknown): MemcacheError | undefined => {
 }
 
 const exptimeProblem = (exptime: unknown): MemcacheError | undefined =>
-  typeof exptime === 'number' ? undefined : invalidArgument('exptime', `must be a number of seconds (or a unix time), got ${describe(exptime)}`)
+  typeof exptime === 'number' ? undefined : invalidArgument('exptime', `must be a number of seconds (or a unix time), got ${describeValue(exptime)}`)
 
 const numberProblem = (name: string, value: unknown): MemcacheError | undefined =>
-  typeof value === 'number' ? undefined : invalidArgument(name, `must be a number, got ${describe(value)}`)
+  typeof value === 'number' ? undefined : invalidArgument(name, `must be a number, got ${describeValue(value)}`)
 
 const firstProblem = (...problems: ReadonlyArray<MemcacheError | undefined>): MemcacheError | undefined => problems.find((problem) => problem !== undefined)
 
@@ -386,7 +366,7 @@ const toCasUnique = (cas: unknown): E.Either<MemcacheError, bigint> => {
     typeof cas === 'bigint' ? cas : typeof cas === 'string' && DECIMAL.test(cas) ? BigInt(cas) : typeof cas === 'number' && Number.isSafeInteger(cas) ? BigInt(cas) : undefined
   return unique !== undefined && unique >= 0n && unique <= MAX_U64
     ? E.right(unique)
-    : E.left(invalidArgument('cas', `pass the cas that gets returned (a bigint, or its decimal string), got ${describe(cas)}`))
+    : E.left(invalidArgument('cas', `pass the cas that gets returned (a bigint, or its decimal string), got ${describeValue(cas)}`))
 }
 
 /** `setMany`'s entries as pairs, or why not. */
@@ -400,7 +380,7 @@ const toPairs = <A>(entries: unknown): E.Either<MemcacheError, ReadonlyArray<rea
     }
   } else if (Array.isArray(entries)) {
     for (const entry of entries as ReadonlyArray<unknown>) {
-      if (!Array.isArray(entry) || entry.length !== 2) return E.left(invalidArgument('entries', `each entry must be a [key, value] pair, got ${describe(entry)}`))
+      if (!Array.isArray(entry) || entry.length !== 2) return E.left(invalidArgument('entries', `each entry must be a [key, value] pair, got ${describeValue(entry)}`))
       const [key, value] = entry as unknown as readonly [unknown, A]
       const problem = keyProblem(key)
       if (problem !== undefined) return E.left(problem)
@@ -409,7 +389,7 @@ const toPairs = <A>(entries: unknown): E.Either<MemcacheError, ReadonlyArray<rea
   } else if (typeof entries === 'object' && entries !== null) {
     for (const [key, value] of Object.entries(entries as Readonly<Record<string, A>>)) pairs.push([key, value])
   } else {
-    return E.left(invalidArgument('entries', `must be a Map, an array of [key, value] pairs or an object, got ${describe(entries)}`))
+    return E.left(invalidArgument('entries', `must be a Map, an array of [key, value] pairs or an object, got ${describeValue(entries)}`))
   }
   return E.right(pairs)
 }
@@ -507,7 +487,7 @@ const refusingClient = <A>(error: MemcacheError): Client<A> => {
  */
 export const toPromises = <A>(client: Client<A>): PromiseClient<A> => {
   if (typeof client !== 'object' || client === null) {
-    return toPromises(refusingClient<A>(invalidArgument('client', `toPromises takes the client createClient returns, got ${describe(client)}`)))
+    return toPromises(refusingClient<A>(invalidArgument('client', `toPromises takes the client createClient returns, got ${describeValue(client)}`)))
   }
 
   const readOne = <B>(method: 'get' | 'gets', convert: (value: B) => B) => async (key: unknown, options?: unknown): Promise<B | undefined> => {
@@ -628,7 +608,7 @@ export const toPromises = <A>(client: Client<A>): PromiseClient<A> => {
     getOrSet: async (key: unknown, compute: unknown, options?: unknown) => {
       const problem = problemIn('getOrSet', () => [
         keyProblem(key),
-        typeof compute === 'function' ? undefined : invalidArgument('compute', `must be a function giving the value (or a Promise of it), got ${describe(compute)}`),
+        typeof compute === 'function' ? undefined : invalidArgument('compute', `must be a function giving the value (or a Promise of it), got ${describeValue(compute)}`),
         optionsProblem('getOrSet', GET_OR_SET, options),
       ])
       if (problem !== undefined) return reject(problem)
@@ -715,7 +695,7 @@ export function createPromiseClient<A>(options: ClientOptions<A> & { readonly se
 export function createPromiseClient<A>(options: ClientOptions<A>): PromiseClient<A> {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     return toPromises(
-      refusingClient<A>(invalidArgument('options', `createPromiseClient takes an options object such as { servers: '127.0.0.1:11211' }, got ${describe(options)}`)),
+      refusingClient<A>(invalidArgument('options', `createPromiseClient takes an options object such as { servers: '127.0.0.1:11211' }, got ${describeValue(options)}`)),
     )
   }
   try {

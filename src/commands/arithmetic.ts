@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { describeValue } from '../describe.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { invalidArgument, type InvalidArgument } from '../protocol/error.js'
 import * as Request from '../protocol/request.js'
@@ -46,16 +47,7 @@ export const toDelta = (delta: Delta): E.Either<InvalidArgument, bigint> => {
   }
   if (typeof delta !== 'number') {
     // Plain JavaScript can pass anything; a string of digits is the likely one.
-    const value: unknown = delta
-    const shown =
-      typeof value === 'string'
-        ? `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`
-        : value === undefined || value === null || typeof value === 'boolean'
-          ? String(value)
-          : typeof value === 'object'
-            ? 'an object'
-            : `a ${typeof value}`
-    return refuse(`must be a number or a bigint, got ${shown}: convert it with Number(value) or BigInt(value) first`)
+    return refuse(`must be a number or a bigint, got ${describeValue(delta)}: convert it with Number(value) or BigInt(value) first`)
   }
   if (!Number.isInteger(delta)) return refuse(`must be a whole number, got the number ${delta}: pass an integer such as 1 or 1n`)
   if (delta < 0) return refuse(`must not be negative, got the number ${delta}: ${negative}`)

@@ -12,6 +12,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { invalidArgument, invalidKey, valueTooLarge } from './error.js'
 import { type MemcacheError } from '../error.js'
+import { describeValue } from '../describe.js'
 import { byteLength, keyProblem, MAX_KEY_LENGTH, prefixProblem, type KeyOptions } from './key.js'
 import type * as R from './request.js'
 
@@ -50,30 +51,10 @@ const MAX_I32 = 0x7fff_ffff
 
 const fromString = (text: string): Uint8Array => Buffer.from(text, 'utf8')
 
-// A value named as its type and itself, for a message about an argument of the wrong type: plain
-// JavaScript can pass a string where a number belongs, and "got 60" would hide it.
-const shown = (value: unknown): string => {
-  switch (typeof value) {
-    case 'number':
-      return `the number ${value}`
-    case 'bigint':
-      return `${value}n`
-    case 'string':
-      return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`
-    case 'undefined':
-    case 'boolean':
-      return String(value)
-    case 'object':
-      return value === null ? 'null' : 'an object'
-    default:
-      return `a ${typeof value}`
-  }
-}
-
 const checkInteger = (name: string, value: number, min: number, max: number, meaning = ''): MemcacheError | undefined =>
   typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
     ? undefined
-    : invalidArgument(name, `must be an integer in ${min}..${max}${meaning}, got ${shown(value)}`)
+    : invalidArgument(name, `must be an integer in ${min}..${max}${meaning}, got ${describeValue(value)}`)
 
 const checkCasUnique = (value: bigint): MemcacheError | undefined => {
   if (typeof value === 'bigint' && value >= 0n && value <= MAX_U64) return undefined
@@ -83,7 +64,7 @@ const checkCasUnique = (value: bigint): MemcacheError | undefined => {
       : typeof value === 'number'
         ? `must be a bigint (as gets returned it), got the number ${value}: pass the cas that gets or gats returned, unchanged ` +
           '(a number cannot hold every cas unique: they pass 2^53, where numbers lose precision)'
-        : `must be a bigint (as gets returned it), got ${shown(value)}: pass the cas that gets or gats returned, unchanged`
+        : `must be a bigint (as gets returned it), got ${describeValue(value)}: pass the cas that gets or gats returned, unchanged`
   return invalidArgument('cas unique', reason)
 }
 
@@ -91,7 +72,7 @@ const checkDelta = (command: 'incr' | 'decr', value: bigint): MemcacheError | un
   if (typeof value === 'bigint' && value >= 0n && value <= MAX_U64) return undefined
   const reason =
     typeof value !== 'bigint'
-      ? `${command} takes a bigint delta in 0..${MAX_U64}, got ${shown(value)}` +
+      ? `${command} takes a bigint delta in 0..${MAX_U64}, got ${describeValue(value)}` +
         (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? `: pass ${value}n` : '')
       : value < 0n
         ? `must not be negative, got ${value}n: incr adds and decr subtracts, both with a delta of 0 or more`

@@ -8,7 +8,8 @@
  */
 import { types } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
-import { describeValue, serdeError, type SerdeError } from './error.js'
+import { describeValue } from '../describe.js'
+import { serdeError, type SerdeError } from './error.js'
 import type { Serde } from './serde.js'
 
 // -------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { describeValue, serdeError, type SerdeError } from './error.js'
+import { describeValue } from '../describe.js'
+import { serdeError, type SerdeError } from './error.js'
 import type { Serde } from './serde.js'
 
 // -------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { describeValue, serdeError, type SerdeError } from './error.js'
+import { describeValue } from '../describe.js'
+import { serdeError, type SerdeError } from './error.js'
 
 // `ignoreBOM` keeps a leading U+FEFF as data: a string that starts with one must come back whole.
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
