@@ -3,7 +3,6 @@
  * behind the rendezvous router, an auth server, a TLS server; the Promise adapter; and `close()`
  * letting a child process exit on its own.
  */
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -21,6 +20,7 @@ import { ownerOf } from '../../src/routing/rendezvous.js'
 import { json } from '../../src/serde/json.js'
 import { reconnecting } from '../../src/transport/reconnecting.js'
 import type { Transport } from '../../src/transport/transport.js'
+import { runTsx } from '../support/child.js'
 import { startMemcached, type MemcachedServer } from '../support/memcached.js'
 import { closedPort, fakeServer } from '../transport/fakes.js'
 
@@ -247,25 +247,6 @@ describe('toPromises', () => {
 })
 
 describe('close', () => {
-  const runChild = (script: string, args: ReadonlyArray<string>): Promise<{ code: number | null; stdout: string; stderr: string; exited: boolean }> =>
-    new Promise((done) => {
-      const tsx = resolve('node_modules/.bin/tsx')
-      const child = spawn(tsx, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-      // A guard against a hung child, not a timing assertion: an exit at any time before it passes.
-      const guard = setTimeout(() => {
-        child.kill('SIGKILL')
-        done({ code: null, stdout, stderr, exited: false })
-      }, 15_000)
-      child.once('exit', (code) => {
-        clearTimeout(guard)
-        done({ code, stdout, stderr, exited: true })
-      })
-    })
-
   it('a process whose clients are closed exits on its own', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fp-memcache-exit-'))
     try {
@@ -285,7 +266,7 @@ await Promise.all([single.close(), multi.close()])
 console.log(JSON.stringify(results.map((r) => r._tag)))
 `,
       )
-      const outcome = await runChild(script, [one.server, two.server])
+      const outcome = await runTsx(script, { args: [one.server, two.server] })
       expect(outcome.stderr).toBe('')
       expect(outcome.exited).toBe(true)
       expect(outcome.code).toBe(0)

@@ -5,7 +5,6 @@
  *
  * Bounds here are guards against a hung child (a test timeout), never timing assertions.
  */
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -14,24 +13,14 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient } from '../../src/client.js'
+import { runTsx, type Outcome } from '../support/child.js'
 import { startMemcached, type MemcachedServer } from '../support/memcached.js'
 import { answering, fakeServer, type FakeServer } from '../transport/fakes.js'
-
-interface Outcome {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-  /** `false` when the guard had to kill it. */
-  readonly exited: boolean
-}
 
 interface Child {
   /** Resolves when the child exits (or was killed by the guard). */
   readonly outcome: Promise<Outcome>
 }
-
-/** Kills a child still running after this long: it was kept alive by something it should not be. */
-const GUARD_MS = 15_000
 
 const module = (path: string): string => JSON.stringify(pathToFileURL(resolve(path)).href)
 
@@ -45,22 +34,7 @@ let scripts = 0
 const runChild = (source: string, env: Readonly<Record<string, string>> = {}): Child => {
   const script = join(dir, `child-${++scripts}.mts`)
   writeFileSync(script, source)
-  const outcome = new Promise<Outcome>((done) => {
-    const child = spawn(resolve('node_modules/.bin/tsx'), [script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    const guard = setTimeout(() => {
-      child.kill('SIGKILL')
-      done({ code: null, stdout, stderr, exited: false })
-    }, GUARD_MS)
-    child.once('exit', (code) => {
-      clearTimeout(guard)
-      done({ code, stdout, stderr, exited: true })
-    })
-  })
-  return { outcome }
+  return { outcome: runTsx(script, { env }) }
 }
 
 const exitedCleanly = (outcome: Outcome): unknown => {
