@@ -34,15 +34,19 @@ export interface BatchingOptions {
 interface Waiter {
   readonly keys: ReadonlyArray<string>
   readonly context: RequestContext
-  /** Answers this caller once; later answers are dropped. */
-  readonly answer: (result: E.Either<MemcacheError, Reply>) => void
-  /** Whether the caller is still waiting for the batch. */
-  readonly waiting: () => boolean
+  /** Whether the caller still waits for the batch: answered or gone, it is skipped. */
+  waiting: boolean
+  readonly resolve: (result: E.Either<MemcacheError, Reply>) => void
+  /** Stops watching the caller's context (a no-op for an empty one). */
+  stop: () => void
 }
 
 interface Batch {
   readonly keys: Set<string>
-  readonly waiters: Set<Waiter>
+  /** In arrival order; those who left stay, marked (an array: no hashing per caller). */
+  readonly waiters: Array<Waiter>
+  /** How many waiters still wait. */
+  present: number
   readonly cancel: () => void
   /** A waiter left before the batch was sent: its keys are recounted from those who stayed. */
   departed: boolean
@@ -65,10 +69,11 @@ const canLeave = (context: RequestContext): boolean => context.signal !== undefi
  * the latest of theirs (none if one of them has none) and its signal is `abandon`'s (which fires
  * once all of them left); it may be retried only as far as every member allows.
  */
-const mergedContext = (waiters: ReadonlySet<Waiter>, abandon: AbortSignal | undefined): RequestContext => {
+const mergedContext = (waiters: ReadonlyArray<Waiter>, abandon: AbortSignal | undefined): RequestContext => {
   let deadline: number | undefined = -Infinity
   let retry: boolean | undefined = true
-  for (const { context } of waiters) {
+  for (const { context, waiting } of waiters) {
+    if (!waiting) continue
     deadline = deadline === undefined || context.deadline === undefined ? undefined : Math.max(deadline, context.deadline)
     if (context.retry === false) retry = false
     else if (context.retry === undefined && retry === true) retry = undefined
@@ -84,6 +89,14 @@ const mergedContext = (waiters: ReadonlySet<Waiter>, abandon: AbortSignal | unde
 const commandNames = { Get: 'get', Gets: 'gets' } as const
 
 const noop = (): void => undefined
+
+/** Answers a waiter once; later answers are dropped. */
+const answer = (waiter: Waiter, result: E.Either<MemcacheError, Reply>): void => {
+  if (!waiter.waiting) return
+  waiter.waiting = false
+  waiter.stop()
+  waiter.resolve(result)
+}
 
 /**
  * Coalesces concurrent gets.
@@ -114,23 +127,24 @@ export const withBatching =
       batch.cancel()
       if (batch.departed) {
         batch.keys.clear()
-        for (const waiter of batch.waiters) for (const key of waiter.keys) batch.keys.add(key)
+        for (const waiter of batch.waiters) if (waiter.waiting) for (const key of waiter.keys) batch.keys.add(key)
       }
       // Only a batch whose every member can leave can be abandoned: otherwise someone always waits.
-      if ([...batch.waiters].every((waiter) => canLeave(waiter.context))) batch.abandon = new AbortController()
+      if (batch.waiters.every((waiter) => !waiter.waiting || canLeave(waiter.context))) batch.abandon = new AbortController()
       void inner.send({ _tag: tag, keys: [...batch.keys] }, mergedContext(batch.waiters, batch.abandon?.signal))().then((result) => {
-        const waiters = [...batch.waiters].filter((waiter) => waiter.waiting())
-        if (E.isLeft(result) && isAboutOneRequest(result.left) && waiters.length > 1) {
+        if (E.isLeft(result) && isAboutOneRequest(result.left) && batch.present > 1) {
           // One caller's bad key must not fail the others: send each request on its own.
-          for (const waiter of waiters) void inner.send({ _tag: tag, keys: waiter.keys }, waiter.context)().then(waiter.answer)
+          for (const waiter of batch.waiters) {
+            if (waiter.waiting) void inner.send({ _tag: tag, keys: waiter.keys }, waiter.context)().then((own) => answer(waiter, own))
+          }
           return
         }
         if (E.isLeft(result) || result.right._tag !== 'Values') {
-          for (const waiter of waiters) waiter.answer(result)
+          for (const waiter of batch.waiters) answer(waiter, result)
           return
         }
         const found = collectByKey(result.right.items)
-        for (const waiter of waiters) waiter.answer(E.right(valuesFor(waiter.keys, found)))
+        for (const waiter of batch.waiters) if (waiter.waiting) answer(waiter, E.right(valuesFor(waiter.keys, found)))
       })
     }
 
@@ -144,15 +158,15 @@ export const withBatching =
     }
 
     /** A caller left: before sending, its keys go unless someone else asks them; once every caller left, the batch goes. */
-    const leave = (tag: 'Get' | 'Gets', batch: Batch, waiter: Waiter): void => {
-      batch.waiters.delete(waiter)
+    const leave = (tag: 'Get' | 'Gets', batch: Batch): void => {
+      batch.present--
       if (open[tag] === batch) {
         batch.departed = true
-        if (batch.waiters.size === 0) {
+        if (batch.present === 0) {
           batch.cancel()
           open[tag] = undefined
         }
-      } else if (batch.waiters.size === 0) batch.abandon?.abort()
+      } else if (batch.present === 0) batch.abandon?.abort()
     }
 
     const enqueue =
@@ -160,30 +174,23 @@ export const withBatching =
       () =>
         new Promise((resolve) => {
           const tag = request._tag
-          let waiting = true
-          let stop = noop
-          const answer = (result: E.Either<MemcacheError, Reply>): void => {
-            if (!waiting) return
-            waiting = false
-            stop()
-            resolve(result)
-          }
-          const waiter: Waiter = { keys: request.keys, context, answer, waiting: () => waiting }
+          const waiter: Waiter = { keys: request.keys, context, waiting: true, resolve, stop: noop }
           let batch = open[tag]
           if (batch === undefined) {
             // `schedule` never flushes synchronously, so the batch is in `open` before it can fire.
-            batch = { keys: new Set(), waiters: new Set(), cancel: schedule(tag), departed: false, abandon: undefined }
+            batch = { keys: new Set(), waiters: [], present: 0, cancel: schedule(tag), departed: false, abandon: undefined }
             open[tag] = batch
           }
           for (const key of request.keys) batch.keys.add(key)
-          batch.waiters.add(waiter)
+          batch.waiters.push(waiter)
+          batch.present++
           const joined = batch
           // No timer and no listener for an empty context; called at once if the caller already left.
-          stop = watch(context, commandNames[tag], 'batching', (error) => {
-            answer(E.left(error))
-            leave(tag, joined, waiter)
+          waiter.stop = watch(context, commandNames[tag], 'batching', (error) => {
+            answer(waiter, E.left(error))
+            leave(tag, joined)
           })
-          if (!waiting) return
+          if (!waiter.waiting) return
           if (batch.keys.size >= maxKeys) flush(tag)
         })
 
