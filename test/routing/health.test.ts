@@ -148,6 +148,7 @@ describe('makeNodeHealth: one node on an injected clock', () => {
 
   it('drops an exception thrown by the change hook, with the state already moved', () => {
     const health = makeNodeHealth(NODE, {
+      policy: pymemcacheHealth(),
       now: () => 0,
       onChange: () => {
         throw new Error('hook broke')

@@ -127,7 +127,7 @@ describe('router: placement', () => {
   })
 })
 
-describe('router: health', () => {
+describe('router: health with pymemcacheHealth (its knobs select it)', () => {
   it("follows pymemcache's dead-server algorithm on an injectable clock", async () => {
     const { router, nodes, events, setClock, keyOf, owner } = cluster({ retryAttempts: 2, retryTimeout: 1000, deadTimeout: 60_000 })
     const a = nodes[0] as FakeNode
@@ -173,7 +173,7 @@ describe('router: health', () => {
   })
 
   it('brings a failing node back up when a retry succeeds', async () => {
-    const { router, nodes, events, setClock, keyOf } = cluster()
+    const { router, nodes, events, setClock, keyOf } = cluster({ health: pymemcacheHealth() })
     const b = nodes[1] as FakeNode
     const key = keyOf(b)
     b.down()
@@ -186,7 +186,7 @@ describe('router: health', () => {
   })
 
   it('lets one retry through at a time: others fail fast while it is out', async () => {
-    const { router, nodes, setClock, keyOf } = cluster()
+    const { router, nodes, setClock, keyOf } = cluster({ health: pymemcacheHealth() })
     const c = nodes[2] as FakeNode
     c.down()
     await router.send(Request.get([keyOf(c)]))()
@@ -226,7 +226,7 @@ describe('router: health', () => {
   })
 
   it('with failover, sends the keys of a failing node to the next node in their order', async () => {
-    const { router, nodes, setClock, keyOf } = cluster({ failover: true })
+    const { router, nodes, setClock, keyOf } = cluster({ failover: true, health: pymemcacheHealth() })
     const a = nodes[0] as FakeNode
     const key = keyOf(a)
     a.down()
@@ -464,7 +464,7 @@ describe('router: probes and many-key requests', () => {
   })
 
   it('sends one probe with every key of a failing node in a many-key request', async () => {
-    const { router, nodes, setClock, keyOf } = cluster()
+    const { router, nodes, setClock, keyOf } = cluster({ health: pymemcacheHealth() })
     const a = nodes[0] as FakeNode
     a.down()
     await router.send(Request.get([keyOf(a)]))()
