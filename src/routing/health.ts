@@ -51,7 +51,8 @@ import { isTransient, type MemcacheError } from '../error.js'
 // -------------------------------------------------------------------------------------
 
 /**
- * pymemcache's dead-server knobs, in milliseconds.
+ * pymemcache's dead-server knobs, in milliseconds, for `pymemcacheHealth`. A router given any of
+ * them among its options (and no `health`) runs `pymemcacheHealth` with them instead of its default.
  *
  * @example
  * pymemcacheHealth({ retryAttempts: 2, retryTimeout: 1000, deadTimeout: 60_000 }) // pymemcache's defaults
@@ -382,8 +383,8 @@ export const circuitBreakerHealth = (options: CircuitBreakerOptions = {}): Healt
         return error.code === 'ETIMEDOUT' ? timeoutWeight : 1
       case 'ConnectionClosed':
         return 1
-      case 'Timeout':
       // A node whose replies cannot be read is as useless as a silent one, and as likely to recover.
+      case 'Timeout':
       case 'ProtocolError':
         return timeoutWeight
       default:
