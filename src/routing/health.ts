@@ -435,6 +435,7 @@ export const circuitBreakerHealth = (options: CircuitBreakerOptions = {}): Healt
         case 'Dead':
           return `${node} is marked dead`
         case 'Suspected':
+          return `${node} is taking requests (${health.failures} failures in a row lately)`
         case 'Up':
           return `${node} is up`
       }
