@@ -1,14 +1,28 @@
 /**
  * Node health: a `HealthPolicy` (how a node's state moves with outcomes and time: pure functions),
- * pymemcache's `HashClient` dead-server algorithm as the default one, and `makeNodeHealth`, the
- * per-node state machine the router composes (one per node, with an injectable clock).
+ * two of them — `circuitBreakerHealth`, the default, and `pymemcacheHealth`, pymemcache's
+ * `HashClient` dead-server algorithm — and `makeNodeHealth`, the per-node state machine the router
+ * composes (one per node, with an injectable clock).
  *
- * pymemcache's algorithm (`pymemcacheHealth`):
+ * The default, `circuitBreakerHealth`: a slow reply or a reset now and then must not take a node out
+ * of service, a dead node must be found out fast. A node is `Up`. A connection-level failure makes
+ * it `Suspected`: its requests are still sent, and its first answer makes it `Up` again. Failures
+ * in a row are weighed — 1 for a refused connect, a reset or a closed connection (strong evidence
+ * of death), `timeoutWeight` (0.5) for a timeout (a slow reply is weak evidence) — and when their
+ * weight reaches `threshold` (3) the node is `Failing`: out of service, one trial request at a time
+ * goes to it (the first at once, then one every `probeInterval` ms while they fail), the others fail
+ * fast with `NoServers` (or go to the next node with the router's `failover`), and the first trial
+ * that succeeds puts it back `Up`. A failure more than `window` ms after the previous one starts the
+ * count again. It never uses `Dead`: a node out of service keeps its keys (no placement churn).
+ *
+ * pymemcache's algorithm (`pymemcacheHealth`), for those who want it exactly:
  * A node is `Up`. Its first failure makes it `Failing`: for `retryTimeout` ms requests for it fail
  * fast without touching it; after that one request at a time is let through as a probe. A probe
  * that succeeds brings the node back `Up`; one that fails counts another failure. A failure beyond
  * `retryAttempts` makes the node `Dead`: it leaves the rotation, so its keys go to the node next
  * in their preference order, until `deadTimeout` ms have passed and it is re-admitted `Up`.
+ * Under transient faults (one slow reply in twenty) this takes nodes out all the time: one timeout
+ * refuses a node's keys for `retryTimeout`, three kill it for `deadTimeout`.
  *
  * pymemcache's names and defaults, in milliseconds here instead of seconds:
  * `retry_attempts=2` → `retryAttempts: 2`, `retry_timeout=1` → `retryTimeout: 1000`,
@@ -37,7 +51,8 @@ import { isTransient, type MemcacheError } from '../error.js'
 // -------------------------------------------------------------------------------------
 
 /**
- * pymemcache's dead-server knobs, in milliseconds.
+ * pymemcache's dead-server knobs, in milliseconds, for `pymemcacheHealth`. A router given any of
+ * them among its options (and no `health`) runs `pymemcacheHealth` with them instead of its default.
  *
  * @example
  * pymemcacheHealth({ retryAttempts: 2, retryTimeout: 1000, deadTimeout: 60_000 }) // pymemcache's defaults
@@ -53,6 +68,35 @@ export interface HealthOptions {
 }
 
 /**
+ * The knobs of `circuitBreakerHealth`, the router's default policy.
+ *
+ * @example
+ * circuitBreakerHealth({ threshold: 3, timeoutWeight: 0.5, window: 10_000, probeInterval: 1000 }) // the defaults
+ * @category model
+ */
+export interface CircuitBreakerOptions {
+  /**
+   * The weight of failures in a row that takes a node out of service: a refused connect, a reset or
+   * a closed connection weighs 1, a timeout `timeoutWeight`. Default 3 (three refusals, or six
+   * timeouts, with no answer between them).
+   */
+  readonly threshold?: number
+  /**
+   * What one timeout (of a request, or of a connect) or one undecodable reply weighs against a
+   * refusal's 1: a slow reply is weak evidence that a node is dead. Default 0.5; 0 never holds a
+   * timeout against a node, 1 weighs it as a refusal.
+   */
+  readonly timeoutWeight?: number
+  /** Ms: a failure more than this after the previous one starts the count again. Default 10 000. */
+  readonly window?: number
+  /**
+   * Ms between trial requests to a node out of service: the first goes as soon as a request for the
+   * node comes, the next this long after a trial failed. Default 1000.
+   */
+  readonly probeInterval?: number
+}
+
+/**
  * Taking requests.
  *
  * @example
@@ -64,7 +108,25 @@ export interface Up {
 }
 
 /**
- * Failed lately: left alone for a while, then retried one request at a time.
+ * Failed lately but still taking requests (`circuitBreakerHealth`): its first answer makes it `Up`
+ * again; more failures in a row take it out of service (`Failing`).
+ *
+ * @example
+ * const suspected: Suspected = { _tag: 'Suspected', failures: 1, weight: 0.5, since: Date.now() }
+ * @category model
+ */
+export interface Suspected {
+  readonly _tag: 'Suspected'
+  /** Consecutive failures so far (1 after the first). */
+  readonly failures: number
+  /** Their weight (see `CircuitBreakerOptions.threshold`). */
+  readonly weight: number
+  /** When the last failure was seen. */
+  readonly since: number
+}
+
+/**
+ * Failed lately: out of service, retried one request at a time.
  *
  * @example
  * const failing: Failing = { _tag: 'Failing', failures: 1, since: Date.now() }
@@ -76,6 +138,8 @@ export interface Failing {
   readonly failures: number
   /** When the last failure was seen. */
   readonly since: number
+  /** When the next trial request may go, for policies that schedule them (`circuitBreakerHealth`); pymemcache's waits `retryTimeout` after `since`. */
+  readonly probeAt?: number
 }
 
 /**
@@ -91,20 +155,21 @@ export interface Dead {
 }
 
 /**
- * A node's state: `Up`, `Failing` (still in the rotation, requests refused or probed) or `Dead`
- * (out of the rotation).
+ * A node's state: `Up`, `Suspected` (failed lately, requests still sent), `Failing` (still in the
+ * rotation, requests refused or probed) or `Dead` (out of the rotation).
  *
  * @example
- * router.status().map((status) => status.health._tag) // ['Up', 'Dead', 'Up']
+ * router.status().map((status) => status.health._tag) // ['Up', 'Suspected', 'Failing']
  * @category model
  */
-export type Health = Up | Failing | Dead
+export type Health = Up | Suspected | Failing | Dead
 
 /**
- * A change of a node's state, reported to `onHealth`.
- * - `Failed`: a failure was counted (the node is `Failing`)
+ * A change of a node's state, reported to `onHealth`. Suspicion is not told (under transient
+ * faults it comes and goes with every slow reply): see `status()` for it.
+ * - `Failed`: a failure was counted and the node is `Failing` (out of service, probed)
  * - `Dead`: the node left the rotation
- * - `Up`: a probe of a failing node succeeded
+ * - `Up`: a probe of a failing node succeeded (the node is back in service)
  * - `Readmitted`: a dead node came back
  * - `Added` / `Removed`: the node was added or removed at run time (told by the router)
  *
@@ -133,7 +198,8 @@ export type Admission = 'send' | 'probe' | 'refuse'
 /**
  * A dead-server algorithm: how a node's `Health` moves with the outcomes of its requests and with
  * time. Pure functions of a state and a time; every function returns the very `health` it was
- * given when nothing changes (that is how a change is noticed). `pymemcacheHealth` is the default.
+ * given when nothing changes (that is how a change is noticed). `circuitBreakerHealth` is the
+ * default; `pymemcacheHealth` is the other one here.
  *
  * @example
  * const neverDies: HealthPolicy = {
@@ -216,7 +282,7 @@ export interface NodeHealth {
  * @category model
  */
 export interface NodeHealthOptions {
-  /** Default `pymemcacheHealth()`. */
+  /** Default `circuitBreakerHealth()`. */
   readonly policy?: HealthPolicy
   /** The clock, in ms. Default `Date.now`. */
   readonly now?: () => number
@@ -258,6 +324,7 @@ export const pymemcacheHealth = (options: HealthOptions = {}): HealthPolicy => {
     admission: (health, now) => {
       switch (health._tag) {
         case 'Up':
+        case 'Suspected':
           return 'send'
         case 'Failing':
           return now - health.since > retryTimeout ? 'probe' : 'refuse'
@@ -280,6 +347,95 @@ export const pymemcacheHealth = (options: HealthOptions = {}): HealthPolicy => {
           return `${node} is marked dead; it is re-admitted ${deadTimeout} ms after it died`
         case 'Failing':
           return `${node} is failing (${health.failures} failures); it is retried ${retryTimeout} ms after the last one`
+        case 'Suspected':
+        case 'Up':
+          return `${node} is up`
+      }
+    },
+  }
+}
+
+/**
+ * The router's default dead-server algorithm (see the module's notes): a node is taken out of
+ * service only after failures in a row weighing `threshold` (refusals and resets weigh 1, timeouts
+ * `timeoutWeight`), tried one request at a time while out, and put back by the first trial that
+ * succeeds. Errors that say nothing against the node (a bad key, a server error line, `Overloaded`)
+ * count as answers.
+ *
+ * @example
+ * const policy = circuitBreakerHealth({ threshold: 2, probeInterval: 500 })
+ * policy.afterFailure(healthy, timeout(60, 'get', 'a:1'), 0) // { _tag: 'Suspected', failures: 1, weight: 0.5, since: 0 }
+ * policy.admission({ _tag: 'Suspected', failures: 1, weight: 0.5, since: 0 }, 1) // 'send'
+ * policy.afterFailure(healthy, connectError('a:1', 'ECONNREFUSED', 'refused'), 0) // { _tag: 'Suspected', failures: 1, weight: 1, since: 0 }
+ * policy.afterFailure({ _tag: 'Suspected', failures: 1, weight: 1, since: 0 }, connectError('a:1', 'ECONNREFUSED', 'refused'), 5)
+ * // { _tag: 'Failing', failures: 2, since: 5, probeAt: 5 }: out of service, probed at once
+ * @category constructors
+ */
+export const circuitBreakerHealth = (options: CircuitBreakerOptions = {}): HealthPolicy => {
+  const threshold = options.threshold ?? 3
+  const timeoutWeight = Math.max(0, options.timeoutWeight ?? 0.5)
+  const window = options.window ?? 10_000
+  const probeInterval = options.probeInterval ?? 1000
+
+  const weightOf = (error: MemcacheError): number => {
+    switch (error._tag) {
+      case 'ConnectError':
+        return error.code === 'ETIMEDOUT' ? timeoutWeight : 1
+      case 'ConnectionClosed':
+        return 1
+      // A node whose replies cannot be read is as useless as a silent one, and as likely to recover.
+      case 'Timeout':
+      case 'ProtocolError':
+        return timeoutWeight
+      default:
+        return 0
+    }
+  }
+
+  const outOfService = (failures: number, now: number): Failing => ({ _tag: 'Failing', failures, since: now, probeAt: now })
+
+  /** The state after the `failures`-th failure in a row, all of them weighing `sum`. */
+  const counted = (failures: number, sum: number, now: number): Health =>
+    sum >= threshold ? outOfService(failures, now) : { _tag: 'Suspected', failures, weight: sum, since: now }
+
+  return {
+    name: 'circuit-breaker',
+    admission: (health, now) => {
+      switch (health._tag) {
+        case 'Up':
+        case 'Suspected':
+          return 'send'
+        case 'Failing':
+          return now >= (health.probeAt ?? health.since + probeInterval) ? 'probe' : 'refuse'
+        case 'Dead':
+          return 'refuse'
+      }
+    },
+    afterFailure: (health, error, now) => {
+      const weight = weightOf(error)
+      if (weight === 0) return health
+      switch (health._tag) {
+        case 'Up':
+          return counted(1, weight, now)
+        case 'Suspected':
+          return now - health.since > window ? counted(1, weight, now) : counted(health.failures + 1, health.weight + weight, now)
+        case 'Failing':
+          return { _tag: 'Failing', failures: health.failures + 1, since: now, probeAt: now + probeInterval }
+        case 'Dead':
+          return health
+      }
+    },
+    // Any answer clears a suspicion; only the trial request can end an outage (others were refused).
+    afterSuccess: (health, probe) => (health._tag === 'Suspected' || (probe && health._tag === 'Failing') ? healthy : health),
+    afterTime: (health) => health,
+    refusal: (node, health) => {
+      switch (health._tag) {
+        case 'Failing':
+          return `${node} is out of service after ${health.failures} failures in a row; one trial request at a time goes to it, every ${probeInterval} ms, until one succeeds`
+        case 'Dead':
+          return `${node} is marked dead`
+        case 'Suspected':
+          return `${node} is taking requests (${health.failures} failures in a row lately)`
         case 'Up':
           return `${node} is up`
       }
@@ -301,7 +457,7 @@ export const pymemcacheHealth = (options: HealthOptions = {}): HealthPolicy => {
  * @category constructors
  */
 export const makeNodeHealth = (node: string, options: NodeHealthOptions = {}): NodeHealth => {
-  const policy = options.policy ?? pymemcacheHealth()
+  const policy = options.policy ?? circuitBreakerHealth()
   const now = options.now ?? Date.now
   const onChange = options.onChange
   let health: Health = healthy
@@ -325,9 +481,23 @@ export const makeNodeHealth = (node: string, options: NodeHealthOptions = {}): N
     }
   }
 
-  // Back in service: `Readmitted` from the dead, `Up` from failing; no event for other moves.
-  const cameBack = (next: Health): HealthEvent | undefined =>
-    next._tag !== 'Up' ? undefined : { _tag: health._tag === 'Dead' ? 'Readmitted' : 'Up', node }
+  // Back in service: `Readmitted` from the dead, `Up` from failing; no event for other moves
+  // (a suspicion that clears was never told).
+  const cameBack = (next: Health): HealthEvent | undefined => {
+    if (next._tag !== 'Up' || health._tag === 'Suspected' || health._tag === 'Up') return undefined
+    return { _tag: health._tag === 'Dead' ? 'Readmitted' : 'Up', node }
+  }
+
+  const failed = (next: Health, error: MemcacheError): HealthEvent | undefined => {
+    switch (next._tag) {
+      case 'Dead':
+        return { _tag: 'Dead', node, failures, error }
+      case 'Failing':
+        return { _tag: 'Failed', node, failures, error }
+      default:
+        return undefined
+    }
+  }
 
   /** `false` when the policy does not count `error` against the node. */
   const afterFailure = (error: MemcacheError, at: number): boolean => {
@@ -336,7 +506,7 @@ export const makeNodeHealth = (node: string, options: NodeHealthOptions = {}): N
     if (next._tag === 'Up') moveTo(next, cameBack(next))
     else {
       failures++
-      moveTo(next, { _tag: next._tag === 'Dead' ? 'Dead' : 'Failed', node, failures, error })
+      moveTo(next, failed(next, error))
     }
     return true
   }
@@ -365,6 +535,8 @@ export const makeNodeHealth = (node: string, options: NodeHealthOptions = {}): N
     record: (ticket, outcome) => {
       if (ticket.probe) probing = false
       if (ticket.epoch !== epoch) return
+      // The caller gave up: the node said nothing either way (and a probe must not end that way).
+      if (E.isLeft(outcome) && outcome.left._tag === 'Aborted') return
       const at = now()
       // An error not held against the node (a bad key...) still means the node answered.
       if (E.isRight(outcome) || !afterFailure(outcome.left, at)) afterSuccess(ticket.probe, at)

@@ -1,12 +1,13 @@
 /**
  * Placing keys over many memcached servers: `rendezvous` (pymemcache's `HashClient`) and `ketama`
  * (the `memcached` npm package) placements as pure `Hashing` values, and a router taking one that
- * splits, merges, broadcasts and keeps each node's health with a `HealthPolicy` (pymemcache's
- * dead-server algorithm by default).
+ * splits, merges, broadcasts and keeps each node's health with a `HealthPolicy`
+ * (`circuitBreakerHealth` by default, `pymemcacheHealth` for pymemcache's dead-server algorithm).
  *
  * @example
- * import { makeRouter, rendezvous } from 'fp-memcache/routing'
- * const cluster = makeRouter(rendezvous, nodes, { retryAttempts: 2, retryTimeout: 1000, deadTimeout: 60_000 })
+ * import { makeRouter, pymemcacheHealth, rendezvous } from 'fp-memcache/routing'
+ * const cluster = makeRouter(rendezvous, nodes) // circuitBreakerHealth()
+ * const likePymemcache = makeRouter(rendezvous, nodes, { health: pymemcacheHealth({ retryAttempts: 2, retryTimeout: 1000, deadTimeout: 60_000 }) })
  *
  * @since 0.1.0
  */

@@ -1,7 +1,7 @@
 /**
  * The router: one `Transport` over named nodes, placing each key with a `Hashing` (`rendezvous`,
- * `ketama` or your own) and keeping each node's health with a `HealthPolicy` (pymemcache's
- * dead-server algorithm by default), one `makeNodeHealth` per node.
+ * `ketama` or your own) and keeping each node's health with a `HealthPolicy`
+ * (`circuitBreakerHealth` by default), one `makeNodeHealth` per node.
  *
  * - A single-key request, and a retrieval of one key, goes straight to the node that owns its key
  *   and its reply comes back as the node gave it.
@@ -12,18 +12,27 @@
  *   else the first error (in node order), else the first `Failure` reply.
  * - `quit`, `shutdown` and `raw` name no key, so `send` refuses them (`InvalidArgument`): address
  *   them with `sendTo(node, request)` or `broadcast(request)`.
- * Health (see `health.ts`), with the default policy, `pymemcacheHealth`: only transient errors
- * (`isTransient`: connect errors, timeouts, closed connections, ...) count as node failures — an
- * `InvalidKey` says nothing about the node. A failing node is asked again only after
- * `retryTimeout`, one probe at a time; until then requests for its keys fail fast with `NoServers`
- * — or, with `failover: true`, go to the next node in the key's preference order (a node is
- * admitted once per request, so a many-key request probes a node with all its keys at once).
- * After `retryAttempts` failed retries the node
- * is dead: it leaves the rotation and its keys move to their next node, as in pymemcache, until it
- * is re-admitted `deadTimeout` ms later. Failures of requests that were already in flight when the
- * node's state changed are not counted again: one outage of a busy node is one failure, not fifty.
- * No timers: re-admission is checked when requests come, with the `now` clock (injectable).
- * Pass another policy as `health` to change all of this.
+ * Health (see `health.ts`), with the default policy, `circuitBreakerHealth()`: only
+ * connection-level errors count against a node (refused connects, resets and closed connections
+ * weigh 1, timeouts 0.5) — an `InvalidKey` or a server error line says nothing about it. A node
+ * that failed is `Suspected` and still gets its requests: a slow reply or a reset now and then
+ * costs those requests only, never the node's keys. Failures in a row weighing 3 take it out of
+ * service (`Failing`): one trial request at a time goes to it (the first at once, then one a
+ * second), the others fail fast with `NoServers` — or, with `failover: true`, go to the next node
+ * in the key's preference order (a node is admitted once per request, so a many-key request
+ * probes a node with all its keys at once) — and the first trial that succeeds puts it back.
+ * A node out of service keeps its place: its keys come back to it with it.
+ *
+ * pymemcache's `HashClient` algorithm is `health: pymemcacheHealth({ retryAttempts, retryTimeout,
+ * deadTimeout })`, and giving any of those three knobs here without a `health` selects it too (so
+ * configurations written for it keep their behaviour): one failure refuses a node's keys for
+ * `retryTimeout`, `retryAttempts` failed retries make it dead — out of the rotation, its keys on
+ * their next node — until `deadTimeout`. Under transient faults that is an outage (see the README).
+ *
+ * With any policy, failures of requests that were already in flight when the node's state changed
+ * are not counted again: one outage of a busy node is one failure, not fifty. No timers: trial
+ * requests and re-admission happen when requests come, with the `now` clock (injectable). Pass
+ * another policy as `health` to change all of this.
  *
  * The request context (`RequestContext`: signal, deadline, retry) goes on to the node transport
  * with the request, and to each node of a split many-key request.
@@ -56,6 +65,7 @@ import type { RequestContext } from '../transport/context.js'
 import type { Transport } from '../transport/transport.js'
 import type { Hashing, Placement } from './hashing.js'
 import {
+  circuitBreakerHealth,
   makeNodeHealth,
   pymemcacheHealth,
   type Health,
@@ -93,14 +103,16 @@ export interface Node {
  */
 export interface RouterOptions extends HealthOptions {
   /**
-   * The dead-server algorithm, one state machine per node. Default `pymemcacheHealth(options)`,
-   * built from `retryAttempts`, `retryTimeout` and `deadTimeout` (which are ignored when a
-   * policy is given).
+   * The dead-server algorithm, one state machine per node. Default `circuitBreakerHealth()`; when
+   * any of pymemcache's knobs (`retryAttempts`, `retryTimeout`, `deadTimeout`) is given,
+   * `pymemcacheHealth` with them. The knobs are ignored when a policy is given: write
+   * `health: pymemcacheHealth({ deadTimeout: 30_000 })` or `health: circuitBreakerHealth({ threshold: 5 })`.
    */
   readonly health?: HealthPolicy
   /**
-   * When a key's owner is failing (not yet dead), send to the next node in the key's preference
-   * order instead of failing fast. Default `false` (pymemcache's behaviour).
+   * When a key's owner refuses requests (`Failing`: out of service, not dead), send to the next
+   * node in the key's preference order instead of failing fast. A `Suspected` node still gets its
+   * requests. Default `false` (pymemcache's behaviour).
    */
   readonly failover?: boolean
   /** Node failures become misses / `NotStored` / `NotFound` (pymemcache `ignore_exc`). Default `false`. */
@@ -117,7 +129,7 @@ export interface RouterOptions extends HealthOptions {
  * The `RouterOptions` of `ketamaRouter`, plus its placement options.
  *
  * @example
- * ketamaRouter(nodes, { weights: { '10.0.0.1:11211': 2 }, deadTimeout: 30_000 })
+ * ketamaRouter(nodes, { weights: { '10.0.0.1:11211': 2 }, failover: true })
  * @category model
  */
 export interface KetamaRouterOptions extends RouterOptions, KetamaOptions {}
@@ -241,6 +253,12 @@ const missReply = (request: Request): Reply | undefined => {
 
 const isDead = (health: Health): boolean => health._tag === 'Dead'
 
+/** `circuitBreakerHealth()`, or pymemcache's algorithm when one of its knobs is given. */
+const defaultHealth = (options: HealthOptions): HealthPolicy =>
+  options.retryAttempts === undefined && options.retryTimeout === undefined && options.deadTimeout === undefined
+    ? circuitBreakerHealth()
+    : pymemcacheHealth(options)
+
 // -------------------------------------------------------------------------------------
 // constructors
 // -------------------------------------------------------------------------------------
@@ -251,12 +269,12 @@ const isDead = (health: Health): boolean => health._tag === 'Dead'
  *
  * @example
  * import { rendezvous } from './rendezvous.js'
- * const cluster = makeRouter(rendezvous, nodes, { deadTimeout: 30_000, onHealth: console.log })
+ * const cluster = makeRouter(rendezvous, nodes, { onHealth: console.log })
  * const reply = await cluster.send(Request.get(['a', 'b', 'c']))() // one Values, in a, b, c order
  * @category constructors
  */
 export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options: RouterOptions = {}): Router => {
-  const policy = options.health ?? pymemcacheHealth(options)
+  const policy = options.health ?? defaultHealth(options)
   const now = options.now ?? Date.now
   const routingKey = options.routingKey ?? ((key: string) => key)
   const failover = options.failover === true

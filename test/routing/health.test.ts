@@ -1,10 +1,10 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { describe, expect, it } from 'vitest'
-import { invalidKey } from '../../src/protocol/error.js'
-import { healthy, makeNodeHealth, pymemcacheHealth, type Health, type HealthEvent, type HealthPolicy } from '../../src/routing/health.js'
+import { invalidKey, protocolError, serverError } from '../../src/protocol/error.js'
+import { circuitBreakerHealth, healthy, makeNodeHealth, pymemcacheHealth, type Health, type HealthEvent, type HealthPolicy } from '../../src/routing/health.js'
 import type { MemcacheError } from '../../src/error.js'
-import { aborted, connectError, timeout } from '../../src/transport/error.js'
+import { aborted, connectError, connectionClosed, overloaded, timeout } from '../../src/transport/error.js'
 
 const NODE = '10.0.0.1:11211'
 const refused = connectError(NODE, 'ECONNREFUSED', 'connection refused')
@@ -148,6 +148,7 @@ describe('makeNodeHealth: one node on an injected clock', () => {
 
   it('drops an exception thrown by the change hook, with the state already moved', () => {
     const health = makeNodeHealth(NODE, {
+      policy: pymemcacheHealth(),
       now: () => 0,
       onChange: () => {
         throw new Error('hook broke')
@@ -171,5 +172,121 @@ describe('makeNodeHealth: one node on an injected clock', () => {
     for (let i = 0; i < 10; i++) expect(node.request(failed)).toBe(true)
     expect(node.health.current()).toBe(healthy)
     expect(node.changes).toEqual([])
+  })
+})
+
+describe('circuitBreakerHealth: the policy alone', () => {
+  const policy = circuitBreakerHealth()
+  const slow = timeout(60, 'get', NODE)
+  const reset = connectionClosed(NODE, 'was reset by the server')
+  /** The state after `errors`, one after the other, at 1 ms apart from 0. */
+  const after = (errors: ReadonlyArray<MemcacheError>, from: Health = healthy, given = policy) =>
+    errors.reduce((health, error, index) => given.afterFailure(health, error, index), from)
+
+  it('suspects a node at its first failure and still sends it requests', () => {
+    expect(policy.afterFailure(healthy, refused, 7)).toEqual({ _tag: 'Suspected', failures: 1, weight: 1, since: 7 })
+    expect(policy.afterFailure(healthy, slow, 7)).toEqual({ _tag: 'Suspected', failures: 1, weight: 0.5, since: 7 })
+    expect(policy.admission({ _tag: 'Suspected', failures: 2, weight: 2, since: 0 }, 1)).toBe('send')
+  })
+
+  it('takes a node out at three refusals or resets in a row, or six timeouts, and probes it at once', () => {
+    expect(after([refused, reset, refused])).toEqual({ _tag: 'Failing', failures: 3, since: 2, probeAt: 2 })
+    expect(after([slow, slow, slow, slow, slow])._tag).toBe('Suspected')
+    expect(after([slow, slow, slow, slow, slow, slow])).toEqual({ _tag: 'Failing', failures: 6, since: 5, probeAt: 5 })
+    expect(after([refused, slow, refused, slow])._tag).toBe('Failing')
+    // A connect that timed out is a timeout; a reply that cannot be read weighs as one too.
+    expect(after([refused, refused, connectError(NODE, 'ETIMEDOUT', 'not connected within 1000 ms')])._tag).toBe('Suspected')
+    expect(after([refused, refused, protocolError('garbage')])._tag).toBe('Suspected')
+    expect(policy.admission({ _tag: 'Failing', failures: 3, since: 2, probeAt: 2 }, 2)).toBe('probe')
+  })
+
+  it('tries a node out of service again every probeInterval while its trials fail, and puts it back on the first success', () => {
+    const out = after([refused, refused, refused])
+    const stillOut = policy.afterFailure(out, refused, 100)
+    expect(stillOut).toEqual({ _tag: 'Failing', failures: 4, since: 100, probeAt: 1100 })
+    expect(policy.admission(stillOut, 1099)).toBe('refuse')
+    expect(policy.admission(stillOut, 1100)).toBe('probe')
+    expect(policy.afterSuccess(stillOut, false, 1100)).toBe(stillOut)
+    expect(policy.afterSuccess(stillOut, true, 1100)).toBe(healthy)
+    expect(policy.afterTime(stillOut, 1_000_000)).toBe(stillOut)
+  })
+
+  it('clears a suspicion at the first answer, and forgets a failure older than the window', () => {
+    expect(policy.afterSuccess(after([refused, refused]), false, 5)).toBe(healthy)
+    const suspected: Health = { _tag: 'Suspected', failures: 2, weight: 2, since: 0 }
+    expect(policy.afterFailure(suspected, refused, 10_000)._tag).toBe('Failing')
+    expect(policy.afterFailure(suspected, refused, 10_001)).toEqual({ _tag: 'Suspected', failures: 1, weight: 1, since: 10_001 })
+  })
+
+  it('holds nothing against a node that answered or was not asked, and returns the state itself', () => {
+    const suspected = after([refused])
+    for (const error of [invalidKey('a b', 'space'), aborted('get', 'gone'), overloaded(10_000), serverError('out of memory')]) {
+      expect(policy.afterFailure(suspected, error, 3)).toBe(suspected)
+    }
+    expect(policy.afterSuccess(healthy, false, 3)).toBe(healthy)
+  })
+
+  it('takes its knobs: threshold, timeoutWeight, window, probeInterval', () => {
+    const strict = circuitBreakerHealth({ threshold: 1, probeInterval: 50 })
+    expect(after([slow], healthy, strict)).toEqual({ _tag: 'Suspected', failures: 1, weight: 0.5, since: 0 })
+    expect(after([refused], healthy, strict)).toEqual({ _tag: 'Failing', failures: 1, since: 0, probeAt: 0 })
+    expect(strict.afterFailure(after([refused], healthy, strict), refused, 10)).toEqual({ _tag: 'Failing', failures: 2, since: 10, probeAt: 60 })
+    const patient = circuitBreakerHealth({ timeoutWeight: 0 })
+    expect(patient.afterFailure(healthy, slow, 0)).toBe(healthy)
+    const forgetful = circuitBreakerHealth({ window: 10 })
+    expect(forgetful.afterFailure(after([refused, refused], healthy, forgetful), refused, 12)._tag).toBe('Suspected')
+  })
+
+  it('says why a node out of service refuses', () => {
+    expect(policy.refusal(NODE, { _tag: 'Failing', failures: 4, since: 0, probeAt: 1000 })).toContain('out of service after 4 failures')
+    expect(policy.refusal(NODE, healthy)).toContain('up')
+  })
+})
+
+describe('makeNodeHealth with the default policy, circuitBreakerHealth', () => {
+  const defaultMachine = () => {
+    let clock = 0
+    const changes: Array<HealthEvent> = []
+    const health = makeNodeHealth(NODE, { now: () => clock, onChange: (event) => changes.push(event) })
+    const request = (outcome: E.Either<MemcacheError, unknown>): boolean => {
+      const ticket = health.admit()
+      if (O.isNone(ticket)) return false
+      health.record(ticket.value, outcome)
+      return true
+    }
+    return { health, changes, request, at: (ms: number) => (clock = ms) }
+  }
+
+  it('keeps a node that fails now and then in service, and tells nothing of it', () => {
+    const node = defaultMachine()
+    for (let i = 0; i < 100; i++) expect(node.request(i % 3 === 0 ? E.left(timeout(60, 'get', NODE)) : answered)).toBe(true)
+    for (let i = 0; i < 20; i++) expect(node.request(i % 2 === 0 ? failed : answered)).toBe(true)
+    expect(node.health.current()).toBe(healthy)
+    expect(node.changes).toEqual([])
+  })
+
+  it('takes a dead node out at the third refusal, probes it one request at a time, and tells both changes', () => {
+    const node = defaultMachine()
+    for (let i = 0; i < 3; i++) expect(node.request(failed)).toBe(true)
+    expect(node.changes).toEqual([{ _tag: 'Failed', node: NODE, failures: 3, error: refused }])
+    const probe = node.health.admit()
+    expect(probe).toEqual(O.some({ probe: true, epoch: 3 }))
+    expect(node.health.admit()).toEqual(O.none)
+    expect(node.health.refusal()).toContain('being probed')
+    if (O.isSome(probe)) node.health.record(probe.value, failed)
+    expect(node.request(answered)).toBe(false)
+    expect(node.health.refusal()).toContain('out of service after 4 failures')
+    node.at(1000)
+    expect(node.request(answered)).toBe(true)
+    expect(node.health.current()).toBe(healthy)
+    expect(node.changes.map((event) => event._tag)).toEqual(['Failed', 'Failed', 'Up'])
+  })
+
+  it('gives an aborted probe back: it says nothing about the node', () => {
+    const node = defaultMachine()
+    for (let i = 0; i < 3; i++) node.request(failed)
+    expect(node.request(E.left(aborted('get', 'the caller left')))).toBe(true)
+    expect(node.health.current()._tag).toBe('Failing')
+    expect(node.health.admit()).toEqual(O.some({ probe: true, epoch: 3 }))
   })
 })

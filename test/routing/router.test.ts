@@ -5,7 +5,7 @@ import { invalidKey } from '../../src/protocol/error.js'
 import { timeout } from '../../src/transport/error.js'
 import * as Reply from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
-import { pymemcacheHealth, type HealthEvent, type HealthPolicy } from '../../src/routing/health.js'
+import { circuitBreakerHealth, pymemcacheHealth, type HealthEvent, type HealthPolicy } from '../../src/routing/health.js'
 import { ketama } from '../../src/routing/ketama.js'
 import { ownerOf, rendezvous } from '../../src/routing/rendezvous.js'
 import { hashTag, ketamaRouter, makeRouter, rendezvousRouter, routeBy, type RouterOptions } from '../../src/routing/router.js'
@@ -127,7 +127,89 @@ describe('router: placement', () => {
   })
 })
 
-describe('router: health', () => {
+describe('router: health with the default policy, circuitBreakerHealth', () => {
+  it('keeps sending to a node whose replies are slow now and then, and never refuses its keys', async () => {
+    const { router, nodes, events, keyOf } = cluster()
+    const a = nodes[0] as FakeNode
+    let count = 0
+    // Every other request times out: the node stays in service, its suspicion cleared by each answer.
+    a.script(() => (count++ % 2 === 0 ? E.left(timeout(60, 'get', a.name)) : undefined))
+    const tags = new Set<string>()
+    for (let i = 0; i < 40; i++) {
+      const outcome = await router.send(Request.get([keyOf(a, i * 5)]))()
+      tags.add(E.isLeft(outcome) ? outcome.left._tag : 'answered')
+    }
+    expect(tags).toEqual(new Set(['Timeout', 'answered']))
+    expect(a.sent.length).toBe(40)
+    expect(events).toEqual([])
+    expect(router.status()[0]?.health).toEqual({ _tag: 'Up' })
+  })
+
+  it('shows a suspected node in status, still taking requests', async () => {
+    const { router, nodes, keyOf, setClock } = cluster()
+    const a = nodes[0] as FakeNode
+    a.down()
+    setClock(5)
+    await router.send(Request.get([keyOf(a)]))()
+    expect(router.status()[0]?.health).toEqual({ _tag: 'Suspected', failures: 1, weight: 1, since: 5 })
+    expect(await router.send(Request.get([keyOf(a, 10)]))()).toEqual(E.left(expect.objectContaining({ _tag: 'ConnectError' })))
+    expect(a.sent.length).toBe(2)
+  })
+
+  it('takes a dead node out at the third refusal, probes it at once and then every probeInterval, and puts it back on the first success', async () => {
+    const { router, nodes, events, keyOf, setClock } = cluster({ health: circuitBreakerHealth({ probeInterval: 500 }) })
+    const b = nodes[1] as FakeNode
+    b.down()
+    const outcomes: Array<string> = []
+    for (let i = 0; i < 8; i++) {
+      const outcome = await router.send(Request.get([keyOf(b, i * 5)]))()
+      outcomes.push(E.isLeft(outcome) ? outcome.left._tag : 'answered')
+    }
+    // Three failures in service, the trial request at once, then refused without being asked.
+    expect(outcomes).toEqual(['ConnectError', 'ConnectError', 'ConnectError', 'ConnectError', 'NoServers', 'NoServers', 'NoServers', 'NoServers'])
+    expect(b.sent.length).toBe(4)
+    expect(tags(events)).toEqual([`Failed ${b.name}`, `Failed ${b.name}`])
+    expect(await router.send(Request.get([keyOf(b)]))()).toEqual(E.left(expect.objectContaining({ _tag: 'NoServers', message: expect.stringContaining('out of service') })))
+
+    b.up()
+    setClock(499)
+    expect(await router.send(Request.get([keyOf(b)]))()).toEqual(E.left(expect.objectContaining({ _tag: 'NoServers' })))
+    setClock(500)
+    expect(await router.send(Request.get([keyOf(b)]))()).toEqual(E.right(Reply.values([])))
+    expect(tags(events)).toEqual([`Failed ${b.name}`, `Failed ${b.name}`, `Up ${b.name}`])
+    expect(await router.send(Request.get([keyOf(b, 100)]))()).toEqual(E.right(Reply.values([])))
+    // Its keys never moved: the node kept its place while out.
+    expect(router.status().map((status) => status.health._tag)).toEqual(['Up', 'Up', 'Up'])
+  })
+
+  it('with failover, sends the keys of a node out of service to the next node, but not those of a suspected one', async () => {
+    const { router, nodes, keyOf } = cluster({ failover: true })
+    const a = nodes[0] as FakeNode
+    const key = keyOf(a)
+    const next = nodes.find((node) => node.name === rendezvous.place(NAMES).preferenceOf(key)[1]) as FakeNode
+    a.down()
+    await router.send(Request.get([key]))()
+    // Suspected: still asked.
+    expect(await router.send(Request.set(key, text('v')))()).toEqual(E.left(expect.objectContaining({ _tag: 'ConnectError' })))
+    expect(next.data.has(key)).toBe(false)
+    await router.send(Request.get([key]))() // out of service
+    await router.send(Request.get([key]))() // its trial, refused
+    expect(await router.send(Request.set(key, text('elsewhere')))()).toEqual(E.right(Reply.stored))
+    expect(next.data.has(key)).toBe(true)
+  })
+
+  it("uses pymemcache's algorithm when one of its knobs is given: one failure refuses the node", async () => {
+    for (const knobs of [{ retryAttempts: 2 }, { retryTimeout: 1000 }, { deadTimeout: 60_000 }]) {
+      const { router, nodes, keyOf } = cluster(knobs)
+      const a = nodes[0] as FakeNode
+      a.down()
+      await router.send(Request.get([keyOf(a)]))()
+      expect(await router.send(Request.get([keyOf(a, 10)]))()).toEqual(E.left(expect.objectContaining({ _tag: 'NoServers' })))
+    }
+  })
+})
+
+describe('router: health with pymemcacheHealth (its knobs select it)', () => {
   it("follows pymemcache's dead-server algorithm on an injectable clock", async () => {
     const { router, nodes, events, setClock, keyOf, owner } = cluster({ retryAttempts: 2, retryTimeout: 1000, deadTimeout: 60_000 })
     const a = nodes[0] as FakeNode
@@ -173,7 +255,7 @@ describe('router: health', () => {
   })
 
   it('brings a failing node back up when a retry succeeds', async () => {
-    const { router, nodes, events, setClock, keyOf } = cluster()
+    const { router, nodes, events, setClock, keyOf } = cluster({ health: pymemcacheHealth() })
     const b = nodes[1] as FakeNode
     const key = keyOf(b)
     b.down()
@@ -186,7 +268,7 @@ describe('router: health', () => {
   })
 
   it('lets one retry through at a time: others fail fast while it is out', async () => {
-    const { router, nodes, setClock, keyOf } = cluster()
+    const { router, nodes, setClock, keyOf } = cluster({ health: pymemcacheHealth() })
     const c = nodes[2] as FakeNode
     c.down()
     await router.send(Request.get([keyOf(c)]))()
@@ -226,7 +308,7 @@ describe('router: health', () => {
   })
 
   it('with failover, sends the keys of a failing node to the next node in their order', async () => {
-    const { router, nodes, setClock, keyOf } = cluster({ failover: true })
+    const { router, nodes, setClock, keyOf } = cluster({ failover: true, health: pymemcacheHealth() })
     const a = nodes[0] as FakeNode
     const key = keyOf(a)
     a.down()
@@ -464,7 +546,7 @@ describe('router: probes and many-key requests', () => {
   })
 
   it('sends one probe with every key of a failing node in a many-key request', async () => {
-    const { router, nodes, setClock, keyOf } = cluster()
+    const { router, nodes, setClock, keyOf } = cluster({ health: pymemcacheHealth() })
     const a = nodes[0] as FakeNode
     a.down()
     await router.send(Request.get([keyOf(a)]))()
