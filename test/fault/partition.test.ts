@@ -36,7 +36,13 @@ let made = false
 
 const removeNamespaces = (): void => {
   for (const namespace of [SERVER_NAMESPACE, CLIENT_NAMESPACE]) spawnSync('ip', ['netns', 'del', namespace], { stdio: 'ignore' })
+  made = false
 }
+// Also when the worker dies before afterAll (deleting a namespace takes its veth end with it).
+process.once('exit', () => {
+  for (const child of servers) child.kill('SIGKILL')
+  if (made) removeNamespaces()
+})
 
 /** Why namespaces cannot be made here, or `undefined` when they can. */
 const cannotPartition = (): string | undefined => {
