@@ -366,7 +366,11 @@ export function createClient<A>(options: ClientOptions<A>): Client<A> {
   const problem = optionsProblem(options)
   if (problem !== undefined) return refusedClient(problem, givenTransport(options))
   const transport = buildTransport(options)
-  const defaults: CommandDefaults = { noreply: options.defaultNoreply ?? false }
+  const defaults: CommandDefaults = {
+    noreply: options.defaultNoreply ?? false,
+    // A batch (`setMany`, `deleteMany`) is refused whole, before any of it is written.
+    keys: { allowUnicodeKeys: options.allowUnicodeKeys ?? false, prefix: options.keyPrefix ?? '' },
+  }
   const serde = options.serde ?? (text as unknown as Serde<A>)
   const all = commands(serde, defaults)
   const cacheAside = getOrSet(all)

@@ -15,9 +15,9 @@ import * as E from 'fp-ts/lib/Either.js'
 import type * as RTE from 'fp-ts/lib/ReaderTaskEither.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { invalidKey, protocolError, type ProtocolError } from '../protocol/error.js'
+import { protocolError, type ProtocolError } from '../protocol/error.js'
 import { type MemcacheError } from '../error.js'
-import { keyProblem } from '../protocol/key.js'
+import { keyError, type KeyOptions } from '../protocol/key.js'
 import type { Reply } from '../protocol/reply.js'
 import { commandName, type Request } from '../protocol/request.js'
 import type { Encoded, Serde } from '../serde/serde.js'
@@ -71,6 +71,20 @@ export interface CommandDefaults {
    * not say. Default `false`. Never applied to `cas`, `incr` and `decr`, whose result is the point.
    */
   readonly noreply?: boolean
+  /**
+   * The key rules of the transport the commands run on, for the many-key writes (`setMany`,
+   * `deleteMany`), which refuse a whole batch before writing any of it: whether unicode keys are
+   * allowed, and the key prefix the transport adds (its bytes count toward the 250). Default:
+   * unicode allowed and no prefix (the connection then refuses what it must, one request at a
+   * time). `createClient` passes its own.
+   */
+  readonly keys?: KeyRules
+}
+
+/** The key rules a set of commands checks a batch against. @category model */
+export interface KeyRules extends KeyOptions {
+  /** The prefix the transport adds to every key. */
+  readonly prefix?: string
 }
 
 // -------------------------------------------------------------------------------------
@@ -198,18 +212,21 @@ export const encodedSerde: Serde<Encoded> = {
 // -------------------------------------------------------------------------------------
 
 /**
- * The first key that can never be sent, as an `InvalidKey`, or `undefined`. Used by the
+ * The first key that cannot be sent under `rules`, as an `InvalidKey`, or `undefined`. Used by the
  * multi-request commands (`setMany`, `deleteMany`) to refuse a batch before writing any of it.
- * Unicode is allowed here: whether it is accepted is the connection's rule, checked again there.
+ * Without rules unicode is allowed: whether it is accepted is then the connection's rule, checked
+ * again there.
  *
  * @example
  * firstInvalidKey(['a', 'b c']) // InvalidKey for 'b c'
+ * firstInvalidKey(['é'], { allowUnicodeKeys: false }) // InvalidKey for 'é'
  * @category utils
  */
-export const firstInvalidKey = (keys: Iterable<string>): MemcacheError | undefined => {
+export const firstInvalidKey = (keys: Iterable<string>, rules: KeyRules = { allowUnicodeKeys: true }): MemcacheError | undefined => {
+  const prefix = rules.prefix ?? ''
   for (const key of keys) {
-    const problem = keyProblem(key, { allowUnicodeKeys: true })
-    if (problem !== undefined) return invalidKey(key, problem)
+    const error = keyError(key, prefix, rules)
+    if (error !== undefined) return error
   }
   return undefined
 }

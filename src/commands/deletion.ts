@@ -63,7 +63,7 @@ export const deletion = (defaults?: CommandDefaults): Deletion => ({
   deleteMany: (keys, options) => {
     if (keys.length === 0) return succeed([])
     const unique = distinct(keys)
-    const invalid = firstInvalidKey(unique)
+    const invalid = firstInvalidKey(unique, defaults?.keys)
     if (invalid !== undefined) return fail(invalid)
     const noreply = noreplyOf(options, defaults)
     return inContext(options, (context) => (transport) =>

@@ -23,6 +23,7 @@ export {
   unexpectedReply,
   type Command,
   type CommandDefaults,
+  type KeyRules,
   type NoreplyOption,
   type ReplyCases,
   type StoreOptions,

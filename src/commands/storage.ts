@@ -122,7 +122,7 @@ export const storage = <A>(serde: Serde<A>, defaults?: CommandDefaults): Storage
     setMany: (entries, options) => {
       const pairs = toPairs(entries)
       if (pairs.length === 0) return succeed([])
-      const invalid = firstInvalidKey(pairs.map(([key]) => key))
+      const invalid = firstInvalidKey(pairs.map(([key]) => key), defaults?.keys)
       if (invalid !== undefined) return fail(invalid)
       const requests: Array<Request.Store> = []
       const noreply = noreplyOf(options, defaults)

@@ -10,10 +10,10 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { invalidArgument, invalidKey, valueTooLarge } from './error.js'
+import { invalidArgument, valueTooLarge } from './error.js'
 import { type MemcacheError } from '../error.js'
 import { describeValue } from '../describe.js'
-import { byteLength, keyProblem, MAX_KEY_LENGTH, prefixProblem, type KeyOptions } from './key.js'
+import { keyError, prefixProblem, type KeyOptions } from './key.js'
 import type * as R from './request.js'
 
 // -------------------------------------------------------------------------------------
@@ -97,20 +97,8 @@ const checkPrefix = (prefix: string, options: KeyOptions): MemcacheError | undef
 }
 
 /** `key` as the caller wrote it, checked as `prefix + key` (the prefix itself already checked). */
-const checkKey = (key: string, prefix: string, options: KeyOptions): MemcacheError | undefined => {
-  const problem = keyProblem(key, options)
-  if (prefix === '') return problem === undefined ? undefined : invalidKey(key, problem)
-  const keyBytes = byteLength(key)
-  // A key problem on a key that fits alone is in its bytes; one too long alone is too long with the prefix too.
-  if (problem !== undefined && keyBytes <= MAX_KEY_LENGTH) return invalidKey(key, problem)
-  const total = byteLength(prefix) + keyBytes
-  return total > MAX_KEY_LENGTH
-    ? invalidKey(key, `${total} bytes long with the prefix ${JSON.stringify(prefix)}: the ${MAX_KEY_LENGTH}-byte limit includes the prefix`)
-    : undefined
-}
-
 const checkOneKey = (key: string, prefix: string, options: KeyOptions): MemcacheError | undefined =>
-  (prefix === '' ? undefined : checkPrefix(prefix, options)) ?? checkKey(key, prefix, options)
+  (prefix === '' ? undefined : checkPrefix(prefix, options)) ?? keyError(key, prefix, options)
 
 const checkKeys = (keys: ReadonlyArray<string>, prefix: string, options: KeyOptions): MemcacheError | undefined => {
   if (keys.length === 0) return invalidArgument('keys', 'at least one key is needed')
@@ -119,7 +107,7 @@ const checkKeys = (keys: ReadonlyArray<string>, prefix: string, options: KeyOpti
     if (error !== undefined) return error
   }
   for (const key of keys) {
-    const error = checkKey(key, prefix, options)
+    const error = keyError(key, prefix, options)
     if (error !== undefined) return error
   }
   return undefined

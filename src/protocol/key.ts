@@ -107,3 +107,24 @@ export const prefixProblem = (prefix: string, options: KeyOptions = {}): string 
   return bytes >= MAX_KEY_LENGTH ? `${bytes} bytes long, leaving no room for a key` : undefined
 }
 
+/**
+ * The `InvalidKey` for `key` sent after `prefix` (checked on its own: see `prefixProblem`), or
+ * `undefined` when it may be sent: the key's own rules, and the 250 bytes counting the prefix. The
+ * error names the caller's key. The one rule the encoder and the many-key commands share.
+ *
+ * @example
+ * keyError('k'.repeat(60), 'p'.repeat(200)) // InvalidKey: 260 bytes long with the prefix ...
+ * keyError('a b', '') // InvalidKey: space at index 1
+ * @category utils
+ */
+export const keyError = (key: string, prefix: string, options: KeyOptions = {}): InvalidKey | undefined => {
+  const problem = keyProblem(key, options)
+  if (prefix === '') return problem === undefined ? undefined : invalidKey(key, problem)
+  const keyBytes = byteLength(key)
+  // A key problem on a key that fits alone is in its bytes; one too long alone is too long with the prefix too.
+  if (problem !== undefined && keyBytes <= MAX_KEY_LENGTH) return invalidKey(key, problem)
+  const total = byteLength(prefix) + keyBytes
+  return total > MAX_KEY_LENGTH
+    ? invalidKey(key, `${total} bytes long with the prefix ${JSON.stringify(prefix)}: the ${MAX_KEY_LENGTH}-byte limit includes the prefix`)
+    : undefined
+}
