@@ -15,7 +15,8 @@
  * - `flush_all N` takes effect `N - 1` ticks later (`flush_all 1` is immediate), as memcached's
  *   `oldest_live = realtime(N) - 1` does; items written after the flush point survive it.
  * - `maxItemSize` is `-I`, `memoryLimit` is `-m`; a storage command is admitted (room made, or
- *   refused) before its value is read, as memcached's `item_alloc` is.
+ *   refused) before its value is read, as memcached's `item_alloc` is, and the room stays reserved
+ *   against the limit while the value arrives: unfinished data blocks cannot hold memory outside it.
  * - `incr`/`decr` parse the value like `strtoull` and rewrite it in place, padded with spaces, when
  *   the new number is not longer; `incr` wraps at 2^64, `decr` stops at 0.
  *
@@ -60,6 +61,29 @@ export interface EngineOptions {
 export type DataChunk = 'valid' | 'bad'
 
 /**
+ * Room reserved for a storage command whose data block is still arriving (memcached's allocated
+ * item before `complete_nread`). `store` releases it; a front end whose client goes before the
+ * block is whole calls `release` (calling it again does nothing).
+ * @category model
+ */
+export interface Admission {
+  readonly _tag: 'Admitted'
+  /** What the item will cost, in bytes (`itemSize`). */
+  readonly size: number
+  readonly release: () => void
+}
+
+/** Where the engine's memory goes, in bytes. @category model */
+export interface MemoryUse {
+  /** memcached's `-m` (`limit_maxbytes`). */
+  readonly limit: number
+  /** Held by items (the `bytes` stat). */
+  readonly items: number
+  /** Reserved for data blocks still arriving. `items + reserved` never exceeds `limit`. */
+  readonly reserved: number
+}
+
+/**
  * An in-memory memcached. Not a class: a record of functions closing over one store.
  * @category model
  */
@@ -69,20 +93,23 @@ export interface Engine {
   /**
    * First half of a storage command, before its data block is read (memcached's `item_alloc`):
    * a `Failure` when the item is too large or cannot get memory (a failed `set` also drops the
-   * old item), else `undefined` after making room. Front ends that read the block call this first.
+   * old item), else an `Admission` holding the room it made. Front ends that read the block call
+   * this first.
    */
-  readonly admit: (command: R.StoreCommand | 'cas', key: string, flags: number, length: number) => Reply.Failure | undefined
+  readonly admit: (command: R.StoreCommand | 'cas', key: string, flags: number, length: number) => Reply.Failure | Admission
   /**
    * Second half, once the block is read: `bad` when it did not end in `\r\n` (counted in
-   * `cmd_set`, answered `CLIENT_ERROR bad data chunk`).
+   * `cmd_set`, answered `CLIENT_ERROR bad data chunk`). Releases `admission` first.
    */
-  readonly store: (request: R.Store | R.Cas, chunk: DataChunk) => Reply.Reply
+  readonly store: (request: R.Store | R.Cas, chunk: DataChunk, admission?: Admission) => Reply.Reply
   /** The live item under `key` without counting a read, or `undefined` (for tests and meta commands). */
   readonly peek: (key: string) => StoredItem | undefined
   /** Registers a client connection (`curr_connections`, `total_connections`, `stats conns`). */
   readonly openConnection: (address: string) => ConnectionHandle
   /** The named general stat as a number, e.g. `stat('evictions')`; `undefined` when unknown. */
   readonly stat: (name: string) => number | undefined
+  /** Where memory goes now: items, and room reserved for data blocks still arriving. */
+  readonly memory: () => MemoryUse
   /** The engine's clock, in milliseconds. */
   readonly now: () => number
 }
@@ -146,16 +173,20 @@ export const makeEngine = (options: EngineOptions = {}): Engine => {
   }
 
   /** memcached's `item_alloc` failing in `process_update_command`: a failed `set` also drops the old item. */
-  const admit = (command: R.StoreCommand | 'cas', key: string, flags: number, length: number): Reply.Failure | undefined => {
+  const admit = (command: R.StoreCommand | 'cas', key: string, flags: number, length: number): Reply.Failure | Admission => {
     const now = tick()
     const size = itemSize(key.length, flags, length)
-    const failure =
-      size > maxItemSize
-        ? (counters.store_too_large++, TOO_LARGE)
-        : items.makeRoom(size, now)
-          ? undefined
-          : (counters.store_no_memory++, NO_MEMORY)
-    if (failure !== undefined && command === 'set') {
+    if (size <= maxItemSize && items.reserve(size, now)) {
+      let held = true
+      const release = (): void => {
+        if (!held) return
+        held = false
+        items.unreserve(size)
+      }
+      return { _tag: 'Admitted', size, release }
+    }
+    const failure = size > maxItemSize ? (counters.store_too_large++, TOO_LARGE) : (counters.store_no_memory++, NO_MEMORY)
+    if (command === 'set') {
       const existing = items.find(key, now)
       if (existing !== undefined) items.unlink(existing)
     }
@@ -208,7 +239,9 @@ export const makeEngine = (options: EngineOptions = {}): Engine => {
     }
   }
 
-  const store = (request: R.Store | R.Cas, chunk: DataChunk): Reply.Reply => {
+  const store = (request: R.Store | R.Cas, chunk: DataChunk, admission?: Admission): Reply.Reply => {
+    // The reserved room becomes the item's: released and linked in one synchronous step.
+    admission?.release()
     if (chunk === 'valid') return storeValid(request, tick())
     counters.cmd_set++
     return BAD_DATA_CHUNK
@@ -340,9 +373,10 @@ export const makeEngine = (options: EngineOptions = {}): Engine => {
       case 'Gats':
         return retrieve(request.keys, true, request.exptime)
       case 'Store':
-        return admit(request.command, request.key, request.flags, request.value.length) ?? store(request, 'valid')
-      case 'Cas':
-        return admit('cas', request.key, request.flags, request.value.length) ?? store(request, 'valid')
+      case 'Cas': {
+        const admitted = admit(request._tag === 'Cas' ? 'cas' : request.command, request.key, request.flags, request.value.length)
+        return admitted._tag === 'Admitted' ? store(request, 'valid', admitted) : admitted
+      }
       case 'Delete':
         return remove(request.key)
       case 'Incr':
@@ -381,6 +415,10 @@ export const makeEngine = (options: EngineOptions = {}): Engine => {
     peek: (key) => items.peek(key, tick()),
     openConnection: connections.open,
     stat,
+    memory: () => {
+      const usage = items.usage()
+      return { limit: usage.memoryLimit, items: usage.bytes, reserved: usage.reserved }
+    },
     now: clock,
   }
 }

@@ -10,12 +10,36 @@
  *
  * @since 0.1.0
  */
-export { makeEngine, MAX_RELATIVE_EXPTIME, type DataChunk, type Engine, type EngineOptions } from './engine.js'
+export { makeEngine, MAX_RELATIVE_EXPTIME, type Admission, type DataChunk, type Engine, type EngineOptions, type MemoryUse } from './engine.js'
 export { itemSize, type StoredItem } from './store.js'
 export type { ConnectionHandle } from './connections.js'
+export { makeBudget, type Budget } from './budget.js'
 export { byteString, strtol32, strtoul32, strtoull } from './numbers.js'
-export { KEY_MAX_LENGTH, LINE_LIMIT, parseLine, requestOf, type LineCommand, type StorageHeader } from './parse.js'
-export { renderReply } from './render.js'
-export { makeSession, REQUESTS_PER_EVENT, type Session, type SessionOutput } from './session.js'
-export { serve, type ServeOptions, type Served } from './serve.js'
+export {
+  findTooLongKey,
+  KEY_MAX_LENGTH,
+  LINE_LIMIT,
+  nextKey,
+  parseCommand,
+  parseLine,
+  requestOf,
+  type KeyScan,
+  type KeySpan,
+  type LineCommand,
+  type Retrieval,
+  type RetrievalCommand,
+  type StorageHeader,
+} from './parse.js'
+export { renderItems, renderReply } from './render.js'
+export {
+  BYTES_PER_SLICE,
+  KEYS_PER_SLICE,
+  makeSession,
+  REQUESTS_PER_EVENT,
+  type Session,
+  type SessionCounters,
+  type SessionOptions,
+  type SessionOutput,
+} from './session.js'
+export { DEFAULT_LINE_MEMORY_LIMIT, DEFAULT_MAX_CONNECTIONS, serve, TOO_MANY_CONNECTIONS, type ServeOptions, type Served } from './serve.js'
 export { memoryTransport, type MemoryTransport, type MemoryTransportOptions } from './memory.js'

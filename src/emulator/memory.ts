@@ -93,7 +93,19 @@ export const memoryTransport = (options: MemoryTransportOptions = {}): MemoryTra
   const end = (): void => {
     if (!open) return
     open = false
+    session.close()
     connection.close()
+  }
+
+  /** The whole answer to `bytes`: a transport in memory has no other client to yield to. */
+  const exchange = (bytes: Uint8Array): { readonly bytes: Uint8Array; readonly close: boolean } => {
+    let output = session.receive(bytes)
+    const chunks = [...output.chunks]
+    while (output.more) {
+      output = session.resume()
+      chunks.push(...output.chunks)
+    }
+    return { bytes: joinBytes(chunks), close: output.close }
   }
 
   const answer = (request: Request, chunks: ReadonlyArray<Uint8Array>, context: RequestContext): E.Either<MemcacheError, Reply> => {
@@ -103,8 +115,8 @@ export const memoryTransport = (options: MemoryTransportOptions = {}): MemoryTra
       const interrupted = interruption(context, commandName(request), node)
       if (interrupted !== undefined) return E.left(interrupted)
     }
-    const output = session.receive(joinBytes(chunks))
-    const bytes = joinBytes(output.chunks)
+    const output = exchange(joinBytes(chunks))
+    const bytes = output.bytes
     if (output.close) end()
     const decoded = decodeReply(request, bytes, 0)
     if (E.isLeft(decoded)) {

@@ -105,4 +105,13 @@ export const strtol32 = (text: string): number | undefined => {
  * byteString(new Uint8Array([49, 50])) // '12'
  * @category utils
  */
-export const byteString = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1')
+export const byteString = (bytes: Uint8Array): string => {
+  // Keys are short and a multi-get reads one per key: a loop beats making a Buffer view for them.
+  if (bytes.length > SHORT_STRING) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1')
+  let text = ''
+  for (let index = 0; index < bytes.length; index++) text += String.fromCharCode(bytes[index] as number)
+  return text
+}
+
+/** Up to this many bytes, `byteString` builds the string itself. */
+const SHORT_STRING = 24

@@ -1,9 +1,15 @@
 /**
  * memcached's text protocol from the server's side, first step: a client's command line into what
  * it asks for (pure, no engine). `parseLine` reads one line into a `LineCommand`: a request for the
- * engine, the header of a storage command whose data block follows, a reply decided right here
- * (`ERROR`, `CLIENT_ERROR bad command line format`...), or "close the connection". It follows
- * memcached 1.6.18's `proto_text.c`, tokenizer and argument checks included.
+ * engine, the header of a storage command whose data block follows, a retrieval whose keys are
+ * read from the line as it is answered, a reply decided right here (`ERROR`, `CLIENT_ERROR bad
+ * command line format`...), or "close the connection". It follows memcached 1.6.18's
+ * `proto_text.c`, tokenizer and argument checks included.
+ *
+ * A retrieval line is never split into an array of keys: a multi-get line has no length limit in
+ * memcached (megabytes of keys), so its keys stay bytes in the line and `nextKey` reads them one
+ * at a time, letting the session answer them in slices. Every byte of a line is looked at a fixed
+ * number of times.
  *
  * Keys are byte strings (one char per byte): whatever bytes a client sent come back the same.
  *
@@ -43,10 +49,36 @@ export type LineCommand =
       readonly reply: Reply.Reply
       /** `noreply` was on the line: memcached writes nothing, even for an error. */
       readonly silent: boolean
-      /** Looked up before the answer, for its effects (a multi-get stopped by a too long key). */
-      readonly partial?: R.Request
     }
+  | Retrieval
   | { readonly _tag: 'Close' }
+
+/** The commands that read items: `bget` is `get`. @category model */
+export type RetrievalCommand = 'get' | 'gets' | 'gat' | 'gats'
+
+/** Where a retrieval line's keys are: bytes `from` to `to` of `line`, separated by spaces. @category model */
+export interface KeySpan {
+  readonly line: Uint8Array
+  readonly from: number
+  readonly to: number
+}
+
+/**
+ * A `get`, `gets`, `gat` or `gats` line, keys unread. When a key is over `KEY_MAX_LENGTH` bytes
+ * (see `findTooLongKey`), memcached looks up the keys before it, drops the replies stacked so far,
+ * and answers `CLIENT_ERROR bad command line format`.
+ * @category model
+ */
+export interface Retrieval {
+  readonly _tag: 'Retrieval'
+  readonly command: RetrievalCommand
+  /** For `gat` and `gats`; `0` otherwise. */
+  readonly exptime: number
+  readonly keys: KeySpan
+}
+
+/** How far `findTooLongKey` got: a key over `KEY_MAX_LENGTH` starting `at`, or none before `to`. @category model */
+export type KeyScan = { readonly _tag: 'TooLong'; readonly at: number } | { readonly _tag: 'Scanned'; readonly to: number }
 
 /** memcached's `KEY_MAX_LENGTH`: the protocol's `MAX_KEY_LENGTH`. @category model */
 export const KEY_MAX_LENGTH = MAX_KEY_LENGTH
@@ -81,8 +113,7 @@ const CLOSE: LineCommand = { _tag: 'Close' }
 // -------------------------------------------------------------------------------------
 
 const execute = (request: R.Request): LineCommand => ({ _tag: 'Execute', request })
-const answer = (reply: Reply.Reply, silent = false, partial?: R.Request): LineCommand =>
-  partial === undefined ? { _tag: 'Answer', reply, silent } : { _tag: 'Answer', reply, silent, partial }
+const answer = (reply: Reply.Reply, silent = false): LineCommand => ({ _tag: 'Answer', reply, silent })
 
 /**
  * memcached's tokenizer: split on single spaces (tabs are part of a token). `count` is its
@@ -95,19 +126,42 @@ const tokenize = (line: string): { readonly tokens: ReadonlyArray<string>; reado
 
 const isNoreply = (tokens: ReadonlyArray<string>, count: number): boolean => tokens[count - 2] === 'noreply'
 
-const parseRetrieval = (command: string, tokens: ReadonlyArray<string>): LineCommand => {
-  const touching = command === 'gat' || command === 'gats'
+/** Where the token at or after `position` starts: `end` when only spaces are left. */
+const tokenStart = (line: Uint8Array, position: number, end: number): number => {
+  let start = position
+  while (start < end && line[start] === SPACE) start++
+  return start
+}
+
+/** Where the token starting at `start` ends. */
+const tokenEnd = (line: Uint8Array, start: number, end: number): number => {
+  let stop = start
+  while (stop < end && line[stop] !== SPACE) stop++
+  return stop
+}
+
+const RETRIEVALS: ReadonlyMap<string, RetrievalCommand> = new Map([
+  ['get', 'get'],
+  ['bget', 'get'],
+  ['gets', 'gets'],
+  ['gat', 'gat'],
+  ['gats', 'gats'],
+])
+
+/** memcached's `process_get_command` up to its key loop; `position` is after the command's name. */
+const parseRetrieval = (command: RetrievalCommand, line: Uint8Array, position: number, end: number): LineCommand => {
+  let from = tokenStart(line, position, end)
+  // memcached's `ntokens < 3`: a retrieval needs a token after its name.
+  if (from === end) return answer(ERROR)
   let exptime = 0
-  if (touching) {
-    const parsed = strtol32(tokens[1] ?? '')
+  if (command === 'gat' || command === 'gats') {
+    const stop = tokenEnd(line, from, end)
+    const parsed = strtol32(byteString(line.subarray(from, stop)))
     if (parsed === undefined) return answer(BAD_EXPTIME)
     exptime = parsed
+    from = stop
   }
-  const keys = tokens.slice(touching ? 2 : 1)
-  const tooLong = keys.findIndex((key) => key.length > KEY_MAX_LENGTH)
-  const build = (list: ReadonlyArray<string>): R.Request =>
-    command === 'gets' ? R.gets(list) : command === 'gat' ? R.gat(exptime, list) : command === 'gats' ? R.gats(exptime, list) : R.get(list)
-  return tooLong < 0 ? execute(build(keys)) : answer(BAD_FORMAT, false, build(keys.slice(0, tooLong)))
+  return { _tag: 'Retrieval', command, exptime, keys: { line, from, to: end } }
 }
 
 const parseStorage = (command: R.StoreCommand | 'cas', tokens: ReadonlyArray<string>, count: number): LineCommand => {
@@ -206,12 +260,6 @@ const parseTokens = (line: string): LineCommand => {
     return command === 'mn' ? answer(META_NOOP) : answer(ERROR)
   }
   switch (command) {
-    case 'get':
-    case 'gets':
-    case 'gat':
-    case 'gats':
-    case 'bget':
-      return count < 3 ? answer(ERROR) : parseRetrieval(command === 'bget' ? 'get' : command, tokens)
     case 'set':
     case 'add':
     case 'replace':
@@ -246,14 +294,116 @@ const parseTokens = (line: string): LineCommand => {
   }
 }
 
-/** A multi-get may be longer than `LINE_LIMIT`; memcached keeps reading those (after at most 100 spaces). */
-const mayBeLongGet = (buffer: Uint8Array, offset: number): boolean => {
-  let start = offset
-  while (start < buffer.length && buffer[start] === SPACE) start++
-  if (start - offset > 100) return false
-  const head = byteString(buffer.subarray(start, start + 5))
-  return head.startsWith('get ') || head.startsWith('gets ')
+/**
+ * Whether a line with no newline in its first `LINE_LIMIT` bytes may keep growing: memcached
+ * keeps reading a multi-get (`get ` or `gets ` after at most 100 spaces) and closes any other
+ * connection. `head` is the line's start; its first 106 bytes are enough.
+ *
+ * @example
+ * mayGrowLongLine(new TextEncoder().encode('get a b c')) // true
+ * mayGrowLongLine(new TextEncoder().encode('set a 0 0 1')) // false
+ * @category parsing
+ */
+export const mayGrowLongLine = (head: Uint8Array): boolean => {
+  const start = tokenStart(head, 0, head.length)
+  if (start > 100) return false
+  const name = byteString(head.subarray(start, start + 5))
+  return name.startsWith('get ') || name.startsWith('gets ')
 }
+
+/**
+ * One command line, without its line ending, into what it asks for. A NUL byte ends the line
+ * early, as in memcached.
+ *
+ * @example
+ * parseCommand(new TextEncoder().encode('incr n 1')) // execute(incr('n', 1n))
+ * parseCommand(new TextEncoder().encode('get a b')) // a Retrieval over the bytes of 'a b'
+ * @category parsing
+ */
+export const parseCommand = (line: Uint8Array): LineCommand => {
+  const nul = line.indexOf(0)
+  const end = nul < 0 ? line.length : nul
+  const start = tokenStart(line, 0, end)
+  const stop = tokenEnd(line, start, end)
+  if (stop - start <= 4) {
+    const retrieval = RETRIEVALS.get(byteString(line.subarray(start, stop)))
+    if (retrieval !== undefined) return parseRetrieval(retrieval, line, stop, end)
+  }
+  return parseTokens(byteString(line.subarray(0, end)))
+}
+
+/**
+ * The next key of a retrieval at or after `position`: the key and where to look for the one after
+ * it, or `undefined` when the keys are done.
+ *
+ * @example
+ * const span = { line: new TextEncoder().encode('get a  bc'), from: 3, to: 9 }
+ * nextKey(span, 3) // ['a', 5]
+ * nextKey(span, 5) // ['bc', 9]
+ * nextKey(span, 9) // undefined
+ * @category parsing
+ */
+export const nextKey = (span: KeySpan, position: number): readonly [key: string, next: number] | undefined => {
+  const start = tokenStart(span.line, position, span.to)
+  if (start >= span.to) return undefined
+  const stop = tokenEnd(span.line, start, span.to)
+  return [byteString(span.line.subarray(start, stop)), stop]
+}
+
+/**
+ * Looks for a key over `KEY_MAX_LENGTH` bytes from `position` (a key's start or the space before
+ * one), stopping at the first key that ends `bytes` or more after `position`, so a long line can
+ * be scanned in slices: go on from `to` while it is before `span.to`.
+ *
+ * @example
+ * const span = { line: new TextEncoder().encode(`a ${'k'.repeat(251)} b`), from: 0, to: 255 }
+ * findTooLongKey(span, 0, 1 << 20) // { _tag: 'TooLong', at: 2 }
+ * findTooLongKey({ ...span, to: 1 }, 0, 1 << 20) // { _tag: 'Scanned', to: 1 }
+ * @category parsing
+ */
+export const findTooLongKey = (span: KeySpan, position: number, bytes: number): KeyScan => {
+  const { line, to: end } = span
+  const stopAt = position + bytes
+  let start = tokenStart(line, position, end)
+  while (start < end) {
+    const stop = tokenEnd(line, start, end)
+    if (stop - start > KEY_MAX_LENGTH) return { _tag: 'TooLong', at: start }
+    if (stop >= stopAt) return { _tag: 'Scanned', to: stop }
+    start = tokenStart(line, stop, end)
+  }
+  return { _tag: 'Scanned', to: end }
+}
+
+/**
+ * The protocol request for some keys of a retrieval.
+ *
+ * @example
+ * retrievalRequest('gat', 60, ['a', 'b']) // gat(60, ['a', 'b'])
+ * @category parsing
+ */
+export const retrievalRequest = (command: RetrievalCommand, exptime: number, keys: ReadonlyArray<string>): R.Request => {
+  switch (command) {
+    case 'get':
+      return R.get(keys)
+    case 'gets':
+      return R.gets(keys)
+    case 'gat':
+      return R.gat(exptime, keys)
+    case 'gats':
+      return R.gats(exptime, keys)
+  }
+}
+
+/**
+ * The end of the line running from `start` to the `\n` at `newline`: a `\r` before the `\n` is
+ * dropped, unless it is the line's only byte (as memcached does).
+ *
+ * @example
+ * lineEnd(new TextEncoder().encode('get a\r\n'), 0, 6) // 5
+ * @category parsing
+ */
+export const lineEnd = (buffer: Uint8Array, start: number, newline: number): number =>
+  newline - start > 1 && buffer[newline - 1] === CR ? newline - 1 : newline
 
 /**
  * Reads the command line at `offset`: `none` when its newline has not arrived, else the command
@@ -262,24 +412,20 @@ const mayBeLongGet = (buffer: Uint8Array, offset: number): boolean => {
  *
  * Like memcached, a line ends at `\n` (a `\r` before it is dropped), stops at a NUL byte, and a
  * connection that sends more than `LINE_LIMIT` bytes without a newline is closed unless it is a
- * multi-get.
+ * multi-get. (A caller that gets its bytes in pieces should not call this again on a growing
+ * buffer: it searches from `offset` each time. The session keeps its own place.)
  *
  * @example
- * parseLine(new TextEncoder().encode('get a b\r\n'), 0) // some([execute(get(['a', 'b'])), 9])
+ * parseLine(new TextEncoder().encode('incr n 1\r\n'), 0) // some([execute(incr('n', 1n)), 10])
  * parseLine(new TextEncoder().encode('get a'), 0) // none: need more bytes
  * @category parsing
  */
 export const parseLine = (buffer: Uint8Array, offset: number): O.Option<readonly [LineCommand, number]> => {
   const newline = buffer.indexOf(LF, offset)
   if (newline < 0) {
-    return buffer.length - offset > LINE_LIMIT && !mayBeLongGet(buffer, offset) ? O.some([CLOSE, buffer.length] as const) : O.none
+    return buffer.length - offset > LINE_LIMIT && !mayGrowLongLine(buffer.subarray(offset, offset + 106)) ? O.some([CLOSE, buffer.length] as const) : O.none
   }
-  let end = newline
-  if (end - offset > 1 && buffer[end - 1] === CR) end--
-  let line = byteString(buffer.subarray(offset, end))
-  const nul = line.indexOf('\0')
-  if (nul >= 0) line = line.slice(0, nul)
-  return O.some([parseTokens(line), newline + 1] as const)
+  return O.some([parseCommand(buffer.subarray(offset, lineEnd(buffer, offset, newline))), newline + 1] as const)
 }
 
 /**

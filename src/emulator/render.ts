@@ -47,6 +47,32 @@ const failureLine = (failure: Reply.Failure): string => {
   }
 }
 
+const pushItems = (items: ReadonlyArray<Reply.Item>, chunks: Array<Uint8Array>): void => {
+  for (const item of items) {
+    const cas = item.cas === undefined ? '' : ` ${item.cas}`
+    chunks.push(lineBytes(`${WORDS.value} ${item.key} ${item.flags} ${item.value.length}${cas}`))
+    if (item.value.length > 0) chunks.push(item.value)
+    chunks.push(CRLF)
+  }
+}
+
+/**
+ * The `VALUE` lines and values of some hits, without the `END` line: one slice of a long
+ * multi-get's reply (`renderReply` of the whole `Values` reply is the slices joined, then `END`).
+ *
+ * @example
+ * renderItems([{ key: 'k', flags: 0, value: bytes('v') }]) // [bytes('VALUE k 0 1\r\n'), bytes('v'), bytes('\r\n')]
+ * @category rendering
+ */
+export const renderItems = (items: ReadonlyArray<Reply.Item>): ReadonlyArray<Uint8Array> => {
+  const chunks: Array<Uint8Array> = []
+  pushItems(items, chunks)
+  return chunks
+}
+
+/** The line that ends a retrieval's reply. @category rendering */
+export const END_LINE: Uint8Array = END
+
 /**
  * The bytes memcached writes for `reply`. Values are referenced, not copied; the returned chunks
  * may be shared between calls, so they must not be changed.
@@ -60,12 +86,7 @@ export const renderReply = (reply: Reply.Reply): ReadonlyArray<Uint8Array> => {
   switch (reply._tag) {
     case 'Values': {
       const chunks: Array<Uint8Array> = []
-      for (const item of reply.items) {
-        const cas = item.cas === undefined ? '' : ` ${item.cas}`
-        chunks.push(lineBytes(`${WORDS.value} ${item.key} ${item.flags} ${item.value.length}${cas}`))
-        if (item.value.length > 0) chunks.push(item.value)
-        chunks.push(CRLF)
-      }
+      pushItems(reply.items, chunks)
       chunks.push(END)
       return chunks
     }

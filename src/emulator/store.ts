@@ -9,6 +9,9 @@
  *   lookup finds it (`get_expired`, `get_flushed`) or the allocator needs its room (`reclaimed`).
  * - Making room takes from the least recently used end: dead items are reclaimed, live ones evicted
  *   (`evictions`), unless evicting is off (memcached's `-M`).
+ * - Room can be reserved for an item whose value is still arriving (memcached allocates the item
+ *   before it reads the data block): reserved bytes count against the limit like items do, but are
+ *   not items (`bytes` and `curr_items` leave them out, as memcached's do) and cannot be evicted.
  * - cas uniques come from one counter, taken on every link and every in-place rewrite; an
  *   immediate flush also takes one (it marks the flush point).
  *
@@ -61,6 +64,8 @@ export interface StoreUsage {
   readonly memoryLimit: number
   /** Bytes held, linked items' sizes summed. */
   readonly bytes: number
+  /** Bytes reserved for items whose values are still being read. */
+  readonly reserved: number
   readonly itemCount: number
   /** When the least recently used item was written; `undefined` when the store is empty. */
   readonly oldestWrittenAt: number | undefined
@@ -92,6 +97,10 @@ export interface Store {
    * does before it reads a value. `false` when the item cannot fit (or evicting is off).
    */
   readonly makeRoom: (size: number, now: number) => boolean
+  /** `makeRoom`, then holds the room until `unreserve`: for a value still arriving. `false` when it cannot fit. */
+  readonly reserve: (size: number, now: number) => boolean
+  /** Gives back room reserved before. */
+  readonly unreserve: (size: number) => void
   /** Links `item` under its key with a new cas unique, in place of the item there (memcached's `item_replace`). */
   readonly link: (item: Item) => void
   readonly unlink: (item: Item) => void
@@ -161,6 +170,7 @@ export const makeStore = (options: StoreOptions): Store => {
   /** Insertion order is recency: the first entry is the least recently used. */
   const items = new Map<string, LinkedItem>()
   let bytesUsed = 0
+  let bytesReserved = 0
   let lastEvictedAge = 0
   let casCounter = 0n
   /** memcached's `settings.oldest_live` in unix seconds; 0 when no flush is pending or done. */
@@ -208,7 +218,7 @@ export const makeStore = (options: StoreOptions): Store => {
       return false
     }
     for (const item of items.values()) {
-      if (bytesUsed + size <= memoryLimit) break
+      if (bytesUsed + bytesReserved + size <= memoryLimit) break
       const dead = isExpired(item, now) || isFlushed(item, now)
       if (!dead && !evict) break
       unlink(item)
@@ -221,9 +231,19 @@ export const makeStore = (options: StoreOptions): Store => {
         lastEvictedAge = now - item.writtenAt
       }
     }
-    if (bytesUsed + size <= memoryLimit) return true
+    if (bytesUsed + bytesReserved + size <= memoryLimit) return true
     counters.outofmemory++
     return false
+  }
+
+  const reserve = (size: number, now: number): boolean => {
+    if (!makeRoom(size, now)) return false
+    bytesReserved += size
+    return true
+  }
+
+  const unreserve = (size: number): void => {
+    bytesReserved = Math.max(0, bytesReserved - size)
   }
 
   const link = (item: Item): void => {
@@ -256,6 +276,7 @@ export const makeStore = (options: StoreOptions): Store => {
   const usage = (): StoreUsage => ({
     memoryLimit,
     bytes: bytesUsed,
+    reserved: bytesReserved,
     itemCount: items.size,
     oldestWrittenAt: items.values().next().value?.writtenAt,
     lastEvictedAge,
@@ -265,6 +286,8 @@ export const makeStore = (options: StoreOptions): Store => {
     find,
     peek,
     makeRoom,
+    reserve,
+    unreserve,
     link,
     unlink,
     bump,

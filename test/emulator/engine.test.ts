@@ -66,6 +66,30 @@ describe('engine: sizes', () => {
   })
 })
 
+describe('engine: data blocks hold room while they arrive', () => {
+  it('admits with room reserved against the memory limit; store turns it into the item, release gives it back once', () => {
+    const size = itemSize(1, 0, 100)
+    const { engine } = clocked({ memoryLimit: size * 2 })
+    const first = engine.admit('set', 'a', 0, 100)
+    const second = engine.admit('set', 'b', 0, 100)
+    if (first._tag !== 'Admitted' || second._tag !== 'Admitted') throw new Error('expected room for both')
+    expect(engine.memory()).toEqual({ limit: size * 2, items: 0, reserved: size * 2 })
+    // The `bytes` stat shows items only, as memcached's does.
+    expect(engine.stat('bytes')).toBe(0)
+    expect(engine.admit('set', 'c', 0, 100)).toEqual(Reply.failure(serverError('out of memory storing object')))
+    expect(engine.store(Request.set('a', new Uint8Array(100)), 'valid', first)).toEqual(Reply.stored)
+    expect(engine.memory()).toEqual({ limit: size * 2, items: size, reserved: size })
+    second.release()
+    second.release()
+    expect(engine.memory()).toEqual({ limit: size * 2, items: size, reserved: 0 })
+    // A bad data chunk gives its room back too.
+    const third = engine.admit('set', 'c', 0, 100)
+    if (third._tag !== 'Admitted') throw new Error('expected room')
+    expect(engine.store(Request.set('c', new Uint8Array(100)), 'bad', third)).toEqual(Reply.failure(clientError('bad data chunk')))
+    expect(engine.memory().reserved).toBe(0)
+  })
+})
+
 describe('engine: LRU eviction', () => {
   const size = itemSize(2, 0, 100)
 

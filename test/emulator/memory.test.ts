@@ -98,6 +98,25 @@ describe('memoryTransport', () => {
     expect(leftTag(await transport.send(Request.version)())).toBe('ConnectionClosed')
   })
 
+  it('answers a multi-get longer than a slice whole: a transport in memory takes every slice at once', async () => {
+    const engine = makeEngine()
+    const transport = memoryTransport({ engine })
+    const keys = Array.from({ length: 2500 }, (_, index) => `key${index}`)
+    for (const key of keys) engine.execute(Request.set(key, bytes(key)))
+    const reply = await transport.send(Request.get([...keys, 'missing']))()
+    expect(E.isRight(reply) && reply.right._tag === 'Values' && reply.right.items.map((item) => item.key)).toEqual(keys)
+    expect(transport.isOpen()).toBe(true)
+  })
+
+  it('gives back the room of a data block that never comes when the connection ends', async () => {
+    const engine = makeEngine()
+    const transport = memoryTransport({ engine })
+    // A raw line promising a block it does not send: no whole reply, so the connection ends.
+    expect(leftTag(await transport.send(Request.raw('set k 0 0 100', 'line'))())).toBe('ProtocolError')
+    expect(transport.isOpen()).toBe(false)
+    expect(engine.memory().reserved).toBe(0)
+  })
+
   it('counts the bytes it moves in the engine stats', async () => {
     const transport = memoryTransport()
     await transport.send(Request.set('k', bytes('v')))()

@@ -86,5 +86,10 @@ describe('byteString', () => {
     expect(byteString(backing.subarray(1, 4))).toBe('12\u00ff')
     const every = Uint8Array.from({ length: 256 }, (_, i) => i)
     expect(Array.from(byteString(every), (char) => char.charCodeAt(0))).toEqual(Array.from(every))
+    // Short views (keys) take another path: every byte value through it too.
+    for (let start = 0; start < 256; start += 16) {
+      const view = every.subarray(start, start + 16)
+      expect(Array.from(byteString(view), (char) => char.charCodeAt(0))).toEqual(Array.from(view))
+    }
   })
 })

@@ -5,7 +5,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { describe, expect, it } from 'vitest'
-import { renderReply } from '../../src/emulator/render.js'
+import { END_LINE, renderItems, renderReply } from '../../src/emulator/render.js'
 import { decodeReply } from '../../src/protocol/decode.js'
 import { clientError, serverError, unknownCommand } from '../../src/protocol/error.js'
 import * as Reply from '../../src/protocol/reply.js'
@@ -50,5 +50,16 @@ describe('renderReply', () => {
     expect(text(renderReply(Reply.failure(unknownCommand(''))))).toBe('ERROR\r\n')
     expect(text(renderReply(Reply.failure(unknownCommand('too many'))))).toBe('ERROR too many\r\n')
     expect(renderReply(Reply.noReply)).toEqual([])
+  })
+})
+
+describe('renderItems', () => {
+  it('writes the hits without END: slices of a reply that, joined and ended, are renderReply of the whole', () => {
+    const items = [
+      { key: 'a', flags: 1, value: new Uint8Array(Buffer.from('xy')) },
+      { key: 'b', flags: 0, value: new Uint8Array(), cas: 7n },
+    ]
+    expect(text(renderItems(items))).toBe('VALUE a 1 2\r\nxy\r\nVALUE b 0 0 7\r\n\r\n')
+    expect(text([...renderItems(items.slice(0, 1)), ...renderItems(items.slice(1)), END_LINE])).toBe(text(renderReply(Reply.values(items))))
   })
 })

@@ -1,16 +1,20 @@
 /**
  * `serve`: the emulator behind a real listener, used by other text-protocol clients (the
  * `memcached` npm package, pymemcache) and by ours over TCP and a unix socket; `close` ends
- * every client connection and the listener.
+ * every client connection and the listener. Then the server under hostile clients: a connection
+ * limit, data blocks that never finish, lines that never end, and a multi-get long enough to
+ * starve everyone else if it were answered in one go.
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
+import * as net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import Memcached from 'memcached'
 import { afterAll, describe, expect, it, vi } from 'vitest'
-import { serve, type Served, type ServeOptions } from '../../src/emulator/serve.js'
+import { DEFAULT_MAX_CONNECTIONS, serve, TOO_MANY_CONNECTIONS, type Served, type ServeOptions } from '../../src/emulator/serve.js'
+import { itemSize } from '../../src/emulator/store.js'
 import * as Reply from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
 import { connect, type Connection } from '../../src/transport/connection.js'
@@ -141,5 +145,102 @@ describe('serve', () => {
     const served = await start()
     const clash = await serve({ port: served.port ?? 0 })()
     expect(E.isLeft(clash) && [clash.left._tag, clash.left._tag === 'ConnectError' && clash.left.code]).toEqual(['ConnectError', 'EADDRINUSE'])
+  })
+})
+
+/** A raw client socket: what it has read, and whether the server ended it. */
+const raw = async (port: number) => {
+  const socket = net.connect({ host: '127.0.0.1', port })
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve)
+    socket.once('error', reject)
+  })
+  opened.push({ close: async () => void socket.destroy() })
+  const state = { read: '', ended: false }
+  socket.on('data', (chunk: Buffer) => (state.read += chunk.toString('latin1')))
+  socket.on('error', () => undefined)
+  socket.once('close', () => (state.ended = true))
+  return { socket, state }
+}
+
+const statOf = async (connection: Connection, name: string): Promise<number> => {
+  const reply = await connection.send(Request.stats())()
+  if (E.isLeft(reply) || reply.right._tag !== 'Stats') throw new Error('expected stats')
+  return Number(reply.right.entries.find(([entry]) => entry === name)?.[1])
+}
+
+describe('serve: hostile clients', () => {
+  it('refuses clients beyond maxConnections as memcached does beyond -c, and takes them again once one goes', async () => {
+    expect(DEFAULT_MAX_CONNECTIONS).toBe(1024)
+    const served = await start({ maxConnections: 2 })
+    const [first, second] = await Promise.all([client(served.server), client(served.server)])
+    expect(E.isRight(await first.send(Request.version)())).toBe(true)
+    expect(E.isRight(await second.send(Request.version)())).toBe(true)
+    const refused = await raw(served.port ?? 0)
+    await vi.waitFor(() => expect(refused.state.ended).toBe(true))
+    expect(refused.state.read).toBe(TOO_MANY_CONNECTIONS)
+    expect(TOO_MANY_CONNECTIONS).toBe('ERROR Too many open connections\r\n')
+    expect([served.rejectedConnections(), served.engine.stat('curr_connections')]).toEqual([1, 2])
+    await first.close()
+    await vi.waitFor(() => expect(served.engine.stat('curr_connections')).toBe(1))
+    const third = await client(served.server)
+    expect(await third.send(Request.version)()).toEqual(E.right(Reply.versionReply('1.6.18-fp-memcache-emulator')))
+  })
+
+  it('answers a long multi-get in slices: another client is answered before the long reply is done', async () => {
+    const hits = 20_000
+    const served = await start({ keysPerSlice: 100 })
+    for (let index = 0; index < hits; index++) served.engine.execute(Request.set(`key${index}`, bytes(`value${index}`)))
+    const other = await client(served.server)
+    const long = await raw(served.port ?? 0)
+    // The other client asks once the first bytes of the long reply are out: the server has
+    // answered one slice of 200 and lets the other client in before the rest.
+    const seenMidway = new Promise<number>((resolve, reject) => {
+      long.socket.once('data', () => statOf(other, 'get_hits').then(resolve, reject))
+    })
+    long.socket.write(`get ${Array.from({ length: hits }, (_, index) => `key${index}`).join(' ')}\r\n`)
+    const hitsSeenMidway = await seenMidway
+    expect(hitsSeenMidway).toBeGreaterThan(0)
+    expect(hitsSeenMidway).toBeLessThan(hits)
+    await vi.waitFor(() => expect(long.state.read.endsWith('END\r\n')).toBe(true))
+    expect(long.state.read.match(/^VALUE /gm)?.length).toBe(hits)
+    expect(long.state.read.startsWith('VALUE key0 0 6\r\nvalue0\r\nVALUE key1 0 6\r\nvalue1\r\n')).toBe(true)
+    expect(await statOf(other, 'get_hits')).toBe(hits)
+  })
+
+  it('holds unfinished data blocks inside the memory limit: the blocks that cannot fit are refused, and others are still served', async () => {
+    const limit = 1024 * 1024
+    const served = await start({ memoryLimit: limit })
+    const size = itemSize('k00'.length, 0, 100_000)
+    const fit = Math.floor(limit / size)
+    const clients = await Promise.all(Array.from({ length: 30 }, () => raw(served.port ?? 0)))
+    clients.forEach((each, index) => each.socket.write(`set k${String(index).padStart(2, '0')} 0 0 100000\r\n${'x'.repeat(50_000)}`))
+    const refusal = 'SERVER_ERROR out of memory storing object\r\n'
+    await vi.waitFor(() => expect(clients.filter((each) => each.state.read === refusal)).toHaveLength(30 - fit))
+    await vi.waitFor(() => expect(served.engine.memory().reserved).toBe(fit * size))
+    expect(served.engine.memory().items + served.engine.memory().reserved).toBeLessThanOrEqual(limit)
+    const other = await client(served.server)
+    expect(await other.send(Request.version)()).toEqual(E.right(Reply.versionReply('1.6.18-fp-memcache-emulator')))
+    // Clients that go before finishing their blocks give the room back.
+    for (const each of clients) each.socket.destroy()
+    await vi.waitFor(() => expect(served.engine.memory().reserved).toBe(0))
+  })
+
+  it('bounds the lines all clients hold while waiting for a newline; the client going over is answered out of memory and closed', async () => {
+    const served = await start({ lineMemoryLimit: 100_000 })
+    const head = `get ${'k '.repeat(30_000)}`
+    const first = await raw(served.port ?? 0)
+    first.socket.write(head)
+    await vi.waitFor(() => expect(served.heldLineBytes()).toBe(head.length))
+    const second = await raw(served.port ?? 0)
+    second.socket.write(head)
+    await vi.waitFor(() => expect(second.state.ended).toBe(true))
+    expect(second.state.read).toBe('SERVER_ERROR out of memory reading request\r\n')
+    expect(served.heldLineBytes()).toBe(head.length)
+    const other = await client(served.server)
+    expect(await other.send(Request.version)()).toEqual(E.right(Reply.versionReply('1.6.18-fp-memcache-emulator')))
+    first.socket.write('\r\n')
+    await vi.waitFor(() => expect(first.state.read).toBe('END\r\n'))
+    expect(served.heldLineBytes()).toBe(0)
   })
 })

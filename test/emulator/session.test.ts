@@ -8,7 +8,9 @@ import fc from 'fast-check'
 import * as net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeEngine } from '../../src/emulator/engine.js'
-import { makeSession } from '../../src/emulator/session.js'
+import { makeBudget } from '../../src/emulator/budget.js'
+import { makeSession, type SessionOptions } from '../../src/emulator/session.js'
+import * as Request from '../../src/protocol/request.js'
 import { startMemcached, type MemcachedServer } from '../support/memcached.js'
 
 interface Row {
@@ -135,13 +137,17 @@ const fromServer = (server: MemcachedServer, row: Row): Promise<Transcript> =>
     socket.write(bytesOf(row))
   })
 
-/** Feeds the row to a fresh emulator session in the given pieces. */
-const fromEmulator = (pieces: ReadonlyArray<Uint8Array>): Transcript => {
-  const session = makeSession(makeEngine())
+/** Feeds the row to a fresh emulator session in the given pieces, taking every slice of work. */
+const fromEmulator = (pieces: ReadonlyArray<Uint8Array>, options: SessionOptions = {}): Transcript => {
+  const session = makeSession(makeEngine(), undefined, options)
   const out: Array<Uint8Array> = []
   for (const piece of pieces) {
-    const result = session.receive(piece)
+    let result = session.receive(piece)
     out.push(...result.chunks)
+    while (result.more) {
+      result = session.resume()
+      out.push(...result.chunks)
+    }
     if (result.close) return { output: normalise(Buffer.concat(out).toString('latin1')), closed: true }
   }
   return { output: normalise(Buffer.concat(out).toString('latin1')), closed: false }
@@ -187,6 +193,10 @@ describe('text front end: the same bytes as memcached 1.6.18', () => {
     }
 
     if (row.split !== false) {
+      it('whole, answered in slices of one key and one byte', () => {
+        expect(fromEmulator([bytesOf(row)], { keysPerSlice: 1, bytesPerSlice: 1 })).toEqual(expected.get(row.name))
+      })
+
       it('in random pieces', () => {
         const bytes = bytesOf(row)
         fc.assert(
@@ -217,8 +227,8 @@ describe('session: the connection', () => {
   it('after quit, answers nothing and reaches no engine', () => {
     const engine = makeEngine()
     const session = makeSession(engine)
-    expect(session.receive(bytes('quit\r\n'))).toEqual({ chunks: [], close: true })
-    expect(session.receive(bytes('set k 0 0 1\r\nx\r\n'))).toEqual({ chunks: [], close: true })
+    expect(session.receive(bytes('quit\r\n'))).toEqual({ chunks: [], close: true, more: false })
+    expect(session.receive(bytes('set k 0 0 1\r\nx\r\n'))).toEqual({ chunks: [], close: true, more: false })
     expect(engine.stat('cmd_set')).toBe(0)
   })
 
@@ -229,5 +239,162 @@ describe('session: the connection', () => {
     expect(session.receive(first).chunks).toEqual([])
     first.fill(0)
     expect(text(session.receive(bytes('c\r\nget k\r\n')))).toBe('STORED\r\nVALUE k 0 3\r\nabc\r\nEND\r\n')
+  })
+})
+
+describe('session: costs bounded whatever the client sends', () => {
+  const bytes = (value: string): Uint8Array => new Uint8Array(Buffer.from(value, 'latin1'))
+  const text = (chunks: ReadonlyArray<Uint8Array>): string => Buffer.concat(chunks.map((chunk) => Buffer.from(chunk))).toString('latin1')
+  /** Every slice of what `bytes` asks, and how many calls it took. */
+  const drain = (session: ReturnType<typeof makeSession>, input: Uint8Array) => {
+    let output = session.receive(input)
+    const chunks = [...output.chunks]
+    let calls = 1
+    while (output.more) {
+      output = session.resume()
+      chunks.push(...output.chunks)
+      calls++
+    }
+    return { text: text(chunks), calls, close: output.close }
+  }
+  const filled = (keys: number) => {
+    const engine = makeEngine()
+    for (let index = 0; index < keys; index++) engine.execute(Request.set(`key${index}`, bytes(`value${index}`)))
+    return engine
+  }
+  const getLine = (keys: number) => `get ${Array.from({ length: keys }, (_, index) => `key${index}`).join(' ')}\r\n`
+
+  /** A `get k k k …` line of about `length` bytes, streamed in `piece`-byte packets, then its newline. */
+  const streamGetLine = (length: number, piece: number) => {
+    const session = makeSession(makeEngine())
+    const line = bytes(`get ${'k '.repeat(length / 2)}`)
+    const out: Array<Uint8Array> = []
+    for (let offset = 0; offset < line.length; offset += piece) out.push(...session.receive(line.subarray(offset, offset + piece)).chunks)
+    let output = session.receive(bytes('\r\n'))
+    out.push(...output.chunks)
+    while (output.more) {
+      output = session.resume()
+      out.push(...output.chunks)
+    }
+    return { length: line.length + 2, reply: text(out), counters: session.counters() }
+  }
+
+  it('reads a streamed multi-get line looking at each byte a fixed number of times', () => {
+    // Searching the whole held line again at every packet (the old way) would look at about
+    // length² / (2 × piece) bytes: 2.7e8 here, where a fixed number of passes is a few million.
+    const small = streamGetLine(256 * 1024, 128)
+    const large = streamGetLine(1024 * 1024, 128)
+    expect(large.reply).toBe('END\r\n')
+    // One pass for the newline, one for a NUL, one for a too long key, one reading the keys.
+    expect(large.counters.bytesScanned).toBeLessThanOrEqual(4 * large.length)
+    // Each piece kept once, and the line joined once.
+    expect(large.counters.bytesCopied).toBeLessThanOrEqual(2 * large.length)
+    // Four times the line, four times the work (not sixteen).
+    expect(large.counters.bytesScanned / small.counters.bytesScanned).toBeLessThan(4.1)
+    expect(large.counters.bytesCopied / small.counters.bytesCopied).toBeLessThan(4.1)
+  })
+
+  it('reads the same streamed line byte by byte at the same cost per byte', () => {
+    const bytewise = streamGetLine(16 * 1024, 1)
+    expect(bytewise.reply).toBe('END\r\n')
+    expect(bytewise.counters.bytesScanned).toBeLessThanOrEqual(4 * bytewise.length)
+    expect(bytewise.counters.bytesCopied).toBeLessThanOrEqual(2 * bytewise.length)
+  })
+
+  it('answers a long multi-get in slices of keysPerSlice keys, which join to the one-slice reply', () => {
+    const engine = filled(2500)
+    const whole = drain(makeSession(engine, undefined, { keysPerSlice: 10_000 }), bytes(getLine(2500)))
+    const session = makeSession(engine, undefined, { keysPerSlice: 1000 })
+    const first = session.receive(bytes(getLine(2500)))
+    expect(first.more).toBe(true)
+    expect(text(first.chunks).match(/^VALUE /gm)?.length).toBe(1000)
+    let rest = ''
+    let output = first
+    while (output.more) {
+      output = session.resume()
+      rest += text(output.chunks)
+    }
+    expect(session.counters().slices).toBe(2)
+    expect(whole.calls).toBe(1)
+    expect(text(first.chunks) + rest).toBe(whole.text)
+    expect(whole.text.match(/^VALUE /gm)?.length).toBe(2500)
+    expect(whole.text.endsWith('VALUE key2499 0 9\r\nvalue2499\r\nEND\r\n')).toBe(true)
+  })
+
+  it('cuts slices by reply bytes too, and a pipeline of commands as well as one long multi-get', () => {
+    const engine = filled(300)
+    const pipeline = bytes(Array.from({ length: 300 }, (_, index) => `get key${index}\r\n`).join(''))
+    const sliced = drain(makeSession(engine, undefined, { bytesPerSlice: 1024 }), pipeline)
+    const whole = drain(makeSession(engine), pipeline)
+    expect(whole.calls).toBe(1)
+    // About 30 bytes per reply: a slice is about 1 KiB of replies.
+    expect(sliced.calls).toBeGreaterThan(5)
+    expect(sliced.text).toBe(whole.text)
+  })
+
+  it('scans a long multi-get with a too long key at its end in slices, looks the keys up silently, and answers only the error', () => {
+    const engine = filled(3000)
+    // Over 256 KiB of keys before the bad one: the scan alone takes more than one slice.
+    const keys = Array.from({ length: 30_000 }, (_, index) => `key${index % 3000}`).join(' ')
+    const session = makeSession(engine, undefined, { keysPerSlice: 5000 })
+    const result = drain(session, bytes(`get ${keys} ${'k'.repeat(251)} key1\r\n`))
+    expect(result.text).toBe('CLIENT_ERROR bad command line format\r\n')
+    expect(result.calls).toBeGreaterThan(2)
+    expect(engine.stat('get_hits')).toBe(30_000)
+  })
+
+  it('holds room in the engine for a data block while it arrives, and gives it back when the client goes', () => {
+    const engine = makeEngine({ memoryLimit: 2_500_000 })
+    const pending = (key: string) => {
+      const session = makeSession(engine)
+      const output = session.receive(bytes(`set ${key} 0 0 1000000\r\n${'x'.repeat(1000)}`))
+      return { session, reply: text(output.chunks) }
+    }
+    const first = pending('a')
+    const second = pending('b')
+    expect([first.reply, second.reply]).toEqual(['', ''])
+    const reserved = engine.memory()
+    expect(reserved.reserved).toBeGreaterThanOrEqual(2_000_000)
+    // A third block cannot fit beside the two arriving: refused before it is read, as memcached refuses an item it cannot allocate.
+    const third = pending('c')
+    expect(third.reply).toBe('SERVER_ERROR out of memory storing object\r\n')
+    expect(engine.memory().items + engine.memory().reserved).toBeLessThanOrEqual(2_500_000)
+    first.session.close()
+    expect(engine.memory().reserved).toBe(reserved.reserved / 2)
+    // The finished block's room becomes its item's.
+    expect(text(second.session.receive(bytes(`${'x'.repeat(999_000)}\r\n`)).chunks)).toBe('STORED\r\n')
+    expect(engine.memory()).toEqual({ limit: 2_500_000, items: reserved.reserved / 2, reserved: 0 })
+    second.session.close()
+    third.session.close()
+    expect(engine.memory().reserved).toBe(0)
+  })
+
+  it('takes lines waiting for their newline from a shared budget; a client going over it is answered out of memory and closed', () => {
+    const engine = makeEngine()
+    const lineMemory = makeBudget(4096)
+    const first = makeSession(engine, undefined, { lineMemory })
+    const second = makeSession(engine, undefined, { lineMemory })
+    const head = `get ${'k '.repeat(1500)}`
+    expect(first.receive(bytes(head))).toEqual({ chunks: [], close: false, more: false })
+    expect(lineMemory.used()).toBe(head.length)
+    const refused = second.receive(bytes(head))
+    expect([text(refused.chunks), refused.close]).toEqual(['SERVER_ERROR out of memory reading request\r\n', true])
+    expect(lineMemory.used()).toBe(head.length)
+    // Held while its keys are answered (1500 keys: two slices), given back after.
+    const completed = first.receive(bytes('\r\n'))
+    expect([completed.more, lineMemory.used()]).toEqual([true, head.length + 2])
+    expect(text(first.resume().chunks)).toBe('END\r\n')
+    expect(lineMemory.used()).toBe(0)
+    first.receive(bytes(head))
+    first.close()
+    expect(lineMemory.used()).toBe(0)
+  })
+
+  it('after close, answers nothing', () => {
+    const session = makeSession(makeEngine())
+    session.receive(bytes('set k 0 0 5\r\nab'))
+    session.close()
+    expect(session.receive(bytes('cde\r\n'))).toEqual({ chunks: [], close: true, more: false })
+    expect(session.resume()).toEqual({ chunks: [], close: true, more: false })
   })
 })

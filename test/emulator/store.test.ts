@@ -112,6 +112,25 @@ describe('store: making room', () => {
   })
 })
 
+describe('store: room reserved for values still arriving', () => {
+  it('counts reserved room against the limit, evicting items for it, but never evicts a reservation', () => {
+    const { store, counters } = storeOf({ memoryLimit: SIZE * 3 })
+    put(store, 'k0')
+    put(store, 'k1')
+    expect(store.reserve(SIZE * 2, NOW)).toBe(true)
+    // k0 went to make the room; k1 stays beside the reservation.
+    expect([held(store, ['k0', 'k1']), counters.evictions]).toEqual([['k1'], 1])
+    expect(store.usage()).toMatchObject({ bytes: SIZE, reserved: SIZE * 2 })
+    // Nothing evictable is left: neither an item nor another reservation fits.
+    expect(store.reserve(SIZE * 2, NOW)).toBe(false)
+    expect(put(store, 'k2')).toBe(true)
+    expect(held(store, ['k1', 'k2'])).toEqual(['k2'])
+    store.unreserve(SIZE * 2)
+    expect(store.usage()).toMatchObject({ bytes: SIZE, reserved: 0 })
+    expect(store.reserve(SIZE * 2, NOW)).toBe(true)
+  })
+})
+
 describe('store: lookups', () => {
   it('find reclaims an expired item and counts it; peek shows nothing and counts nothing', () => {
     const { store, counters } = storeOf()
