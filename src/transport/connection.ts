@@ -663,16 +663,22 @@ export const connect =
       }
       let settled = false
       const limit = limitOf(options.connectTimeout, DEFAULT_CONNECT_TIMEOUT)
+      const gone = new Promise<void>((closed) => socket.once('close', () => closed()))
       const finish = (result: E.Either<MemcacheError, Connection>): void => {
         if (settled) return
         settled = true
         if (timer !== undefined) clearTimeout(timer)
         signal?.removeEventListener('abort', onAbort)
         socket.off('close', onClose)
-        // On failure the error listener stays: a destroyed socket may still report an error late.
-        if (E.isLeft(result)) socket.destroy()
-        else socket.off('error', onError)
-        resolve(result)
+        if (E.isRight(result)) {
+          socket.off('error', onError)
+          resolve(result)
+          return
+        }
+        // On failure the error listener stays (a destroyed socket may still report an error late),
+        // and the answer waits until the socket is gone: a failed or abandoned connect leaves nothing.
+        socket.destroy()
+        void gone.then(() => resolve(result))
       }
       const onError = (error: Error): void => finish(E.left(connectError(node, codeOf(error), error.message)))
       const onClose = (): void => finish(E.left(connectError(node, 'ECONNRESET', 'closed before the connection was ready')))
