@@ -236,6 +236,9 @@ interface Waiting {
 
 const noop = (): void => undefined
 
+/** A reply still needing more than this is given its whole buffer at once (`ReceiveBuffer.reserve`). */
+const RESERVE_FROM = 256 * 1024
+
 const byteLengthOf = (chunks: ReadonlyArray<Uint8Array>): number => {
   let total = 0
   for (const chunk of chunks) total += chunk.byteLength
@@ -486,6 +489,8 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
     if (isClosed()) return
     received.keep(bytes, consumed)
     awaited = consumed < bytes.length ? bytes.length - consumed + matcher.needed() : 0
+    // A value of known size (within maxValueSize): one buffer for all of it.
+    if (awaited > RESERVE_FROM) received.reserve(awaited)
   })
   socket.on('error', (error) => hungUp(`failed: ${error.message}`))
   socket.on('end', () => hungUp('was closed by the server'))

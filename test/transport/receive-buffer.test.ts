@@ -61,4 +61,33 @@ describe('receive buffer', () => {
     expect(received.pending()).toBe(2)
     expect(Buffer.from(received.append(latin1('D\r\n'))).toString()).toBe('END\r\n')
   })
+
+  it('reserve: one buffer of the announced size, filled in place, the pending bytes and views intact', () => {
+    const received = makeReceiveBuffer()
+    const head = latin1('VALUE a 0 100000\r\nxy')
+    received.keep(received.append(head), 0)
+    received.reserve(head.length + 100_000)
+    const first = received.append(new Uint8Array(1000).fill(0x61))
+    const backing = first.buffer
+    expect(backing.byteLength).toBeGreaterThanOrEqual(head.length + 100_000)
+    received.keep(first, 0)
+    // Filled in place: no new buffer until the reserved room is used up.
+    for (let i = 0; i < 98; i++) received.keep(received.append(new Uint8Array(1000).fill(0x62)), 0)
+    const last = received.append(latin1('\r\nEND\r\n'))
+    expect(last.length).toBe(head.length + 99_000 + 7)
+    expect(last.buffer).toBe(backing)
+    expect(Buffer.from(last.subarray(0, head.length)).toString('latin1')).toBe('VALUE a 0 100000\r\nxy')
+    expect(last[head.length]).toBe(0x61)
+    expect(last[head.length + 1000]).toBe(0x62)
+    expect(head[0]).toBe(0x56)
+  })
+
+  it('reserve with nothing pending, or room enough already, changes nothing', () => {
+    const received = makeReceiveBuffer()
+    received.reserve(1_000_000)
+    const chunk = latin1('END\r\n')
+    expect(received.append(chunk)).toBe(chunk)
+    received.keep(chunk, 5)
+    expect(received.pending()).toBe(0)
+  })
 })
