@@ -33,7 +33,8 @@ export interface ReceiveBuffer {
   readonly keep: (bytes: Uint8Array, consumed: number) => void
   /**
    * Makes room for `total` pending bytes at least (the reply's size, once known), so that a large
-   * value is copied once as it arrives rather than again at every doubling.
+   * value is copied once as it arrives rather than again at every doubling. Room already made
+   * grows at least twofold, as `append` grows it.
    */
   readonly reserve: (total: number) => void
   /** How many bytes wait for the rest of their reply. */
@@ -114,7 +115,9 @@ export const makeReceiveBuffer = (): ReceiveBuffer => {
       if (owned && backing.length - start >= total) return
       const pendingLength = end - start
       if (total <= pendingLength) return
-      const fresh = allocate(Math.max(total, MIN_CAPACITY))
+      // At least twice the room there was: a multi-get of many large values (each reserving its
+      // own size on top of the ones before) still costs amortised O(n) copying.
+      const fresh = allocate(Math.max(total, owned ? 2 * (backing.length - start) : 0, MIN_CAPACITY))
       fresh.set(backing.subarray(start, end), 0)
       backing = fresh
       start = 0

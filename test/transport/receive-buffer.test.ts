@@ -90,4 +90,23 @@ describe('receive buffer', () => {
     received.keep(chunk, 5)
     expect(received.pending()).toBe(0)
   })
+
+  it('reserve for value after value (a multi-get) grows the room at least twofold: few buffers, O(n) copying', () => {
+    const received = makeReceiveBuffer()
+    const buffers = new Set<ArrayBufferLike>()
+    let bytes = received.append(latin1('VALUE a 0 300000\r\n'))
+    received.keep(bytes, 0)
+    const size = 300_000
+    for (let value = 0; value < 64; value++) {
+      received.reserve(received.pending() + size + 2)
+      for (let sent = 0; sent < size; sent += 50_000) {
+        bytes = received.append(new Uint8Array(50_000))
+        buffers.add(bytes.buffer)
+        received.keep(bytes, 0)
+      }
+    }
+    expect(received.pending()).toBe(64 * size + 'VALUE a 0 300000\r\n'.length)
+    // Doubling from 300 kB to 19 MB: about log2(64) + 1 buffers, not one per value.
+    expect(buffers.size).toBeLessThanOrEqual(9)
+  })
 })
