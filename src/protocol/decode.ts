@@ -131,6 +131,9 @@ export const MAX_VALUE_LENGTH = 1024 * 1024 * 1024
  * item size is 1 MiB and few servers raise `-I` past a few MiB, so 64 MiB refuses no item a
  * usual server can hold, while a broken or hostile `VALUE` header cannot make a client buffer
  * up to a gibibyte per connection. Servers with larger items: raise `maxValueSize`.
+ *
+ * @example
+ * connect({ server, maxValueSize: 2 * DEFAULT_MAX_VALUE_SIZE }) // a server run with -I 128m
  * @category model
  */
 export const DEFAULT_MAX_VALUE_SIZE = 64 * 1024 * 1024
@@ -138,6 +141,9 @@ export const DEFAULT_MAX_VALUE_SIZE = 64 * 1024 * 1024
 /**
  * The largest `stats` reply read unless told otherwise: 4 MiB. A `stats` reply is a few KiB,
  * `stats slabs` / `stats items` some tens of KiB, and memcached caps `stats cachedump` at 2 MiB.
+ *
+ * @example
+ * replyLimits({ maxStatsSize: 4 * DEFAULT_MAX_STATS_SIZE })
  * @category model
  */
 export const DEFAULT_MAX_STATS_SIZE = 4 * 1024 * 1024

@@ -180,6 +180,9 @@ export const DEFAULT_MAX_PENDING = 10_000
 /**
  * The default `maxPendingBytes`: 64 MiB per connection, room for the largest value a reply may
  * carry by default (`DEFAULT_MAX_VALUE_SIZE`) and for hundreds of usual ones.
+ *
+ * @example
+ * connect({ server, maxPendingBytes: DEFAULT_MAX_PENDING_BYTES / 4 })
  * @category model
  */
 export const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024
