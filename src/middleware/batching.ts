@@ -17,6 +17,7 @@ import type { MemcacheError } from '../error.js'
 import { collectByKey, valuesFor, type Reply } from '../protocol/reply.js'
 import type { Get, Gets, Request } from '../protocol/request.js'
 import { emptyContext, watch, type RequestContext } from '../transport/context.js'
+import { connectionClosed } from '../transport/error.js'
 import type { Middleware } from '../transport/transport.js'
 
 // -------------------------------------------------------------------------------------
@@ -107,6 +108,10 @@ const answer = (waiter: Waiter, result: E.Either<MemcacheError, Reply>): void =>
  * member's short deadline (see the merged context above); a batch every member left before it was
  * sent is not sent, and one they all left in flight is abandoned below (its signal fires).
  *
+ * `close` cancels the batches still gathering (their timers released, their callers answered
+ * `ConnectionClosed`: nothing is sent to a transport being closed); batches already sent are
+ * answered by the layer below as it closes.
+ *
  * @example
  * import { pipe } from 'fp-ts/lib/function.js'
  * const batched = pipe(router, withBatching({ window: 1 }))
@@ -119,6 +124,7 @@ export const withBatching =
     const window = options.window ?? 0
     const maxKeys = options.maxKeys ?? 256
     const open: { Get: Batch | undefined; Gets: Batch | undefined } = { Get: undefined, Gets: undefined }
+    let closed = false
 
     const flush = (tag: 'Get' | 'Gets'): void => {
       const batch = open[tag]
@@ -194,12 +200,24 @@ export const withBatching =
           if (batch.keys.size >= maxKeys) flush(tag)
         })
 
+    /** Ends a batch still gathering: its timer goes, its callers are answered `error`, nothing is sent. */
+    const cancel = (tag: 'Get' | 'Gets', error: MemcacheError): void => {
+      const batch = open[tag]
+      if (batch === undefined) return
+      open[tag] = undefined
+      batch.cancel()
+      for (const waiter of [...batch.waiters]) waiter.answer(E.left(error))
+    }
+
     return {
+      // Once closed, nothing is gathered (no window is opened): the layer below answers.
       send: (request: Request, context: RequestContext = emptyContext) =>
-        (request._tag === 'Get' || request._tag === 'Gets') && request.keys.length > 0 ? enqueue(request, context) : inner.send(request, context),
+        !closed && (request._tag === 'Get' || request._tag === 'Gets') && request.keys.length > 0 ? enqueue(request, context) : inner.send(request, context),
       close: async () => {
-        flush('Get')
-        flush('Gets')
+        closed = true
+        const error = connectionClosed('batching', 'was closed before the batch was sent')
+        cancel('Get', error)
+        cancel('Gets', error)
         await inner.close()
       },
     }

@@ -11,6 +11,9 @@
  * the context): the caller is answered on time whatever the layers below do, and their late
  * outcome is dropped here, never handed to another request.
  *
+ * `close` answers the requests still waiting `ConnectionClosed` and releases their timers at once,
+ * whatever the layers below do.
+ *
  * Where it sits: outside `withRetry` to bound every attempt together (a deadline spanning
  * retries: the retry loop then starts no attempt after it), or inside it to give each attempt
  * its own.
@@ -23,7 +26,7 @@ import type { MemcacheError } from '../error.js'
 import type { Reply } from '../protocol/reply.js'
 import { commandName, type Request } from '../protocol/request.js'
 import { emptyContext, watch, withinMs, type RequestContext } from '../transport/context.js'
-import { timeout } from '../transport/error.js'
+import { connectionClosed, timeout } from '../transport/error.js'
 import { timerDelay } from '../transport/timer.js'
 import type { Middleware } from '../transport/transport.js'
 
@@ -47,26 +50,43 @@ export const withTimeout =
   (ms: number, node = 'pipeline'): Middleware =>
   (next) => {
     if (timerDelay(ms) === undefined) return next
+    /** The requests waiting for an outcome, each answering its caller (once) and releasing its timer. */
+    const pending = new Set<(result: E.Either<MemcacheError, Reply>) => void>()
+    let closed = false
     return {
       send:
         (request: Request, context: RequestContext = emptyContext): TE.TaskEither<MemcacheError, Reply> =>
         () =>
           new Promise((resolve) => {
+            if (closed) return next.send(request, context)().then(resolve)
             const started = Date.now()
             const bounded = withinMs(ms)(context, started)
             const name = commandName(request)
             let answered = false
-            const stop = watch(bounded, name, node, (error) => {
+            // Replaced by the watch's stop below; the watch may fire while being set (nothing to stop then).
+            let stop = (): void => undefined
+            const answer = (result: E.Either<MemcacheError, Reply>): void => {
+              if (answered) return
               answered = true
+              stop()
+              pending.delete(answer)
+              resolve(result)
+            }
+            stop = watch(bounded, name, node, (error) => {
               // `after` says how long the caller waited: the budget this layer ran out of.
-              resolve(E.left(error._tag === 'Timeout' ? timeout(Math.max(0, (bounded.deadline ?? started) - started), name, node) : error))
+              answer(E.left(error._tag === 'Timeout' ? timeout(Math.max(0, (bounded.deadline ?? started) - started), name, node) : error))
             })
             if (answered) return
-            void next.send(request, bounded)().then((result) => {
-              stop()
-              resolve(result)
-            })
+            pending.add(answer)
+            void next.send(request, bounded)().then(answer)
           }),
-      close: next.close,
+      close: () => {
+        closed = true
+        const closing = next.close()
+        // Whatever the layers below do with their requests, no caller waits and no timer stays.
+        const error = connectionClosed(node, 'was closed by the client')
+        for (const answer of [...pending]) answer(E.left(error))
+        return closing
+      },
     }
   }

@@ -14,8 +14,9 @@
  *   never lent again).
  * - Idle resources beyond `minIdle` are destroyed after `idleTimeout` ms unused, by one timer that
  *   never keeps the process alive (`unref`) and is cleared by `drain`.
- * - `drain` refuses new borrowers, fails the waiting ones, destroys idle resources, and resolves
- *   when every borrowed resource has come back and been destroyed.
+ * - `drain` refuses new borrowers, fails the waiting ones, abandons creations in progress (the
+ *   signal given to `create` fires), destroys idle resources, and resolves when every borrowed
+ *   resource has come back and been destroyed.
  * - Resources are created on demand only: `minIdle` keeps resources from being reaped, it does not
  *   open any ahead of time.
  *
@@ -42,8 +43,12 @@ import { MAX_TIMER_DELAY } from '../transport/timer.js'
  * @category model
  */
 export interface PoolOptions<E, R> {
-  /** Makes a new resource. */
-  readonly create: TE.TaskEither<E, R>
+  /**
+   * Makes a new resource. A `TaskEither` does; one that takes the `signal` given to it should stop
+   * when it fires (the pool is being drained) and answer at once, so that `drain` does not wait
+   * for a creation nobody wants (a connect to a server that does not answer).
+   */
+  readonly create: (signal: AbortSignal) => Promise<E.Either<E, R>>
   /** Releases a resource for good (closes the connection). */
   readonly destroy: (resource: R) => T.Task<void>
   /** Whether an idle resource may still be lent (e.g. its socket is open). Default: always. */
@@ -156,6 +161,8 @@ export const makePool = <E, R>(options: PoolOptions<E, R>): Pool<E, R> => {
   let drained: Promise<void> | undefined
   let onEmpty: (() => void) | undefined
   let reaper: ReturnType<typeof setTimeout> | undefined
+  /** Given to every `create`; fires when the pool drains. */
+  const abandonCreations = new AbortController()
 
   const size = (): number => idle.length + borrowed.size + creating
 
@@ -195,7 +202,7 @@ export const makePool = <E, R>(options: PoolOptions<E, R>): Pool<E, R> => {
     creating++
     let result: E.Either<E | PoolError, R>
     try {
-      result = await options.create()
+      result = await options.create(abandonCreations.signal)
     } catch (thrown) {
       // create broke the TaskEither contract; the waiter still gets a value, not a rejection.
       result = E.left(connectionClosed(name, `creating a resource threw: ${String(thrown)}`))
@@ -322,6 +329,7 @@ export const makePool = <E, R>(options: PoolOptions<E, R>): Pool<E, R> => {
         waiter.settle(E.left(connectionClosed(name, 'pool is drained')))
       }
       for (const entry of idle.splice(0)) destroyNow(entry.resource)
+      abandonCreations.abort(`${name} is drained`)
       if (size() > 0) await new Promise<void>((resolve) => (onEmpty = resolve))
       while (destroying.size > 0) await Promise.all([...destroying])
     })()

@@ -20,8 +20,10 @@
  * stops waiting (`Aborted` / `Timeout`); one already interrupted opens nothing. The opening is
  * shared by every request waiting for it, so its pool acquire gives up only when all of them did.
  *
- * `close` stops taking requests, waits for the requests in flight (each is bounded by the
- * connection's own timeout or its context), then closes every connection.
+ * `close` ends everything at once: later requests get `ConnectionClosed`, requests in flight and
+ * requests waiting for a connection are answered `ConnectionClosed`, a connection being opened is
+ * abandoned (when `connect` takes the signal the pool gives it, as `connect(options)` does), and
+ * every connection is closed. It resolves when their sockets are gone.
  *
  * @since 0.1.0
  */
@@ -103,7 +105,7 @@ const canInterrupt = (context: RequestContext | undefined): context is RequestCo
  * await node.close()
  * @category constructors
  */
-export const makePooled = (connect: TE.TaskEither<MemcacheError, Connection>, options: PooledOptions = {}): Pooled => {
+export const makePooled = (connect: (signal: AbortSignal) => Promise<E.Either<MemcacheError, Connection>>, options: PooledOptions = {}): Pooled => {
   const maxSize = Math.max(1, options.maxSize ?? 4)
   const busyAt = Math.max(1, options.busyAt ?? 16)
   let node = options.node ?? 'pool'
@@ -122,9 +124,8 @@ export const makePooled = (connect: TE.TaskEither<MemcacheError, Connection>, op
   // Connections borrowed from the pool and taking requests.
   const active: Array<Connection> = []
   let opening: Opening | undefined
-  let closed = false
+  let closed: Promise<void> | undefined
   let inFlight = 0
-  let settledAll: (() => void) | undefined
 
   /** Takes `connection` out of `active`; `false` when it was not there. */
   const deactivate = (connection: Connection): boolean => {
@@ -139,7 +140,7 @@ export const makePooled = (connect: TE.TaskEither<MemcacheError, Connection>, op
   }
 
   const requestDone = (): void => {
-    if (--inFlight === 0) settledAll?.()
+    inFlight--
   }
 
   /** Starts opening a connection; `background`: no request waits for it, so it is never abandoned. */
@@ -155,7 +156,7 @@ export const makePooled = (connect: TE.TaskEither<MemcacheError, Connection>, op
           if (E.isLeft(result)) return result
           const connection = result.right
           node = connection.node
-          if (closed) {
+          if (closed !== undefined) {
             void pool.release(connection)()
             return E.left(connectionClosed(node, 'pool was closed'))
           }
@@ -215,14 +216,14 @@ export const makePooled = (connect: TE.TaskEither<MemcacheError, Connection>, op
 
   const settled = (connection: Connection): void => {
     if (!connection.isOpen()) drop(connection)
-    else if (connection.inFlight() === 0 && active.length > 1 && !closed && deactivate(connection)) void pool.release(connection)()
+    else if (connection.inFlight() === 0 && active.length > 1 && closed === undefined && deactivate(connection)) void pool.release(connection)()
     requestDone()
   }
 
   const send =
     (request: Request, context?: RequestContext): TE.TaskEither<MemcacheError, Reply> =>
     async () => {
-      if (closed) return E.left(connectionClosed(node, 'pool was closed'))
+      if (closed !== undefined) return E.left(connectionClosed(node, 'pool was closed'))
       inFlight++
       const chosen = await choose(request, context)
       if (E.isLeft(chosen)) {
@@ -235,12 +236,15 @@ export const makePooled = (connect: TE.TaskEither<MemcacheError, Connection>, op
       return result
     }
 
-  const close = async (): Promise<void> => {
-    if (closed) return
-    closed = true
-    if (inFlight > 0) await new Promise<void>((resolve) => (settledAll = resolve))
-    for (const connection of active.splice(0)) await pool.release(connection)()
-    await pool.drain()
+  const close = (): Promise<void> => {
+    // Draining first: the waiting requests are answered, a connect in progress is abandoned, and
+    // the connections given back below are destroyed (their requests answered) instead of kept idle.
+    closed ??= (async () => {
+      const drained = pool.drain()
+      await Promise.all(active.splice(0).map((connection) => pool.release(connection)()))
+      await drained
+    })()
+    return closed
   }
 
   return {

@@ -19,6 +19,12 @@
  * keys the request asked for (with the request's key prefix), in the request's order: a reply that
  * names another key is a desync. Items carry the caller's keys, without the prefix.
  *
+ * **Caps.** Nothing a server sends can make a decoder wait for unbounded bytes: a line without
+ * `\r\n` within `MAX_LINE_LENGTH` bytes, a `VALUE` line announcing more than the limits'
+ * `maxValueSize` (default 64 MiB, `DEFAULT_MAX_VALUE_SIZE`) and a `stats` reply longer than
+ * `maxStatsSize` (default 4 MiB) are refused (`ProtocolError`) as soon as the line that crosses
+ * the limit is read — a value on its header, before any of its bytes are needed.
+ *
  * One decoder per request tag, in one table; the reply words come from `words.ts`.
  *
  * @since 0.1.0
@@ -115,10 +121,76 @@ export const MAX_LINE_LENGTH = 8192
 
 /**
  * memcached's largest possible item (`-I` tops out at 1 GiB): a `VALUE` line announcing more is
- * refused instead of waiting for bytes that will never come.
+ * refused whatever the limits say, instead of waiting for bytes that will never come.
  * @category model
  */
 export const MAX_VALUE_LENGTH = 1024 * 1024 * 1024
+
+/**
+ * The largest value a reply may announce unless told otherwise: 64 MiB. memcached's own default
+ * item size is 1 MiB and few servers raise `-I` past a few MiB, so 64 MiB refuses no item a
+ * usual server can hold, while a broken or hostile `VALUE` header cannot make a client buffer
+ * up to a gibibyte per connection. Servers with larger items: raise `maxValueSize`.
+ *
+ * @example
+ * connect({ server, maxValueSize: 2 * DEFAULT_MAX_VALUE_SIZE }) // a server run with -I 128m
+ * @category model
+ */
+export const DEFAULT_MAX_VALUE_SIZE = 64 * 1024 * 1024
+
+/**
+ * The largest `stats` reply read unless told otherwise: 4 MiB. A `stats` reply is a few KiB,
+ * `stats slabs` / `stats items` some tens of KiB, and memcached caps `stats cachedump` at 2 MiB.
+ *
+ * @example
+ * replyLimits({ maxStatsSize: 4 * DEFAULT_MAX_STATS_SIZE })
+ * @category model
+ */
+export const DEFAULT_MAX_STATS_SIZE = 4 * 1024 * 1024
+
+/**
+ * How large a reply may be before it is refused (a `ProtocolError`: the connection must be
+ * dropped) rather than buffered: the bytes a `VALUE` line may announce, and the bytes of a whole
+ * `stats` reply (raw `stats` requests included). Lines are bounded by `MAX_LINE_LENGTH`.
+ *
+ * @example
+ * const limits: ReplyLimits = { maxValueSize: 1024 * 1024, maxStatsSize: 64 * 1024 }
+ * @category model
+ */
+export interface ReplyLimits {
+  readonly maxValueSize: number
+  readonly maxStatsSize: number
+}
+
+/**
+ * `DEFAULT_MAX_VALUE_SIZE` and `DEFAULT_MAX_STATS_SIZE`: what decoders use when given no limits.
+ *
+ * @example
+ * decodeStep(request, bytes, 0, undefined, defaultReplyLimits)
+ * @category model
+ */
+export const defaultReplyLimits: ReplyLimits = Object.freeze({ maxValueSize: DEFAULT_MAX_VALUE_SIZE, maxStatsSize: DEFAULT_MAX_STATS_SIZE })
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/**
+ * `limits` with every field a usable byte count: missing or not a positive number means the
+ * default; `maxValueSize` never above `MAX_VALUE_LENGTH`.
+ *
+ * @example
+ * replyLimits({ maxValueSize: 2 ** 40 }) // { maxValueSize: MAX_VALUE_LENGTH, maxStatsSize: DEFAULT_MAX_STATS_SIZE }
+ * @category constructors
+ */
+export const replyLimits = (limits: Partial<ReplyLimits> = {}): ReplyLimits => {
+  const valueSize = limits.maxValueSize
+  const statsSize = limits.maxStatsSize
+  return {
+    maxValueSize: valueSize !== undefined && valueSize > 0 ? Math.min(Math.floor(valueSize), MAX_VALUE_LENGTH) : DEFAULT_MAX_VALUE_SIZE,
+    maxStatsSize: statsSize !== undefined && statsSize > 0 ? Math.floor(Math.min(statsSize, Number.MAX_SAFE_INTEGER)) : DEFAULT_MAX_STATS_SIZE,
+  }
+}
 
 // -------------------------------------------------------------------------------------
 // the cursor
@@ -146,6 +218,8 @@ interface Cursor {
   needed: number
   reply: Reply.Reply
   error: MemcacheError
+  /** The limits of the call in progress. */
+  limits: ReplyLimits
 }
 
 /** Outcomes besides an offset (`>= 0`, the reply decoded): */
@@ -167,11 +241,13 @@ const cursor: Cursor = {
   needed: 0,
   reply: Reply.noReply,
   error: protocolError(''),
+  limits: defaultReplyLimits,
 }
 
 /** A fresh start, or a resumption from `from` (its arrays shared as long as nobody else extended them). */
-const begin = (from: NeedMore | undefined): void => {
+const begin = (from: NeedMore | undefined, limits: ReplyLimits): void => {
   cursor.needed = 0
+  cursor.limits = limits
   if (from === undefined) {
     cursor.at = 0
     cursor.scanned = 0
@@ -464,6 +540,12 @@ const storageReply = (replies: ReadonlyArray<WordReply>) => {
 
 type KeyCheck = 'ordered' | 'any'
 
+const tooLarge = (buffer: Uint8Array, keyStart: number, keyEnd: number, size: number, limit: number): MemcacheError => {
+  const key = JSON.stringify(textOf(buffer, keyStart, Math.min(keyEnd, keyStart + 250)))
+  const reason = limit === MAX_VALUE_LENGTH ? `more than memcached can hold (${MAX_VALUE_LENGTH})` : `over maxValueSize (${limit}; raise it for larger items)`
+  return protocolError(`VALUE line for ${key} announces ${size} bytes, ${reason}`)
+}
+
 /**
  * `VALUE <key> <flags> <bytes>[ <cas>]` blocks up to `END`. With `ordered`, each key must be
  * `prefix` + one of `keys` at or after the previous one matched (memcached answers in request
@@ -516,9 +598,9 @@ const decodeValues = (
       const bytesEnd = spaceIn(buffer, flagsEnd + 1, end)
       flags = parseUint(buffer, keyEnd + 1, flagsEnd)
       size = parseUint(buffer, flagsEnd + 1, bytesEnd)
-      if (flags < 0 || flags > 0xffff_ffff || size < 0 || size > MAX_VALUE_LENGTH) {
-        return badLine(buffer, position, end, `numeric flags and a length up to ${MAX_VALUE_LENGTH}`)
-      }
+      if (flags < 0 || flags > 0xffff_ffff || size < 0) return badLine(buffer, position, end, 'numeric flags and length')
+      // Refused on its header, before a byte of it is kept: the connection drops it.
+      if (size > cursor.limits.maxValueSize) return fail(tooLarge(buffer, keyStart, keyEnd, size, cursor.limits.maxValueSize))
       const hasCas = bytesEnd < end
       if ((withCas === true && !hasCas) || (withCas === false && hasCas)) {
         return badLine(buffer, position, end, withCas ? 'a cas unique' : 'no cas unique')
@@ -583,6 +665,10 @@ const decodeStats: Core = (buffer, offset) => {
     if (entries === undefined) entries = []
     entries.push([textOf(buffer, nameStart, nameEnd), nameEnd < end ? textOf(buffer, nameEnd + 1, end) : ''])
     position = end + 2
+    // Checked line by line (a line is at most MAX_LINE_LENGTH), so at most one line past the limit is ever kept.
+    if (position - offset > cursor.limits.maxStatsSize) {
+      return fail(protocolError(`stats reply longer than ${cursor.limits.maxStatsSize} bytes (maxStatsSize): refusing the rest`))
+    }
   }
 }
 
@@ -711,15 +797,16 @@ const asStep = (next: number): Step => {
 // -------------------------------------------------------------------------------------
 
 /**
- * Decodes the reply to `request` found at `offset`, from its first byte (uncurried).
+ * Decodes the reply to `request` found at `offset`, from its first byte (uncurried), within
+ * `limits` (default `defaultReplyLimits`).
  *
  * @example
  * import { get } from './request.js'
  * decodeReply(get(['a']), new TextEncoder().encode('END\r\n'), 0) // right(some([values([]), 5]))
  * @category utils
  */
-export const decodeReply = (request: R.Request, buffer: Uint8Array, offset: number): DecodeResult => {
-  begin(undefined)
+export const decodeReply = (request: R.Request, buffer: Uint8Array, offset: number, limits: ReplyLimits = defaultReplyLimits): DecodeResult => {
+  begin(undefined, limits)
   return asResult(run(request, buffer, offset))
 }
 
@@ -734,14 +821,15 @@ export const decodeReply = (request: R.Request, buffer: Uint8Array, offset: numb
  * @category utils
  */
 export const decode =
-  (request: R.Request): Decoder =>
+  (request: R.Request, limits: ReplyLimits = defaultReplyLimits): Decoder =>
   (buffer, offset) =>
-    decodeReply(request, buffer, offset)
+    decodeReply(request, buffer, offset, limits)
 
 /**
  * Decodes the reply to `request` that starts at `offset`, resuming from `from` (the `NeedMore` of
  * the previous call on the same reply) when given: `buffer[offset...]` must hold the same reply
- * bytes as before, plus more. Each line and value is read once over all the calls.
+ * bytes as before, plus more. Each line and value is read once over all the calls. A reply over
+ * `limits` (default `defaultReplyLimits`) is a `ProtocolError`; pass the same limits to every call.
  *
  * @example
  * import { get } from './request.js'
@@ -752,8 +840,8 @@ export const decode =
  * }
  * @category utils
  */
-export const decodeStep = (request: R.Request, buffer: Uint8Array, offset: number, from?: NeedMore): Step => {
-  begin(from)
+export const decodeStep = (request: R.Request, buffer: Uint8Array, offset: number, from?: NeedMore, limits: ReplyLimits = defaultReplyLimits): Step => {
+  begin(from, limits)
   return asStep(run(request, buffer, offset))
 }
 
@@ -766,9 +854,9 @@ export const decodeStep = (request: R.Request, buffer: Uint8Array, offset: numbe
  * @category utils
  */
 export const decodeResumable =
-  (request: R.Request) =>
+  (request: R.Request, limits: ReplyLimits = defaultReplyLimits) =>
   (buffer: Uint8Array, offset: number, from?: NeedMore): Step =>
-    decodeStep(request, buffer, offset, from)
+    decodeStep(request, buffer, offset, from, limits)
 
 /**
  * Decodes a line that arrives when no reply is awaited: an error the server still sends for a
@@ -780,7 +868,7 @@ export const decodeResumable =
  * @category utils
  */
 export const decodeUnsolicited = (buffer: Uint8Array, offset: number): DecodeResult => {
-  begin(undefined)
+  begin(undefined, defaultReplyLimits)
   return asResult(decodeUnsolicitedLine(buffer, offset))
 }
 
@@ -792,6 +880,6 @@ export const decodeUnsolicited = (buffer: Uint8Array, offset: number): DecodeRes
  * @category utils
  */
 export const decodeUnsolicitedStep = (buffer: Uint8Array, offset: number, from?: NeedMore): Step => {
-  begin(from)
+  begin(from, defaultReplyLimits)
   return asStep(decodeUnsolicitedLine(buffer, offset))
 }

@@ -43,6 +43,10 @@
  * To keep an error reply of a request from being ambiguous, do not follow `noreply` requests with
  * requests whose reply may be an error without a round trip in between (e.g. a `version`).
  *
+ * Replies are capped (`ReplyLimits`, given to `makeMatcher`): a `VALUE` header announcing more than
+ * `maxValueSize`, a `stats` reply longer than `maxStatsSize` or a line longer than `MAX_LINE_LENGTH`
+ * fails the connection with that request as the culprit, before the bytes are waited for.
+ *
  * Decoding is resumable: when a reply is cut short, the matcher keeps the decoder's `NeedMore` and
  * says how many bytes it needs at least (`needed`); the next `receive` must start at the same reply
  * bytes (plus more), and resumes where the last one stopped.
@@ -50,7 +54,7 @@
  * @since 0.2.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { decodeStep, decodeUnsolicitedStep, type NeedMore } from './decode.js'
+import { decodeStep, decodeUnsolicitedStep, defaultReplyLimits, type NeedMore, type ReplyLimits } from './decode.js'
 import { makeEncoder, type EncodeOptions, type Encoder } from './encode.js'
 import { protocolError } from './error.js'
 import type { MemcacheError } from '../error.js'
@@ -136,8 +140,11 @@ export interface Framing {
   readonly makeEncoder: (options?: EncodeOptions) => Encoder
   /** Whether the server answers `request` (else it is written and, errors aside, forgotten). */
   readonly expectsReply: (request: Request) => boolean
-  /** The matching state for a new connection. */
-  readonly makeMatcher: <W extends Tracked>(effects: FramingEffects<W>) => Matcher<W>
+  /**
+   * The matching state for a new connection. Replies over `limits` (default `defaultReplyLimits`)
+   * fail the connection (`ProtocolError`) before they are buffered.
+   */
+  readonly makeMatcher: <W extends Tracked>(effects: FramingEffects<W>, limits?: ReplyLimits) => Matcher<W>
 }
 
 /**
@@ -161,7 +168,7 @@ const UNSOLICITED = Symbol('unsolicited')
  * markers written just before it (`silentBefore`), and `trailing` markers after the last one: a
  * long run of `noreply` writes costs one counter, and removing from the front is amortised O(1).
  */
-const makeTextMatcher = <W extends Tracked>(effects: FramingEffects<W>): Matcher<W> => {
+const makeTextMatcher = <W extends Tracked>(effects: FramingEffects<W>, limits: ReplyLimits = defaultReplyLimits): Matcher<W> => {
   let entries: Array<W | undefined> = []
   let silentBefore: Array<number> = []
   let first = 0
@@ -204,7 +211,7 @@ const makeTextMatcher = <W extends Tracked>(effects: FramingEffects<W>): Matcher
       const silentAhead = head === undefined ? trailing : (silentBefore[first] as number)
       if (head !== undefined && silentAhead === 0) {
         // Rule 1: the head's reply.
-        const step = decodeStep(head.request, bytes, offset, partialFor === head ? partial : undefined)
+        const step = decodeStep(head.request, bytes, offset, partialFor === head ? partial : undefined, limits)
         if (E.isLeft(step)) {
           forget()
           effects.fail(step.left, head)

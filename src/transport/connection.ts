@@ -34,8 +34,14 @@
  * while no caller waits on it, and `ref`'d while one does (a request waiting for its reply, a
  * `noreply` request not yet written), so a script that forgets `close()` exits once its work is
  * done, and never before. An abandoned request does not count: its caller was answered. Every timer
- * is `unref`'d. `close()` keeps the socket `ref`'d until it is closed (at most `connectTimeout`
- * after, for a server that never closes its side), so `await close()` finishes its work too.
+ * is `unref`'d. `close()` answers every request in flight (`ConnectionClosed`) and destroys the
+ * socket at once, without waiting for the server to close its side; only `noreply` requests still
+ * queued for writing are written first (their callers wait for that), for at most `connectTimeout`.
+ *
+ * **Memory.** What a connection holds is bounded by bytes: requests in flight by `maxPendingBytes`
+ * (a send over it is `Overloaded` at once), a reply's value by `maxValueSize` and a `stats` reply by
+ * `maxStatsSize` (a reply announcing more is a `ProtocolError` that drops the connection on its
+ * header, before it is buffered), a reply line by `MAX_LINE_LENGTH`.
  *
  * @since 0.1.0
  */
@@ -44,8 +50,9 @@ import type * as T from 'fp-ts/lib/Task.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import * as net from 'node:net'
 import * as tls from 'node:tls'
+import { replyLimits } from '../protocol/decode.js'
 import { STOP, textFraming, type Framing, type FramingEffects } from '../protocol/framing.js'
-import { authError, connectError, connectionClosed, overloaded, timeout } from './error.js'
+import { aborted, authError, connectError, connectionClosed, overloaded, overloadedBytes, timeout } from './error.js'
 import { type MemcacheError } from '../error.js'
 import { noReply, type Reply } from '../protocol/reply.js'
 import { commandName, set, type Request } from '../protocol/request.js'
@@ -105,10 +112,28 @@ export interface ConnectOptions {
    * fails with `Overloaded`. Default 10 000.
    */
   readonly maxPending?: number
+  /**
+   * Bytes of requests in flight (as encoded: a `set`'s value included), from `send` until the
+   * reply is read (a `noreply` request until it is written), beyond which `send` fails with
+   * `Overloaded` (`budget: 'bytes'`) at once. A request larger than the budget is still sent
+   * when nothing else is in flight. Default 64 MiB (`DEFAULT_MAX_PENDING_BYTES`); `Infinity` for none.
+   */
+  readonly maxPendingBytes?: number
   /** Accept non-ASCII keys, sent as UTF-8. Default `false`. */
   readonly allowUnicodeKeys?: boolean
-  /** Refuse values larger than this many bytes before sending them. */
+  /**
+   * Values larger than this many bytes: refused before sending (`ValueTooLarge`), and a reply
+   * whose `VALUE` line announces more is a `ProtocolError` that drops the connection before any of
+   * the value is buffered. For replies, default 64 MiB (`DEFAULT_MAX_VALUE_SIZE`; memcached's own
+   * default item size is 1 MiB); without it, values of any size are sent (the server refuses
+   * what is over its `-I`).
+   */
   readonly maxValueSize?: number
+  /**
+   * Bytes a `stats` reply may take before it is a `ProtocolError` that drops the connection.
+   * Default 4 MiB (`DEFAULT_MAX_STATS_SIZE`).
+   */
+  readonly maxStatsSize?: number
   /**
    * Called with error lines the server sent without a request to answer (errors of `noreply`
    * requests, `ERROR Too many open connections`). Exceptions it throws are ignored.
@@ -127,7 +152,24 @@ export interface Connection extends Transport {
   readonly isOpen: () => boolean
   /** Requests awaiting a reply (abandoned ones included), plus `noreply` requests not yet written. */
   readonly inFlight: () => number
+  /**
+   * Bytes of those requests, as `maxPendingBytes` counts them. Connections made by `connect` have
+   * it; optional so that other `Connection`s (an in-memory one) need not count.
+   */
+  readonly pendingBytes?: () => number
 }
+
+/**
+ * What `connect` returns: a `TaskEither` that may also be given a signal, whose firing abandons
+ * the opening (socket, TLS and auth handshakes) at once with `Aborted`. A pool passes one so that
+ * draining it does not wait for a connect in progress.
+ *
+ * @example
+ * const opening: Connecting = connect({ server: '127.0.0.1:11211' })
+ * await opening(AbortSignal.timeout(100))
+ * @category model
+ */
+export type Connecting = (signal?: AbortSignal) => Promise<E.Either<MemcacheError, Connection>>
 
 /** @category model */
 export const DEFAULT_CONNECT_TIMEOUT = 1000
@@ -135,6 +177,15 @@ export const DEFAULT_CONNECT_TIMEOUT = 1000
 export const DEFAULT_TIMEOUT = 1000
 /** @category model */
 export const DEFAULT_MAX_PENDING = 10_000
+/**
+ * The default `maxPendingBytes`: 64 MiB per connection, room for the largest value a reply may
+ * carry by default (`DEFAULT_MAX_VALUE_SIZE`) and for hundreds of usual ones.
+ *
+ * @example
+ * connect({ server, maxPendingBytes: DEFAULT_MAX_PENDING_BYTES / 4 })
+ * @category model
+ */
+export const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -177,6 +228,8 @@ interface Waiting {
   readonly sentAt: number
   /** Its context's deadline (`Infinity` for none): then it is answered `Timeout` and abandoned. */
   readonly contextDeadline: number
+  /** Its encoded size, held until its reply is read (it counts toward `maxPendingBytes`). */
+  readonly bytes: number
   /** Answered (its reply delivered, or abandoned): the deadline queue skips it, and it no longer holds the process. */
   done: boolean
   readonly settle: (result: E.Either<MemcacheError, Reply>) => void
@@ -186,6 +239,14 @@ interface Waiting {
 
 const noop = (): void => undefined
 
+/** A reply still needing more than this is given its whole buffer at once (`ReceiveBuffer.reserve`). */
+const RESERVE_FROM = 256 * 1024
+
+const byteLengthOf = (chunks: ReadonlyArray<Uint8Array>): number => {
+  let total = 0
+  for (const chunk of chunks) total += chunk.byteLength
+  return total
+}
 
 /** Wires the framing's matcher, the receive buffer and the timers onto a connected socket. */
 const makeConnection = (socket: net.Socket, node: string, options: ConnectOptions): Connection => {
@@ -194,12 +255,20 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
   const encode = framing.makeEncoder(options)
   const requestLimit = limitOf(options.timeout, DEFAULT_TIMEOUT)
   const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING
+  const maxPendingBytes = options.maxPendingBytes !== undefined && options.maxPendingBytes > 0 ? options.maxPendingBytes : DEFAULT_MAX_PENDING_BYTES
+  const limits = replyLimits({
+    ...(options.maxValueSize === undefined ? {} : { maxValueSize: options.maxValueSize }),
+    ...(options.maxStatsSize === undefined ? {} : { maxStatsSize: options.maxStatsSize }),
+  })
   const received = makeReceiveBuffer()
 
   let state: 'open' | 'quitting' | 'closed' = 'open'
   /** What sends get once the connection is no longer open. */
   let refusal: MemcacheError = connectionClosed(node, 'is closed')
   let unwritten = 0
+  /** Bytes of the requests awaiting a reply (`replyBytes`) and of the `noreply` ones not yet written. */
+  let replyBytes = 0
+  let unwrittenBytes = 0
   /** Bytes the pending (unfinished) reply needs at least before the matcher is asked again. */
   let awaited = 0
   let deadlineTimer: NodeJS.Timeout | undefined
@@ -284,13 +353,16 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
     disarm()
     received.clear()
     awaited = 0
+    replyBytes = 0
     const waiting = matcher.clear()
-    if (how === 'destroy') socket.destroy()
+    // Bytes still queued belong to requests answered below: only a `noreply` write has a caller waiting for it.
+    if (how === 'destroy' || unwritten === 0) socket.destroy()
     else {
-      // The process waits for the polite close it asked for (bounded by the timer below).
+      // The process waits for those writes (bounded by the timer below), then the socket goes without
+      // waiting for the server to close its side.
       socket.ref()
-      socket.end()
-      // A server that never closes its side must not keep the process alive.
+      socket.destroySoon()
+      // A server that stopped reading must not keep the process alive.
       endTimer = setTimeout(() => socket.destroy(), limitOf(options.connectTimeout, DEFAULT_CONNECT_TIMEOUT) || DEFAULT_CONNECT_TIMEOUT)
     }
     // An abandoned entry was answered already: settling it again changes nothing.
@@ -375,20 +447,24 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
 
   const effects: FramingEffects<Waiting> = {
     deliver: (entry, reply) => {
+      replyBytes -= entry.bytes
       answered(entry)
       if (entry.contextDeadline !== Infinity) dropAnsweredTimed()
       entry.stop()
       entry.settle(E.right(reply))
       refuseIfUnauthenticated(reply)
     },
-    discard: (_entry, reply) => refuseIfUnauthenticated(reply),
+    discard: (entry, reply) => {
+      replyBytes -= entry.bytes
+      refuseIfUnauthenticated(reply)
+    },
     unsolicited: report,
     fail: (error, culprit) => {
       if (culprit === undefined) shutDown(`was destroyed: ${error.message}`, () => error, 'destroy')
       else destroyFor(culprit, error, `was destroyed after a bad reply to ${commandName(culprit.request)}: ${error.message}`)
     },
   }
-  const matcher = framing.makeMatcher(effects)
+  const matcher = framing.makeMatcher(effects, limits)
 
   /** Hands the matcher every complete reply in `bytes`; returns the offset after the last one. */
   const deliver = (bytes: Uint8Array): number => {
@@ -416,6 +492,8 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
     if (isClosed()) return
     received.keep(bytes, consumed)
     awaited = consumed < bytes.length ? bytes.length - consumed + matcher.needed() : 0
+    // A value of known size (within maxValueSize): one buffer for all of it.
+    if (awaited > RESERVE_FROM) received.reserve(awaited)
   })
   socket.on('error', (error) => hungUp(`failed: ${error.message}`))
   socket.on('end', () => hungUp('was closed by the server'))
@@ -438,16 +516,18 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
   }
 
   /** Writes a request the server does not answer: it resolves `NoReply` once written. */
-  const sendSilent = (request: Request, chunks: ReadonlyArray<Uint8Array>, signal: AbortSignal | undefined) =>
+  const sendSilent = (request: Request, chunks: ReadonlyArray<Uint8Array>, bytes: number, signal: AbortSignal | undefined) =>
     new Promise<E.Either<MemcacheError, Reply>>((resolve) => {
       matcher.writtenSilent(request)
       unwritten++
+      unwrittenBytes += bytes
       occupy()
       // Written or not, the bytes are queued: an interrupted caller is answered, the marker stays.
       // Only the signal is watched: the write callback comes as soon as the bytes are handed on.
       const stop = signal === undefined ? noop : watch({ signal }, commandName(request), node, (error) => resolve(E.left(error)))
       write(chunks, (error) => {
         unwritten--
+        unwrittenBytes -= bytes
         vacate()
         stop()
         resolve(error === undefined || error === null ? E.right(noReply) : E.left(state === 'closed' ? refusal : connectionClosed(node, `lost a write: ${error.message}`)))
@@ -472,7 +552,11 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
       if (E.isLeft(chunks)) return Promise.resolve(chunks)
       const pending = matcher.waiting() + unwritten
       if (pending >= maxPending) return Promise.resolve(E.left(overloaded(pending)))
-      if (!framing.expectsReply(request)) return sendSilent(request, chunks.right, context.signal)
+      const bytes = byteLengthOf(chunks.right)
+      const held = replyBytes + unwrittenBytes
+      // Refused before anything is kept, so memory stays within the budget; alone, any request goes.
+      if (held > 0 && held + bytes > maxPendingBytes) return Promise.resolve(E.left(overloadedBytes(pending, held, bytes, maxPendingBytes)))
+      if (!framing.expectsReply(request)) return sendSilent(request, chunks.right, bytes, context.signal)
       return new Promise((resolve) => {
         const sentAt = now
         const contextDeadline = deadline ?? Infinity
@@ -481,11 +565,13 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
           deadline: requestLimit > 0 ? sentAt + requestLimit : Infinity,
           sentAt,
           contextDeadline,
+          bytes,
           done: false,
           settle: resolve,
           stop: noop,
         }
         matcher.written(entry)
+        replyBytes += bytes
         occupy()
         write(chunks.right)
         if (context.signal !== undefined) entry.stop = watch({ signal: context.signal }, commandName(request), node, (error) => abandon(entry, error))
@@ -511,8 +597,12 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
     close,
     isOpen: () => state === 'open',
     inFlight: () => matcher.waiting() + unwritten,
+    pendingBytes: () => replyBytes + unwrittenBytes,
   }
 }
+
+/** The request named in the `Aborted` of an abandoned connect. */
+const CONNECT = 'connect'
 
 /** `set auth 0 0 <n>\r\n<user> <password>\r\n`: STORED means in. */
 const authenticate = (connection: Connection, credentials: Credentials): TE.TaskEither<MemcacheError, Connection> => {
@@ -548,6 +638,8 @@ const authenticate = (connection: Connection, credentials: Credentials): TE.Task
  *
  * Fails with `InvalidArgument` for a bad server string, `ConnectError` when the socket, the TLS
  * handshake or the connect timeout fails, and `AuthError` when the server refuses the credentials.
+ * The result is a `TaskEither` that also takes an optional `AbortSignal` (`Connecting`): when it
+ * fires before the connection is ready, the socket is destroyed and the result is `Aborted`.
  *
  * @example
  * import * as Request from '../protocol/request.js'
@@ -560,12 +652,14 @@ const authenticate = (connection: Connection, credentials: Credentials): TE.Task
  * @category constructors
  */
 export const connect =
-  (options: ConnectOptions): TE.TaskEither<MemcacheError, Connection> =>
-  () => {
+  (options: ConnectOptions): Connecting =>
+  (signal) => {
     const parsed = typeof options.server === 'string' ? parseAddress(options.server) : E.right(options.server)
     if (E.isLeft(parsed)) return Promise.resolve(parsed)
     const address = parsed.right
     const node = addressName(address)
+    const abandoned = signal === undefined ? undefined : interruption({ signal }, CONNECT, node)
+    if (abandoned !== undefined) return Promise.resolve(E.left(abandoned))
     return new Promise((resolve) => {
       let socket: net.Socket
       try {
@@ -577,18 +671,28 @@ export const connect =
       }
       let settled = false
       const limit = limitOf(options.connectTimeout, DEFAULT_CONNECT_TIMEOUT)
+      const gone = new Promise<void>((closed) => socket.once('close', () => closed()))
       const finish = (result: E.Either<MemcacheError, Connection>): void => {
         if (settled) return
         settled = true
         if (timer !== undefined) clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
         socket.off('close', onClose)
-        // On failure the error listener stays: a destroyed socket may still report an error late.
-        if (E.isLeft(result)) socket.destroy()
-        else socket.off('error', onError)
-        resolve(result)
+        if (E.isRight(result)) {
+          socket.off('error', onError)
+          resolve(result)
+          return
+        }
+        // On failure the error listener stays (a destroyed socket may still report an error late),
+        // and the answer waits until the socket is gone: a failed or abandoned connect leaves nothing.
+        socket.destroy()
+        void gone.then(() => resolve(result))
       }
       const onError = (error: Error): void => finish(E.left(connectError(node, codeOf(error), error.message)))
       const onClose = (): void => finish(E.left(connectError(node, 'ECONNRESET', 'closed before the connection was ready')))
+      // The socket goes at once (with the connection made on it, during the auth handshake).
+      const onAbort = (): void => finish(E.left(interruption({ signal: signal as AbortSignal }, CONNECT, node) ?? aborted(CONNECT, 'aborted')))
+      signal?.addEventListener('abort', onAbort, { once: true })
       const timer = limit > 0 ? setTimeout(() => finish(E.left(connectError(node, 'ETIMEDOUT', `not connected within ${limit} ms`))), limit) : undefined
       socket.on('error', onError)
       socket.once('close', onClose)

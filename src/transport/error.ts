@@ -44,12 +44,20 @@ export interface ConnectionClosed {
 }
 
 /**
- * More requests waiting than the configured bound (`maxPending`): failed fast instead of queueing.
+ * More requests waiting than the configured bound (`maxPending`), or more bytes of requests in
+ * flight than `maxPendingBytes`: failed fast instead of queueing.
  * @category model
  */
 export interface Overloaded {
   readonly _tag: 'Overloaded'
+  /** Requests in flight on the connection. */
   readonly pending: number
+  /** Which budget refused the request: the count (`maxPending`) or the bytes (`maxPendingBytes`). */
+  readonly budget: 'requests' | 'bytes'
+  /** Bytes of the requests in flight (with `budget: 'bytes'`). */
+  readonly pendingBytes?: number
+  /** Bytes of the refused request (with `budget: 'bytes'`). */
+  readonly requestBytes?: number
   readonly message: string
 }
 
@@ -133,7 +141,24 @@ export const connectionClosed = (node: string, detail: string): ConnectionClosed
 export const overloaded = (pending: number): Overloaded => ({
   _tag: 'Overloaded',
   pending,
+  budget: 'requests',
   message: `${pending} requests already waiting: refusing more (raise maxPending or slow down)`,
+})
+
+/**
+ * @example
+ * overloadedBytes(640, 67_000_000, 102_400, 67_108_864)
+ * @category constructors
+ */
+export const overloadedBytes = (pending: number, pendingBytes: number, requestBytes: number, maxPendingBytes: number): Overloaded => ({
+  _tag: 'Overloaded',
+  pending,
+  budget: 'bytes',
+  pendingBytes,
+  requestBytes,
+  message:
+    `${pendingBytes} bytes of ${pending} requests already in flight: refusing ${requestBytes} more ` +
+    `over maxPendingBytes ${maxPendingBytes} (raise maxPendingBytes or slow down)`,
 })
 
 /**

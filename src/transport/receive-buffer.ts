@@ -8,7 +8,8 @@
  * - a partial reply left at the end of a chunk is kept as a view on that chunk (no copy yet);
  * - more bytes are appended after the pending ones into spare room of a buffer this module
  *   allocated, past every byte ever handed out; when there is no room, a fresh buffer twice the
- *   size is allocated (amortised O(n) copying), and the old one is left to its views;
+ *   size is allocated (amortised O(n) copying), and the old one is left to its views; when the
+ *   size of the reply is known (`reserve`), the fresh buffer has that size, and bytes are copied once;
  * - consumed bytes are never moved or overwritten: compaction is by allocating, not by shifting.
  *
  * Everything it returns is a plain `Uint8Array` when the chunks are, so values never leak Node's
@@ -30,6 +31,12 @@ export interface ReceiveBuffer {
   readonly append: (chunk: Uint8Array) => Uint8Array
   /** After decoding `bytes` (the last result of `append`) up to `consumed`, keeps the rest. */
   readonly keep: (bytes: Uint8Array, consumed: number) => void
+  /**
+   * Makes room for `total` pending bytes at least (the reply's size, once known), so that a large
+   * value is copied once as it arrives rather than again at every doubling. Room already made
+   * grows at least twofold, as `append` grows it.
+   */
+  readonly reserve: (total: number) => void
   /** How many bytes wait for the rest of their reply. */
   readonly pending: () => number
   /** Forgets pending bytes. */
@@ -102,6 +109,20 @@ export const makeReceiveBuffer = (): ReceiveBuffer => {
         return
       }
       start += consumed
+    },
+    reserve: (total) => {
+      if (backing === undefined) return
+      if (owned && backing.length - start >= total) return
+      const pendingLength = end - start
+      if (total <= pendingLength) return
+      // At least twice the room there was: a multi-get of many large values (each reserving its
+      // own size on top of the ones before) still costs amortised O(n) copying.
+      const fresh = allocate(Math.max(total, owned ? 2 * (backing.length - start) : 0, MIN_CAPACITY))
+      fresh.set(backing.subarray(start, end), 0)
+      backing = fresh
+      start = 0
+      end = pendingLength
+      owned = true
     },
     pending: () => end - start,
     clear,

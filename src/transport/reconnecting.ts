@@ -12,6 +12,10 @@
  * connection. The wait for a connection ends when the request's signal fires or its deadline
  * passes (`Aborted` / `Timeout`); the connect attempt goes on for the sends after it.
  *
+ * `close` ends everything at once: a connect in progress is abandoned (its socket and timer
+ * released, the sends waiting for it answered `ConnectionClosed`), and the connection's requests
+ * in flight are answered `ConnectionClosed`.
+ *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
@@ -54,6 +58,8 @@ export const reconnecting = (options: ConnectOptions): Transport => {
   let current: Connection | undefined
   let opening: Promise<E.Either<MemcacheError, Connection>> | undefined
   let closed = false
+  /** Fires on `close`: a connect in progress is abandoned at once (its socket and timer with it). */
+  const closing = new AbortController()
 
   const open = (): Promise<E.Either<MemcacheError, Connection>> => {
     if (opening !== undefined) return opening
@@ -61,9 +67,9 @@ export const reconnecting = (options: ConnectOptions): Transport => {
     current = undefined
     // Its socket is already gone; closing settles its bookkeeping.
     if (dead !== undefined) void dead.close()
-    opening = connect(connectOptions)().then((result): E.Either<MemcacheError, Connection> => {
+    opening = connect(connectOptions)(closing.signal).then((result): E.Either<MemcacheError, Connection> => {
       opening = undefined
-      if (E.isLeft(result)) return result
+      if (E.isLeft(result)) return closed ? E.left(closedForGood) : result
       // Kept even after `close` began, so that `close` is the one to close it (and wait for it).
       current = result.right
       return closed ? E.left(closedForGood) : result
@@ -107,6 +113,7 @@ export const reconnecting = (options: ConnectOptions): Transport => {
 
   const close: T.Task<void> = async () => {
     closed = true
+    closing.abort(closedForGood.message)
     if (opening !== undefined) await opening
     const last = current
     current = undefined

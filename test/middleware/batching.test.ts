@@ -74,22 +74,35 @@ describe('withBatching, over time', () => {
     expect(inner.sent).toEqual([Request.get(['a', 'b'])])
   })
 
-  it('sends what it gathered when closed, so no caller is left waiting', async () => {
+  it('answers what it gathered ConnectionClosed when closed, sending nothing to the closing transport', async () => {
     const inner = fakeTransport(cacheOf({ a: '1' }))
     const batched = pipe(inner.transport, withBatching({ window: 60_000 }))
     const pending = batched.send(Request.get(['a']))()
+    const pendingGets = batched.send(Request.gets(['b']), { deadline: Date.now() + 60_000 })()
     await batched.close()
-    expect(keysOfValues(await pending)).toEqual(['a'])
+    expect(await pending).toEqual(E.left(expect.objectContaining({ _tag: 'ConnectionClosed', node: 'batching' })))
+    expect(await pendingGets).toEqual(E.left(expect.objectContaining({ _tag: 'ConnectionClosed', node: 'batching' })))
+    expect(inner.sent).toEqual([])
     expect(inner.closedCount()).toBe(1)
+  })
+
+  it('gathers nothing once closed: a get goes straight to the transport below, which answers', async () => {
+    const inner = fakeTransport(cacheOf({ a: '1' }))
+    const batched = pipe(inner.transport, withBatching({ window: 60_000 }))
+    await batched.close()
+    expect(keysOfValues(await batched.send(Request.get(['a']))())).toEqual(['a'])
+    expect(inner.sent).toEqual([Request.get(['a'])])
   })
 })
 
 describe('withBatching and the context', () => {
   afterEach(() => {
+    vi.useRealTimers()
     vi.restoreAllMocks()
   })
 
   it('answers a waiter that aborts while its batch gathers at once, and leaves its keys out', async () => {
+    vi.useFakeTimers()
     const inner = fakeTransport(cacheOf({ a: '1', b: '2' }))
     const batched = pipe(inner.transport, withBatching({ window: 60_000 }))
     const controller = new AbortController()
@@ -98,7 +111,8 @@ describe('withBatching and the context', () => {
     controller.abort('not needed')
     expect(await leaving).toEqual(E.left(expect.objectContaining({ _tag: 'Aborted', reason: 'not needed' })))
     expect(inner.sent).toEqual([])
-    await batched.close() // sends the batch now instead of after its window
+    await vi.advanceTimersByTimeAsync(60_000)
+    vi.useRealTimers()
     expect(keysOfValues(await kept)).toEqual(['a'])
     expect(inner.sent).toEqual([Request.get(['a'])])
   })

@@ -80,3 +80,35 @@ describe('withTimeout without a deadline', () => {
     expect(await pipe(transport, withTimeout(ms)).send(Request.set('k', new Uint8Array()))()).toEqual(E.right(Reply.stored))
   })
 })
+
+describe('withTimeout and close', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('answers what still waits ConnectionClosed at close, releasing its timer, even when the layer below never answers', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    // A transport that ignores close: its requests would never settle.
+    const { transport, closedCount } = fakeTransport(() => new Promise<Outcome>(() => undefined))
+    const bounded = pipe(transport, withTimeout(60_000, 'node-a'))
+    const waiting = [bounded.send(Request.get(['a']))(), bounded.send(Request.set('k', new Uint8Array()), { signal: new AbortController().signal })()]
+    expect(vi.getTimerCount()).toBe(2)
+    await bounded.close()
+    expect(await Promise.all(waiting)).toEqual([
+      E.left(expect.objectContaining({ _tag: 'ConnectionClosed', node: 'node-a' })),
+      E.left(expect.objectContaining({ _tag: 'ConnectionClosed', node: 'node-a' })),
+    ])
+    expect(vi.getTimerCount()).toBe(0)
+    expect(closedCount()).toBe(1)
+  })
+
+  it('after close, sets no timer: requests go to the layer below, which answers', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const { transport } = fakeTransport(() => E.right(Reply.stored))
+    const bounded = pipe(transport, withTimeout(60_000))
+    await bounded.close()
+    const late = bounded.send(Request.set('k', new Uint8Array()))()
+    expect(vi.getTimerCount()).toBe(0)
+    expect(await late).toEqual(E.right(Reply.stored))
+  })
+})

@@ -194,6 +194,49 @@ describe('makePool', () => {
     expect(pool.stats()).toEqual({ size: 0, idle: 0, borrowed: 0, waiting: 0 })
   })
 
+  it('drain: abandons a creation in progress through the signal given to create, without waiting for it', async () => {
+    let signalled: AbortSignal | undefined
+    const pool = makePool<MemcacheError, Resource>({
+      // A creation that never finishes unless abandoned: a connect to a server that never answers.
+      create: (signal) =>
+        new Promise((resolve) => {
+          signalled = signal
+          signal.addEventListener('abort', () => resolve(E.left(connectError('fake:1', 'EABORTED', 'abandoned'))), { once: true })
+        }),
+      destroy: () => async () => undefined,
+      maxSize: 1,
+    })
+    const waiter = pool.acquire()()
+    await settle()
+    expect(pool.stats()).toEqual({ size: 1, idle: 0, borrowed: 0, waiting: 1 })
+    await pool.drain()
+    expect(signalled?.aborted).toBe(true)
+    expect(await waiter).toEqual(E.left(expect.objectContaining({ _tag: 'ConnectionClosed' })))
+    expect(pool.stats()).toEqual({ size: 0, idle: 0, borrowed: 0, waiting: 0 })
+  })
+
+  it('drain: destroys a resource whose create ignored the signal and finished anyway', async () => {
+    let finish: (resource: Resource) => void = () => undefined
+    const destroyed: Array<number> = []
+    const pool = makePool<MemcacheError, Resource>({
+      create: () => new Promise((resolve) => (finish = (resource) => resolve(E.right(resource)))),
+      destroy: (resource) => async () => {
+        destroyed.push(resource.id)
+      },
+      maxSize: 1,
+    })
+    const waiter = pool.acquire()()
+    await settle()
+    let drained = false
+    const draining = pool.drain().then(() => (drained = true))
+    expect(await waiter).toEqual(E.left(expect.objectContaining({ _tag: 'ConnectionClosed' })))
+    await settle()
+    expect(drained).toBe(false)
+    finish({ id: 7, valid: true })
+    await draining
+    expect(destroyed).toEqual([7])
+  })
+
   it('reaps idle resources beyond minIdle after idleTimeout with one timer, cleared by drain', async () => {
     vi.useFakeTimers()
     const { pool, destroyed } = fakePool({ maxSize: 3, minIdle: 1, idleTimeout: 1000 })

@@ -1,5 +1,4 @@
 import * as E from 'fp-ts/lib/Either.js'
-import type * as TE from 'fp-ts/lib/TaskEither.js'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { makePooled } from '../../src/pool/pooled.js'
 import { connectError, connectionClosed } from '../../src/transport/error.js'
@@ -62,16 +61,30 @@ const fakeConnector = (node = '127.0.0.1:11211') => {
         for (const fail of failures.splice(0)) fail(connectionClosed(node, 'was reset'))
       },
       close: async () => {
+        // As a connection does: what is in flight is answered at once.
         open = false
         closed++
+        for (const fail of failures.splice(0)) fail(connectionClosed(node, 'was closed by the client'))
       },
     }
   }
 
-  const connect: TE.TaskEither<MemcacheError, Connection> = async () => {
+  let abandoned = 0
+  /** Like `connect(options)`: a `TaskEither` that stops when the signal given to it fires. */
+  const connect = async (signal?: AbortSignal): Promise<E.Either<MemcacheError, Connection>> => {
     attempts++
     await new Promise((resolve) => setImmediate(resolve))
-    if (connectGate !== undefined) await new Promise<void>((resolve) => connectGate?.push(resolve))
+    if (connectGate !== undefined) {
+      const gate = connectGate
+      const stopped = await new Promise<boolean>((resolve) => {
+        gate.push(() => resolve(false))
+        signal?.addEventListener('abort', () => resolve(true), { once: true })
+      })
+      if (stopped) {
+        abandoned++
+        return E.left(connectError(node, 'EABORTED', 'abandoned'))
+      }
+    }
     if (refuse) return E.left(connectError(node, 'ECONNREFUSED', 'connection refused'))
     const connection = make(connections.length + 1)
     connections.push(connection)
@@ -83,6 +96,7 @@ const fakeConnector = (node = '127.0.0.1:11211') => {
     connections,
     contexts,
     attempts: () => attempts,
+    abandoned: () => abandoned,
     /** Connecting waits until `openGate()`. */
     holdConnect: () => {
       connectGate ??= []
@@ -171,23 +185,46 @@ describe('makePooled', () => {
     await transport.close()
   })
 
-  it('close waits for requests in flight, closes every connection, and refuses new requests', async () => {
+  it('close answers the requests in flight at once, closes every connection, and refuses new requests', async () => {
     const fake = fakeConnector()
     const transport = makePooled(fake.connect, { maxSize: 2, busyAt: 1 })
     fake.hold()
-    const pending = Array.from({ length: 6 }, (_, i) => transport.send(setK(i))())
+    const settled: Array<E.Either<MemcacheError, Reply.Reply>> = []
+    const pending = Array.from({ length: 6 }, (_, i) => transport.send(setK(i))().then((result) => settled.push(result)))
     await tick()
     await tick()
-    let closed = false
-    const closing = transport.close().then(() => (closed = true))
-    await tick()
-    expect(closed).toBe(false)
-    expect(await transport.send(setK(9))()).toEqual(E.left(expect.objectContaining({ _tag: 'ConnectionClosed' })))
-    fake.release()
-    expect((await Promise.all(pending)).every(E.isRight)).toBe(true)
-    await closing
     expect(fake.connections.length).toBeGreaterThan(0)
+    await transport.close()
+    // Settled by the time close resolved, not when the held replies would have come.
+    expect(settled).toEqual(Array.from({ length: 6 }, () => E.left(expect.objectContaining({ _tag: 'ConnectionClosed' }))))
+    await Promise.all(pending)
+    expect(await transport.send(setK(9))()).toEqual(E.left(expect.objectContaining({ _tag: 'ConnectionClosed' })))
     for (const connection of fake.connections) expect(connection.closedCount()).toBe(1)
+    expect(transport.stats()).toEqual(expect.objectContaining({ size: 0, active: 0, waiting: 0 }))
+  })
+
+  it('close abandons a connection being opened: the requests waiting for it are answered, nothing is opened', async () => {
+    const fake = fakeConnector()
+    const transport = makePooled(fake.connect, { maxSize: 2 })
+    fake.holdConnect()
+    const settled: Array<E.Either<MemcacheError, Reply.Reply>> = []
+    const waiting = [1, 2, 3].map((i) => transport.send(setK(i))().then((result) => settled.push(result)))
+    await tick()
+    await transport.close()
+    expect(settled).toEqual([1, 2, 3].map(() => E.left(expect.objectContaining({ _tag: 'ConnectionClosed' }))))
+    await Promise.all(waiting)
+    expect(fake.abandoned()).toBe(1)
+    expect(fake.connections).toEqual([])
+  })
+
+  it('a second close waits for the same closing', async () => {
+    const fake = fakeConnector()
+    const transport = makePooled(fake.connect)
+    expect(await transport.send(setK(1))()).toEqual(E.right(Reply.stored))
+    const first = transport.close()
+    expect(transport.close()).toBe(first)
+    await first
+    expect(fake.connections[0]?.closedCount()).toBe(1)
   })
 
   it('returns extra connections to the pool when they fall idle, where the reaper closes them', async () => {

@@ -8,9 +8,15 @@ import {
   decodeStep,
   decodeUnsolicited,
   decodeUnsolicitedStep,
+  DEFAULT_MAX_STATS_SIZE,
+  DEFAULT_MAX_VALUE_SIZE,
+  defaultReplyLimits,
   MAX_LINE_LENGTH,
+  MAX_VALUE_LENGTH,
+  replyLimits,
   type DecodeResult,
   type NeedMore,
+  type ReplyLimits,
   type Step,
 } from '../../src/protocol/decode.js'
 import { clientError, serverError, unknownCommand, valueTooLarge } from '../../src/protocol/error.js'
@@ -580,5 +586,129 @@ describe('decodeStep: resuming', () => {
     const state = needMore(decodeStep(R.raw('x', 'line'), bytes(long), 0))
     expect(state.needed).toBe(1)
     expect(decodeStep(R.raw('x', 'line'), bytes(long, 'x'), 0, state)).toMatchObject(E.left({ _tag: 'ProtocolError' }))
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// reply caps
+// -------------------------------------------------------------------------------------
+
+interface CapRow {
+  readonly name: string
+  readonly request: R.Request
+  readonly wire: Uint8Array
+  readonly limits: ReplyLimits
+  /** Refused: with a message matching this; accepted: undefined. */
+  readonly refusal: RegExp | undefined
+  /** For a refusal, how many bytes at most were needed before it (the rest never has to arrive). */
+  readonly refusedWithin?: number
+}
+
+const small: ReplyLimits = { maxValueSize: 16, maxStatsSize: 64 }
+const statLines = (count: number): string => Array.from({ length: count }, (_, i) => `STAT s${i} ${i}\r\n`).join('')
+
+const capRows: ReadonlyArray<CapRow> = [
+  { name: 'a value at maxValueSize', request: R.get(['a']), wire: bytes('VALUE a 0 16\r\n', 'x'.repeat(16), '\r\nEND\r\n'), limits: small, refusal: undefined },
+  {
+    name: 'a value one byte over maxValueSize, refused on its header',
+    request: R.get(['a']),
+    wire: bytes('VALUE a 0 17\r\n', 'x'.repeat(17), '\r\nEND\r\n'),
+    limits: small,
+    refusal: /VALUE line for "a" announces 17 bytes, over maxValueSize \(16/,
+    refusedWithin: 'VALUE a 0 17\r\n'.length,
+  },
+  {
+    name: 'a hostile 1 GiB header under the default limit (64 MiB)',
+    request: R.gets(['a']),
+    wire: bytes('VALUE a 0 1073741824 1\r\n', 'x'.repeat(100)),
+    limits: defaultReplyLimits,
+    refusal: /announces 1073741824 bytes, over maxValueSize \(67108864/,
+    refusedWithin: 'VALUE a 0 1073741824 1\r\n'.length,
+  },
+  {
+    name: 'the second value of a multi-get over the limit',
+    request: R.get(['a', 'b']),
+    wire: bytes('VALUE a 0 2\r\nok\r\nVALUE b 0 999\r\n', 'x'.repeat(40)),
+    limits: small,
+    refusal: /"b" announces 999 bytes/,
+    refusedWithin: 'VALUE a 0 2\r\nok\r\nVALUE b 0 999\r\n'.length,
+  },
+  {
+    name: 'raw values over the limit',
+    request: R.raw('get a', 'values'),
+    wire: bytes('VALUE a 0 17\r\n', 'x'.repeat(17)),
+    limits: small,
+    refusal: /over maxValueSize/,
+    refusedWithin: 'VALUE a 0 17\r\n'.length,
+  },
+  {
+    name: 'a length over 1 GiB, whatever the limits say',
+    request: R.get(['a']),
+    wire: bytes('VALUE a 0 1073741825\r\n'),
+    limits: replyLimits({ maxValueSize: 2 ** 40 }),
+    refusal: /more than memcached can hold/,
+    refusedWithin: 'VALUE a 0 1073741825\r\n'.length,
+  },
+  { name: 'stats within maxStatsSize', request: R.stats(), wire: bytes(statLines(5), 'END\r\n'), limits: small, refusal: undefined },
+  {
+    name: 'stats over maxStatsSize, refused at the line that crosses it',
+    request: R.stats(),
+    wire: bytes(statLines(1000), 'END\r\n'),
+    limits: small,
+    refusal: /stats reply longer than 64 bytes \(maxStatsSize\)/,
+    refusedWithin: 64 + 'STAT s99 99\r\n'.length,
+  },
+  {
+    name: 'raw stats over maxStatsSize',
+    request: R.raw('stats slabs', 'stats'),
+    wire: bytes(statLines(1000), 'END\r\n'),
+    limits: small,
+    refusal: /maxStatsSize/,
+    refusedWithin: 64 + 'STAT s99 99\r\n'.length,
+  },
+]
+
+describe.each(capRows)('decode caps: $name', (row) => {
+  /** `fed`: the bytes given when the answer came, for the chunked runs. */
+  const check = (result: DecodeResult, fed?: number): void => {
+    if (row.refusal === undefined) {
+      expect(result).toEqual(E.right(O.some([expect.anything(), row.wire.length])))
+      return
+    }
+    expect(result).toEqual(E.left(expect.objectContaining({ _tag: 'ProtocolError', message: expect.stringMatching(row.refusal) })))
+    if (fed !== undefined) expect(fed).toBeLessThanOrEqual(row.refusedWithin ?? Infinity)
+  }
+  it('whole', () => {
+    check(decodeAll(row.request, [row.wire], row.limits).result)
+  })
+  it('byte by byte', () => {
+    const fed = decodeAll(row.request, oneByOne(row.wire), row.limits)
+    check(fed.result, fed.fed)
+  })
+  it('byte by byte, resumed', () => {
+    const stepped = stepAll(row.request, oneByOne(row.wire), { limits: row.limits })
+    check(stepped.result, stepped.fed)
+  })
+})
+
+describe('replyLimits', () => {
+  it('fills in the defaults: 64 MiB values, 4 MiB stats', () => {
+    expect(replyLimits()).toEqual({ maxValueSize: 64 * 1024 * 1024, maxStatsSize: 4 * 1024 * 1024 })
+    expect(replyLimits()).toEqual(defaultReplyLimits)
+    expect(DEFAULT_MAX_VALUE_SIZE).toBe(64 * 1024 * 1024)
+    expect(DEFAULT_MAX_STATS_SIZE).toBe(4 * 1024 * 1024)
+  })
+
+  it('keeps values within what memcached can hold, and takes a missing or unusable number as the default', () => {
+    expect(replyLimits({ maxValueSize: 2 ** 40, maxStatsSize: 100 })).toEqual({ maxValueSize: MAX_VALUE_LENGTH, maxStatsSize: 100 })
+    expect(replyLimits({ maxValueSize: 0, maxStatsSize: Number.NaN })).toEqual(defaultReplyLimits)
+    expect(replyLimits({ maxValueSize: 1000.5 })).toEqual({ maxValueSize: 1000, maxStatsSize: DEFAULT_MAX_STATS_SIZE })
+  })
+
+  it('decode and decodeResumable take limits too', () => {
+    const wire = bytes('VALUE a 0 17\r\n')
+    expect(decode(R.get(['a']), small)(wire, 0)).toMatchObject(E.left({ _tag: 'ProtocolError' }))
+    expect(decodeResumable(R.get(['a']), small)(wire, 0)).toMatchObject(E.left({ _tag: 'ProtocolError' }))
+    expect(decode(R.get(['a']))(wire, 0)).toEqual(E.right(O.none))
   })
 })

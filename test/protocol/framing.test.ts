@@ -6,6 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import type { ReplyLimits } from '../../src/protocol/decode.js'
 import { encode } from '../../src/protocol/encode.js'
 import { clientError, serverError } from '../../src/protocol/error.js'
 import type { MemcacheError } from '../../src/error.js'
@@ -42,7 +43,7 @@ interface Harness {
   readonly calls: () => number
 }
 
-const harness = (onEffect: (effect: Effect, matcher: Matcher<Entry>) => void = () => undefined): Harness => {
+const harness = (onEffect: (effect: Effect, matcher: Matcher<Entry>) => void = () => undefined, limits?: ReplyLimits): Harness => {
   const effects: Array<Effect> = []
   let failed = false
   const record = (effect: Effect): void => {
@@ -55,7 +56,7 @@ const harness = (onEffect: (effect: Effect, matcher: Matcher<Entry>) => void = (
     discard: (entry, reply) => record({ _tag: 'discard', id: entry.id, reply }),
     unsolicited: (error) => record({ _tag: 'unsolicited', error }),
     fail: (error, culprit) => record({ _tag: 'fail', error, culprit: culprit?.id }),
-  })
+  }, limits)
   let next = 0
   let pending: Uint8Array = new Uint8Array(0)
   let awaited = 0
@@ -432,5 +433,38 @@ describe('property: text framing matches the FIFO model', () => {
       ),
       { numRuns: 200 },
     )
+  })
+})
+
+describe('text framing: reply limits', () => {
+  const limits: ReplyLimits = { maxValueSize: 1024, maxStatsSize: 256 }
+
+  it('fails the connection on a VALUE header over maxValueSize, blaming its request, before the value arrives', () => {
+    const { write, feed, effects, pending } = harness(undefined, limits)
+    write(R.get(['a']))
+    write(R.get(['b']))
+    feed('VALUE a 0 3\r\nabc\r\nEND\r\nVALUE b 0 1025\r\n')
+    expect(effects).toEqual([
+      delivered(0, hit('a', 'abc')),
+      { _tag: 'fail', error: expect.objectContaining({ _tag: 'ProtocolError', message: expect.stringContaining('over maxValueSize (1024') }), culprit: 1 },
+    ])
+    // Nothing more is read or kept for it.
+    feed('x'.repeat(4096))
+    expect(effects).toHaveLength(2)
+    expect(pending()).toBeLessThan(64)
+  })
+
+  it('fails the connection on a stats reply over maxStatsSize, byte by byte too', () => {
+    const { write, feed, effects } = harness(undefined, limits)
+    write(R.stats())
+    for (const byte of oneByOne(bytes('STAT name value\r\n'.repeat(100)))) feed(byte)
+    expect(effects).toEqual([{ _tag: 'fail', error: expect.objectContaining({ _tag: 'ProtocolError', message: expect.stringContaining('maxStatsSize') }), culprit: 0 }])
+  })
+
+  it('uses the default limits when given none (a 64 MiB + 1 header is refused)', () => {
+    const { write, feed, effects } = harness()
+    write(R.get(['a']))
+    feed(`VALUE a 0 ${64 * 1024 * 1024 + 1}\r\n`)
+    expect(effects).toEqual([{ _tag: 'fail', error: expect.objectContaining({ _tag: 'ProtocolError' }), culprit: 0 }])
   })
 })

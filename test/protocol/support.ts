@@ -5,7 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
-import { decodeReply, decodeStep, type DecodeResult, type NeedMore } from '../../src/protocol/decode.js'
+import { decodeReply, decodeStep, defaultReplyLimits, type DecodeResult, type NeedMore, type ReplyLimits } from '../../src/protocol/decode.js'
 import type { Chunks } from '../../src/protocol/encode.js'
 import type { MemcacheError } from '../../src/error.js'
 import type { Failure, Item, Reply } from '../../src/protocol/reply.js'
@@ -58,13 +58,13 @@ export interface Fed {
  * chunk the concatenation so far, always from offset 0. Stops at the first answer that is not
  * "need more bytes".
  */
-export const decodeAll = (request: Request, chunks: ReadonlyArray<Uint8Array>): Fed => {
+export const decodeAll = (request: Request, chunks: ReadonlyArray<Uint8Array>, limits: ReplyLimits = defaultReplyLimits): Fed => {
   let buffer: Uint8Array = new Uint8Array(0)
-  let result = decodeReply(request, buffer, 0)
+  let result = decodeReply(request, buffer, 0, limits)
   for (const chunk of chunks) {
     if (E.isLeft(result) || O.isSome(result.right)) break
     buffer = bytes(buffer, chunk)
-    result = decodeReply(request, buffer, 0)
+    result = decodeReply(request, buffer, 0, limits)
   }
   return { result, fed: buffer.length }
 }
@@ -89,6 +89,8 @@ export interface StepOptions {
    * count from the reply's first byte). Otherwise the buffer grows as views on one array.
    */
   readonly moving?: boolean
+  /** The reply limits every call is given. */
+  readonly limits?: ReplyLimits
 }
 
 /**
@@ -107,7 +109,7 @@ export const stepAll = (request: Request, chunks: ReadonlyArray<Uint8Array>, opt
     calls++
     const junk = options.moving === true ? calls % 3 : 0
     const buffer = options.moving === true ? bytes(new Uint8Array(junk).fill(0x2a), all.subarray(0, fed)) : all.subarray(0, fed)
-    const step = decodeStep(request, buffer, junk, from)
+    const step = decodeStep(request, buffer, junk, from, options.limits)
     if (E.isLeft(step)) return step
     if (step.right._tag === 'Decoded') {
       headers = step.right.headers

@@ -56,7 +56,15 @@ describe('parseAddress', () => {
     const host = fc.oneof(fc.ipV4(), fc.ipV6(), fc.domain())
     const address = fc.oneof(
       fc.record({ _tag: fc.constant('Tcp' as const), host, port: fc.integer({ min: 1, max: 65535 }) }),
-      fc.record({ _tag: fc.constant('Unix' as const), path: fc.string({ minLength: 1 }).map((path) => `/${path}`) }),
+      // Left out: spaces around a server are refused on purpose, and `unix://…` reads as a URL (a
+      // path starting with `//` names the same file as with one `/`).
+      fc.record({
+        _tag: fc.constant('Unix' as const),
+        path: fc
+          .string({ minLength: 1 })
+          .map((path) => `/${path}`)
+          .filter((path) => path.trim() === path && !path.startsWith('//')),
+      }),
     )
     fc.assert(
       fc.property(address, (original) => {

@@ -61,4 +61,52 @@ describe('receive buffer', () => {
     expect(received.pending()).toBe(2)
     expect(Buffer.from(received.append(latin1('D\r\n'))).toString()).toBe('END\r\n')
   })
+
+  it('reserve: one buffer of the announced size, filled in place, the pending bytes and views intact', () => {
+    const received = makeReceiveBuffer()
+    const head = latin1('VALUE a 0 100000\r\nxy')
+    received.keep(received.append(head), 0)
+    received.reserve(head.length + 100_000)
+    const first = received.append(new Uint8Array(1000).fill(0x61))
+    const backing = first.buffer
+    expect(backing.byteLength).toBeGreaterThanOrEqual(head.length + 100_000)
+    received.keep(first, 0)
+    // Filled in place: no new buffer until the reserved room is used up.
+    for (let i = 0; i < 98; i++) received.keep(received.append(new Uint8Array(1000).fill(0x62)), 0)
+    const last = received.append(latin1('\r\nEND\r\n'))
+    expect(last.length).toBe(head.length + 99_000 + 7)
+    expect(last.buffer).toBe(backing)
+    expect(Buffer.from(last.subarray(0, head.length)).toString('latin1')).toBe('VALUE a 0 100000\r\nxy')
+    expect(last[head.length]).toBe(0x61)
+    expect(last[head.length + 1000]).toBe(0x62)
+    expect(head[0]).toBe(0x56)
+  })
+
+  it('reserve with nothing pending, or room enough already, changes nothing', () => {
+    const received = makeReceiveBuffer()
+    received.reserve(1_000_000)
+    const chunk = latin1('END\r\n')
+    expect(received.append(chunk)).toBe(chunk)
+    received.keep(chunk, 5)
+    expect(received.pending()).toBe(0)
+  })
+
+  it('reserve for value after value (a multi-get) grows the room at least twofold: few buffers, O(n) copying', () => {
+    const received = makeReceiveBuffer()
+    const buffers = new Set<ArrayBufferLike>()
+    let bytes = received.append(latin1('VALUE a 0 300000\r\n'))
+    received.keep(bytes, 0)
+    const size = 300_000
+    for (let value = 0; value < 64; value++) {
+      received.reserve(received.pending() + size + 2)
+      for (let sent = 0; sent < size; sent += 50_000) {
+        bytes = received.append(new Uint8Array(50_000))
+        buffers.add(bytes.buffer)
+        received.keep(bytes, 0)
+      }
+    }
+    expect(received.pending()).toBe(64 * size + 'VALUE a 0 300000\r\n'.length)
+    // Doubling from 300 kB to 19 MB: about log2(64) + 1 buffers, not one per value.
+    expect(buffers.size).toBeLessThanOrEqual(9)
+  })
 })

@@ -97,6 +97,23 @@ describe('reconnecting', () => {
     await Promise.all(fake.connections.map((connection) => connection.closed))
   })
 
+  it('close abandons a connect that would not finish before connectTimeout: its socket goes, its waiters are answered', async () => {
+    // TLS to a server that never answers the handshake: without close, the connect waits a minute.
+    const fake = await fakeServer()
+    cleanups.push(fake.close)
+    const transport = reconnecting({ server: fake.server, tls: true, connectTimeout: 60_000, timeout: 0 })
+    const settled: Array<string> = []
+    const waiting = [transport.send(Request.version)(), transport.send(Request.get(['a']), { deadline: Date.now() + 60_000 })()].map((outcome) =>
+      outcome.then((result) => settled.push(leftTag(result))),
+    )
+    const accepted = await fake.connection(0)
+    await transport.close()
+    expect(settled).toEqual(['ConnectionClosed', 'ConnectionClosed'])
+    await Promise.all(waiting)
+    await accepted.closed
+    expect(fake.connections).toHaveLength(1)
+  })
+
   it('answers InvalidKey before connecting, even while the server is down', async () => {
     const port = await closedPort()
     const transport = transportTo(`127.0.0.1:${port}`)
