@@ -129,8 +129,19 @@ export interface ServerOptions<A> extends CommonOptions<A> {
   readonly credentials?: Credentials
   /** Requests waiting per connection beyond which a request fails fast with `Overloaded`. Default 10 000. */
   readonly maxPending?: number
-  /** Refuse values larger than this many bytes before sending (memcached's `-I`). */
+  /**
+   * Bytes of requests in flight per connection (values included) beyond which a request fails
+   * fast with `Overloaded`. Default 64 MiB; `Infinity` for none.
+   */
+  readonly maxPendingBytes?: number
+  /**
+   * Values larger than this many bytes: refused before sending (memcached's `-I`), and a reply
+   * announcing one drops the connection (`ProtocolError`) before it is buffered. For replies,
+   * default 64 MiB.
+   */
   readonly maxValueSize?: number
+  /** Bytes a `stats` reply may take before it drops the connection (`ProtocolError`). Default 4 MiB. */
+  readonly maxStatsSize?: number
   /** Error lines the server sends for `noreply` requests. Default: dropped. */
   readonly onUnsolicited?: (error: MemcacheError) => void
   /** Per server a pool of connections (`true`: defaults) instead of one reconnecting connection. */
@@ -156,7 +167,9 @@ export interface TransportOptions<A> extends CommonOptions<A> {
   readonly tls?: undefined
   readonly credentials?: undefined
   readonly maxPending?: undefined
+  readonly maxPendingBytes?: undefined
   readonly maxValueSize?: undefined
+  readonly maxStatsSize?: undefined
   readonly onUnsolicited?: undefined
   readonly pool?: undefined
   readonly hashing?: undefined
@@ -382,7 +395,9 @@ const optionChecks: { readonly [K in keyof Required<ClientOptions<unknown>>]: Ch
   tls: expected('true, false or tls.ConnectionOptions', (value) => typeof value === 'boolean' || isRecord(value)),
   credentials: credentialsCheck,
   maxPending: positiveInteger,
+  maxPendingBytes: expected('a positive integer (bytes), or Infinity', (value) => value === Infinity || isPositiveInteger(value)),
   maxValueSize: positiveInteger,
+  maxStatsSize: positiveInteger,
   onUnsolicited: aFunction,
   pool: flagOr(fields(poolChecks)),
   hashing: expected('"rendezvous" or "ketama"', (value) => value === 'rendezvous' || value === 'ketama'),
@@ -398,7 +413,9 @@ const SOCKET_ONLY: ReadonlyArray<keyof ServerOptions<unknown>> = [
   'tls',
   'credentials',
   'maxPending',
+  'maxPendingBytes',
   'maxValueSize',
+  'maxStatsSize',
   'onUnsolicited',
   'pool',
   'hashing',

@@ -134,7 +134,9 @@ const connectOptions = <A>(options: ServerOptions<A>, server: Address): ConnectO
   ...(options.tls === undefined ? {} : { tls: options.tls }),
   ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
   ...(options.maxPending === undefined ? {} : { maxPending: options.maxPending }),
+  ...(options.maxPendingBytes === undefined ? {} : { maxPendingBytes: options.maxPendingBytes }),
   ...(options.maxValueSize === undefined ? {} : { maxValueSize: options.maxValueSize }),
+  ...(options.maxStatsSize === undefined ? {} : { maxStatsSize: options.maxStatsSize }),
   ...(options.onUnsolicited === undefined ? {} : { onUnsolicited: options.onUnsolicited }),
 })
 

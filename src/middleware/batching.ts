@@ -206,7 +206,7 @@ export const withBatching =
       if (batch === undefined) return
       open[tag] = undefined
       batch.cancel()
-      for (const waiter of [...batch.waiters]) waiter.answer(E.left(error))
+      for (const waiter of batch.waiters) answer(waiter, E.left(error))
     }
 
     return {
