@@ -5,7 +5,7 @@
  * a string with a lone surrogate is refused on write (it could not be read back unchanged). A
  * leading byte-order mark is data and survives the round trip.
  *
- * Only strings are written: any other value, from TypeScript or plain JavaScript, is a `Left`
+ * Only strings are written: every other value, from TypeScript or plain JavaScript, is a `Left`
  * naming what it got (never `'42'` or `'[object Object]'` stored as if that were the value).
  * `json` writes other values faithfully; `stringified(text)` opts in to storing `String(value)`.
  *

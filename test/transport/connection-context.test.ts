@@ -6,31 +6,14 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { getEventListeners } from 'node:events'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { MemcacheError } from '../../src/error.js'
 import type { Reply } from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
 import { tcp } from '../../src/transport/address.js'
-import { connect, type Connection, type ConnectOptions } from '../../src/transport/connection.js'
-import { answering, fakeServer, type FakeServer } from './fakes.js'
+import { answering, closedAfterEachTest } from './fakes.js'
 
-const cleanups: Array<() => Promise<unknown>> = []
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()))
-})
-
-const serve = async (...args: Parameters<typeof fakeServer>): Promise<FakeServer> => {
-  const server = await fakeServer(...args)
-  cleanups.push(server.close)
-  return server
-}
-
-const open = async (options: ConnectOptions): Promise<Connection> => {
-  const opened = await connect(options)()
-  if (E.isLeft(opened)) throw new Error(`connect failed: ${opened.left.message}`)
-  cleanups.push(opened.right.close)
-  return opened.right
-}
+const { serve, open } = closedAfterEachTest()
 
 const tagOf = (result: E.Either<MemcacheError, Reply>): string => (E.isLeft(result) ? result.left._tag : result.right._tag)
 

@@ -3,31 +3,15 @@
  * hang-ups. Each case proves a piece of the invariant "a reply only reaches the request it answers".
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { MemcacheError } from '../../src/error.js'
 import * as Request from '../../src/protocol/request.js'
-import { connect, type Connection, type ConnectOptions } from '../../src/transport/connection.js'
-import { answering, closedPort, fakeServer, writeInParts, type FakeServer } from './fakes.js'
+import { connect } from '../../src/transport/connection.js'
+import { answering, closedPort, writeInParts, closedAfterEachTest } from './fakes.js'
 
 const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'latin1'))
 
-const cleanups: Array<() => Promise<unknown>> = []
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()))
-})
-
-const serve = async (...args: Parameters<typeof fakeServer>): Promise<FakeServer> => {
-  const server = await fakeServer(...args)
-  cleanups.push(server.close)
-  return server
-}
-
-const open = async (options: ConnectOptions): Promise<Connection> => {
-  const opened = await connect(options)()
-  if (E.isLeft(opened)) throw new Error(`connect failed: ${opened.left.message}`)
-  cleanups.push(opened.right.close)
-  return opened.right
-}
+const { serve, open } = closedAfterEachTest()
 
 const leftTag = (result: E.Either<MemcacheError, unknown>): string => (E.isLeft(result) ? result.left._tag : 'Right')
 

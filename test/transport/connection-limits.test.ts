@@ -6,12 +6,12 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as net from 'node:net'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { MemcacheError } from '../../src/error.js'
 import type { Reply } from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
-import { connect, DEFAULT_MAX_PENDING_BYTES, type Connection, type ConnectOptions } from '../../src/transport/connection.js'
-import { answering, fakeServer, type FakeConnection, type FakeServer } from './fakes.js'
+import { connect, DEFAULT_MAX_PENDING_BYTES } from '../../src/transport/connection.js'
+import { answering, type FakeConnection, closedAfterEachTest } from './fakes.js'
 
 /** The largest run of bytes any receive buffer was asked to hold (pending bytes plus the chunk read). */
 const buffered = vi.hoisted(() => ({ peak: 0 }))
@@ -34,23 +34,7 @@ vi.mock('../../src/transport/receive-buffer.js', async (importOriginal) => {
   }
 })
 
-const cleanups: Array<() => Promise<unknown>> = []
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()))
-})
-
-const serve = async (...args: Parameters<typeof fakeServer>): Promise<FakeServer> => {
-  const server = await fakeServer(...args)
-  cleanups.push(server.close)
-  return server
-}
-
-const open = async (options: ConnectOptions): Promise<Connection> => {
-  const opened = await connect(options)()
-  if (E.isLeft(opened)) throw new Error(`connect failed: ${opened.left.message}`)
-  cleanups.push(opened.right.close)
-  return opened.right
-}
+const { serve, open, defer } = closedAfterEachTest()
 
 const leftTag = (result: E.Either<MemcacheError, Reply>): string => (E.isLeft(result) ? result.left._tag : result.right._tag)
 
@@ -146,7 +130,7 @@ describe('maxPendingBytes', () => {
       socket.on('error', () => undefined)
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    cleanups.push(
+    defer(
       () =>
         new Promise<void>((resolve) => {
           for (const socket of sockets) socket.destroy()
@@ -248,7 +232,7 @@ describe('abandoning and closing', () => {
       socket.on('error', () => undefined)
     })
     await new Promise<void>((resolve) => halfOpen.listen(0, '127.0.0.1', resolve))
-    cleanups.push(
+    defer(
       () =>
         new Promise<void>((resolve) => {
           for (const socket of sockets) socket.destroy()

@@ -2,7 +2,10 @@
  * Scripted loopback servers for the connection's fault tests: each connection's received bytes
  * are recorded, and the test decides exactly which bytes go back and when.
  */
+import * as E from 'fp-ts/lib/Either.js'
 import * as net from 'node:net'
+import { afterEach } from 'vitest'
+import { connect, type Connection, type ConnectOptions } from '../../src/transport/connection.js'
 
 export interface FakeConnection {
   readonly socket: net.Socket
@@ -127,3 +130,35 @@ export const closedPort = (): Promise<number> =>
       probe.close(() => resolve(port))
     })
   })
+
+/**
+ * `serve` and `open` for a test file: every fake server and connection they make is closed after
+ * each test, with whatever was given to `defer` (call it once at the top level of the file).
+ */
+export const closedAfterEachTest = (): {
+  readonly serve: (...args: Parameters<typeof fakeServer>) => Promise<FakeServer>
+  readonly open: (options: ConnectOptions) => Promise<Connection>
+  /** Runs `cleanup` after the test too (a server of the test's own). */
+  readonly defer: (cleanup: () => Promise<unknown>) => void
+} => {
+  const cleanups: Array<() => Promise<unknown>> = []
+  afterEach(async () => {
+    await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()))
+  })
+  return {
+    serve: async (...args) => {
+      const server = await fakeServer(...args)
+      cleanups.push(server.close)
+      return server
+    },
+    open: async (options) => {
+      const opened = await connect(options)()
+      if (E.isLeft(opened)) throw new Error(`connect failed: ${opened.left.message}`)
+      cleanups.push(opened.right.close)
+      return opened.right
+    },
+    defer: (cleanup) => {
+      cleanups.push(cleanup)
+    },
+  }
+}
