@@ -9,7 +9,8 @@
 import { resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startMemcached, type MemcachedServer } from '../support/memcached.js'
-import { runChild, scaled } from './support.js'
+import { runChild } from '../support/child.js'
+import { scaled } from './support.js'
 
 const CLIENTS = scaled(1500, 20_000)
 const REQUESTS = scaled(20_000, 500_000)
@@ -35,11 +36,12 @@ interface Snapshot {
 
 describe('leaks', () => {
   it('thousands of clients and a long load leave no socket, timer, listener or heap behind', async () => {
-    const outcome = await runChild(process.execPath, ['--expose-gc', '--import', 'tsx', resolve('test/fault/leaks-child.ts')], scaled(19_000, 900_000), {
+    const outcome = await runChild(process.execPath, ['--expose-gc', '--import', 'tsx', resolve('test/fault/leaks-child.ts')], {
+      guardMs: scaled(19_000, 900_000), env: {
       LEAKS_SERVERS: servers.map((server) => server.server).join(','),
       LEAKS_CLIENTS: String(CLIENTS),
       LEAKS_REQUESTS: String(REQUESTS),
-    })
+    } })
     expect(outcome.stderr).toBe('')
     expect(outcome.exited).toBe(true)
     expect(outcome.code).toBe(0)

@@ -13,7 +13,8 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { runChild, scaled } from './support.js'
+import { runChild } from '../support/child.js'
+import { scaled } from './support.js'
 
 const id = process.pid % 1_000_000
 const SERVER_NAMESPACE = `fpmc-srv-${id}`
@@ -115,13 +116,14 @@ describe('a partitioned host', () => {
     memcachedIn(SERVER_NAMESPACE, SERVER_ADDRESS)
     memcachedIn(CLIENT_NAMESPACE, '127.0.0.1')
 
-    const outcome = await runChild('ip', ['netns', 'exec', CLIENT_NAMESPACE, resolve('node_modules/.bin/tsx'), resolve('test/fault/partition-client.ts')], 18_000, {
+    const outcome = await runChild('ip', ['netns', 'exec', CLIENT_NAMESPACE, resolve('node_modules/.bin/tsx'), resolve('test/fault/partition-client.ts')], {
+      guardMs: 18_000, env: {
       PARTITION_LOCAL: `127.0.0.1:${PORT}`,
       PARTITION_REMOTE: `${SERVER_ADDRESS}:${PORT}`,
       PARTITION_SERVER_NAMESPACE: SERVER_NAMESPACE,
       PARTITION_SERVER_LINK: SERVER_LINK,
       PARTITION_KEYS: String(KEYS),
-    })
+    } })
     expect(outcome.stderr).toBe('')
     expect(outcome.exited).toBe(true)
     expect(outcome.code).toBe(0)

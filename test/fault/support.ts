@@ -3,7 +3,6 @@
  * `npm run soak`), a watch on unhandled rejections, a child-process runner, and a watchdog that
  * counts a request as hung when it has not settled long after its deadline.
  */
-import { spawn } from 'node:child_process'
 
 /** `npm run soak` sets it; `npm test` does not. */
 export const SOAK = process.env['FP_MEMCACHE_SOAK'] === '1'
@@ -67,35 +66,6 @@ export const watched = <A>(task: () => Promise<A>, patienceMs: number): Promise<
         resolve({ _tag: 'Rejected', error })
       },
     )
-  })
-
-export interface ChildOutcome {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-  /** `false` when the guard had to kill it. */
-  readonly exited: boolean
-}
-
-/**
- * Runs `command args` and collects its output; a guard kills it after `guardMs` (a bound against a
- * hang, not a timing assertion).
- */
-export const runChild = (command: string, args: ReadonlyArray<string>, guardMs: number, env: Readonly<Record<string, string>> = {}): Promise<ChildOutcome> =>
-  new Promise((done) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    const guard = setTimeout(() => {
-      child.kill('SIGKILL')
-      done({ code: null, stdout, stderr, exited: false })
-    }, guardMs)
-    child.once('exit', (code) => {
-      clearTimeout(guard)
-      done({ code, stdout, stderr, exited: true })
-    })
   })
 
 /** Adds one to `tally[name]`. */

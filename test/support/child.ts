@@ -15,15 +15,16 @@ export interface Outcome {
   readonly exited: boolean
 }
 
-export const runTsx = (
-  script: string,
-  options: { readonly args?: ReadonlyArray<string>; readonly env?: Readonly<Record<string, string>>; readonly guardMs?: number } = {},
+/**
+ * Runs `command args` and collects its output; a guard kills it after `guardMs` (default 15 s).
+ */
+export const runChild = (
+  command: string,
+  args: ReadonlyArray<string>,
+  options: { readonly env?: Readonly<Record<string, string>>; readonly guardMs?: number } = {},
 ): Promise<Outcome> =>
   new Promise((done) => {
-    const child = spawn(resolve('node_modules/.bin/tsx'), [script, ...(options.args ?? [])], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...options.env },
-    })
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
@@ -37,3 +38,9 @@ export const runTsx = (
       done({ code, stdout, stderr, exited: true })
     })
   })
+
+/** Runs a TypeScript file with tsx (so it can import `src/`), as `runChild`. */
+export const runTsx = (
+  script: string,
+  options: { readonly args?: ReadonlyArray<string>; readonly env?: Readonly<Record<string, string>>; readonly guardMs?: number } = {},
+): Promise<Outcome> => runChild(resolve('node_modules/.bin/tsx'), [script, ...(options.args ?? [])], options)
