@@ -543,3 +543,18 @@ describe('pool against a scripted server', () => {
     }
   })
 })
+
+describe('keys of the wrong type, from plain JavaScript', () => {
+  it.each(['rendezvous', 'ketama'] as const)('are InvalidKey through the %s router, never a throw', async (hashing) => {
+    const servers = [`127.0.0.1:${await closedPort()}`, `127.0.0.1:${await closedPort()}`]
+    const client = createClient({ servers, hashing, connectTimeout: 200 })
+    try {
+      for (const key of [null, 5, undefined, {}] as ReadonlyArray<unknown>) {
+        const result = await client.get(key as string)()
+        expect(E.isLeft(result) && result.left._tag).toBe('InvalidKey')
+      }
+    } finally {
+      await client.close()
+    }
+  })
+})

@@ -6,6 +6,8 @@
  * @since 0.2.0
  */
 
+import { describeValue } from '../describe.js'
+
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
@@ -108,7 +110,7 @@ export const invalidKey = (key: string, reason: string): InvalidKey => ({
   _tag: 'InvalidKey',
   key,
   reason,
-  message: `invalid key ${JSON.stringify(key.length > 60 ? key.slice(0, 60) + '…' : key)}: ${reason}`,
+  message: `invalid key ${typeof key === 'string' ? JSON.stringify(key.length > 60 ? key.slice(0, 60) + '…' : key) : describeValue(key)}: ${reason}`,
 })
 
 /**

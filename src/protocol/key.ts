@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { describeValue } from '../describe.js'
 import { invalidKey, type InvalidKey } from './error.js'
 
 // -------------------------------------------------------------------------------------
@@ -54,6 +55,8 @@ export const byteLength = (text: string): number => {
  * @category utils
  */
 export const keyProblem = (key: string, options: KeyOptions = {}): string | undefined => {
+  // Plain JavaScript may pass anything: a number would otherwise go on the wire as its digits.
+  if (typeof key !== 'string') return `a key must be a string, got ${describeValue(key)}`
   const length = key.length
   if (length === 0) return 'empty key'
   let ascii = true

@@ -64,7 +64,9 @@ const md5 = (text: string): Buffer => createHash('md5').update(text).digest()
  * ketamaHash('user:1') // a number in 0..2^32-1
  * @category utils
  */
-export const ketamaHash = (key: string): number => md5(key).readUInt32LE(0)
+export const ketamaHash = (key: string): number =>
+  // A key that is not a string (plain JavaScript) is placed somewhere and refused by the encoder, not thrown on here.
+  md5(typeof key === 'string' ? key : '').readUInt32LE(0)
 
 // connection-parse's reading of a server string, kept as is ("[::1]:11211" has host "[" and no port).
 const hostAndPort = (name: string): { readonly host: string; readonly port: number } => {

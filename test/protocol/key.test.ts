@@ -129,3 +129,17 @@ describe('key property', () => {
     )
   })
 })
+
+describe('keys from plain JavaScript', () => {
+  it.each<[string, unknown, string]>([
+    ['a number', 5, 'a key must be a string, got the number 5'],
+    ['null', null, 'a key must be a string, got null'],
+    ['undefined', undefined, 'a key must be a string, got undefined'],
+    ['an object', { toString: () => 'k' }, 'a key must be a string, got an object'],
+  ])('refuses %s instead of sending or throwing', (_name, key, problem) => {
+    expect(keyProblem(key as string)).toBe(problem)
+    const encode = makeEncoder({})
+    expect(() => encode(R.get([key as string]))).not.toThrow()
+    expect(encode(R.get([key as string]))).toEqual(E.left(expect.objectContaining({ _tag: 'InvalidKey', reason: problem })))
+  })
+})
