@@ -156,26 +156,18 @@ const defaultDeadline =
 
 /**
  * A pool of connections to `server`. While it has no connection taking requests, each request is
- * encoded first, as `reconnecting` does, so that a bad key or argument is refused without
- * opening one (a pool opens a connection before its connection would refuse the request).
+ * checked by the connections' encoder first, so that a bad key or argument is refused without
+ * opening one.
  */
 const pooledNode = <A>(options: ServerOptions<A>, server: Address, pool: PoolOptions): Transport => {
   const connection = connectOptions(options, server)
-  const pooled = makePooled(connect(connection), {
+  return makePooled(connect(connection), {
     node: addressName(server),
+    check: textFraming.makeEncoder(connection),
     ...(pool.size === undefined ? {} : { maxSize: pool.size }),
     ...(pool.busyAt === undefined ? {} : { busyAt: pool.busyAt }),
     ...(pool.idleTimeout === undefined ? {} : { idleTimeout: pool.idleTimeout }),
   })
-  const check = textFraming.makeEncoder(connection)
-  return {
-    send: (request, context) => {
-      if (pooled.stats().active > 0) return pooled.send(request, context)
-      const checked = check(request)
-      return E.isLeft(checked) ? TE.left(checked.left) : pooled.send(request, context)
-    },
-    close: pooled.close,
-  }
 }
 
 /**

@@ -60,6 +60,12 @@ export interface PooledOptions {
   readonly idleTimeout?: number
   /** Named in errors before the first connection tells its own name. Default `'pool'`. */
   readonly node?: string
+  /**
+   * Checks a request while no connection takes requests, before one is opened for it (as
+   * `reconnecting` does): a bad key or argument is then refused without connecting. Give the
+   * encoder the connections use (`textFraming.makeEncoder(connectOptions)`). Default: no check.
+   */
+  readonly check?: (request: Request) => E.Either<MemcacheError, unknown>
 }
 
 /**
@@ -224,6 +230,10 @@ export const makePooled = (connect: (signal: AbortSignal) => Promise<E.Either<Me
     (request: Request, context?: RequestContext): TE.TaskEither<MemcacheError, Reply> =>
     async () => {
       if (closed !== undefined) return E.left(connectionClosed(node, 'pool was closed'))
+      if (active.length === 0 && options.check !== undefined) {
+        const checked = options.check(request)
+        if (E.isLeft(checked)) return checked
+      }
       inFlight++
       const chosen = await choose(request, context)
       if (E.isLeft(chosen)) {

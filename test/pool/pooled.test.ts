@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { makePooled } from '../../src/pool/pooled.js'
+import { invalidKey } from '../../src/protocol/error.js'
 import { connectError, connectionClosed } from '../../src/transport/error.js'
 import { type MemcacheError } from '../../src/error.js'
 import * as Reply from '../../src/protocol/reply.js'
@@ -127,6 +128,25 @@ afterEach(() => {
 })
 
 describe('makePooled', () => {
+  it('checks a request while no connection takes requests, and refuses it without connecting', async () => {
+    const fake = fakeConnector()
+    const checked: Array<string> = []
+    const transport = makePooled(fake.connect, {
+      check: (request) => {
+        checked.push(request._tag)
+        return request._tag === 'Delete' ? E.left(invalidKey(request.key, 'refused by the check')) : E.right(request)
+      },
+    })
+    expect(await transport.send(Request.del('bad'))()).toEqual(E.left(expect.objectContaining({ _tag: 'InvalidKey', key: 'bad' })))
+    expect(fake.attempts()).toBe(0)
+    expect(E.isRight(await transport.send(setK(1))())).toBe(true)
+    // With a connection taking requests, its own encoder is the check: the pool checks no more.
+    expect(E.isRight(await transport.send(setK(2))())).toBe(true)
+    expect(checked).toEqual(['Delete', 'Store'])
+    expect(fake.attempts()).toBe(1)
+    await transport.close()
+  })
+
   it('opens one connection for a burst of requests and pipelines them on it', async () => {
     const fake = fakeConnector()
     const transport = makePooled(fake.connect, { maxSize: 4, busyAt: 100 })
