@@ -25,8 +25,11 @@ import type { MemcacheError } from './error.js'
 // model
 // -------------------------------------------------------------------------------------
 
-/** What every `MemcacheException` has, whatever its tag. */
-interface ExceptionOf<E extends MemcacheError> extends Error {
+/**
+ * What every `MemcacheException` has, whatever its tag.
+ * @category model
+ */
+export interface ExceptionOf<E extends MemcacheError> extends Error {
   readonly name: 'MemcacheException'
   readonly _tag: E['_tag']
   /** The error value, as the `TaskEither` methods would have returned it. */

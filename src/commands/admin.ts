@@ -14,13 +14,19 @@ import { command, type Command, type NoreplyOption } from './command.js'
 // model
 // -------------------------------------------------------------------------------------
 
-/** @category model */
+/**
+ * Options of `flushAll`: a delay, `noreply`, and the call's options.
+ * @category model
+ */
 export interface FlushAllOptions extends NoreplyOption {
   /** Seconds to wait before invalidating every item; absent means now. */
   readonly delay?: number
 }
 
-/** @category model */
+/**
+ * Options of `shutdown`, with the call's options.
+ * @category model
+ */
 export interface ShutdownOptions extends CallOptions {
   /** `shutdown graceful`: let the server finish what it is doing before it exits. */
   readonly graceful?: boolean

@@ -23,7 +23,10 @@ import type { Commands } from './commands.js'
 // model
 // -------------------------------------------------------------------------------------
 
-/** @category model */
+/**
+ * Options of `getOrSet`: how long the computed value lives, and the call's options.
+ * @category model
+ */
 export interface GetOrSetOptions extends CallOptions {
   /** Seconds the computed value lives in the cache; 0 (default) means no expiry. */
   readonly exptime?: number

@@ -31,7 +31,10 @@ import {
 // model
 // -------------------------------------------------------------------------------------
 
-/** @category model */
+/**
+ * The delete commands of one client: one key, or many at once.
+ * @category model
+ */
 export interface Deletion {
   readonly delete: (key: string, options?: NoreplyOption) => Command<boolean>
   /** The keys that were not found, in the order given. */

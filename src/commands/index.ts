@@ -41,6 +41,8 @@ export {
   statsSettings,
   statsSizes,
   statsSlabs,
+  GeneralStatsFields,
+  SettingsStatsFields,
   type GeneralStats,
   type SettingsStats,
   type SizesStats,

@@ -41,7 +41,10 @@ import { itemSize, makeItem, makeStore, type Item, type StoredItem } from './sto
 // model
 // -------------------------------------------------------------------------------------
 
-/** @category model */
+/**
+ * Options of `makeEngine`: clock, memory limit, item size limit, version string.
+ * @category model
+ */
 export interface EngineOptions {
   /** Milliseconds since the unix epoch. Default `Date.now`. */
   readonly clock?: () => number

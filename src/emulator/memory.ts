@@ -40,7 +40,10 @@ import type { Connection } from '../transport/connection.js'
 // model
 // -------------------------------------------------------------------------------------
 
-/** @category model */
+/**
+ * Options of `memoryTransport`: the engine to talk to, and the client-side options `connect` also takes.
+ * @category model
+ */
 export interface MemoryTransportOptions extends EngineOptions {
   /** The store to talk to; default a new engine made from the other options. */
   readonly engine?: Engine

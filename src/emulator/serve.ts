@@ -36,7 +36,10 @@ import { makeSession, type SessionOutput } from './session.js'
 // model
 // -------------------------------------------------------------------------------------
 
-/** @category model */
+/**
+ * Options of `serve`: where to listen, the connection and memory limits, and the engine's options.
+ * @category model
+ */
 export interface ServeOptions extends EngineOptions {
   /** TCP port; default 0 (a free port, see `port` in the result). Ignored with `path`. */
   readonly port?: number

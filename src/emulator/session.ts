@@ -83,7 +83,10 @@ export interface Session {
   readonly counters: () => SessionCounters
 }
 
-/** @category model */
+/**
+ * Options of `makeSession`: the connection it counts for and its budgets.
+ * @category model
+ */
 export interface SessionOptions {
   /** Counts commands and traffic for `stats`. */
   readonly connection?: ConnectionHandle

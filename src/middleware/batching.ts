@@ -24,7 +24,10 @@ import type { Middleware } from '../transport/transport.js'
 // model
 // -------------------------------------------------------------------------------------
 
-/** @category model */
+/**
+ * Options of `withBatching`: how long to gather requests and how many keys one batch holds.
+ * @category model
+ */
 export interface BatchingOptions {
   /** Milliseconds to gather requests; 0 (default) gathers what is sent before the event loop turns. */
   readonly window?: number

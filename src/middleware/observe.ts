@@ -25,7 +25,10 @@ import type { Middleware } from '../transport/transport.js'
 // model
 // -------------------------------------------------------------------------------------
 
-/** @category model */
+/**
+ * What `withObserve` reports of one request once it is answered.
+ * @category model
+ */
 export interface RequestEvent {
   /** memcached's name for the command: `get`, `set`, `flush_all`... */
   readonly command: string
@@ -52,12 +55,18 @@ export interface RequestEvent {
   readonly attributes: Readonly<Record<string, string | number>>
 }
 
-/** @category model */
+/**
+ * The callbacks `withObserve` calls; exceptions they throw are ignored.
+ * @category model
+ */
 export interface ObserveHooks {
   readonly onRequest: (event: RequestEvent) => void
 }
 
-/** @category model */
+/**
+ * Options of `withObserve`: the node name put in each event.
+ * @category model
+ */
 export interface ObserveOptions {
   readonly node?: string
 }

@@ -51,7 +51,10 @@ import { concat, constantDelay, initialStatus, limitRetries, next, type RetryPol
 // model
 // -------------------------------------------------------------------------------------
 
-/** @category model */
+/**
+ * The `_tag` of any `MemcacheError`: how retry rules name errors.
+ * @category model
+ */
 export type ErrorTag = MemcacheError['_tag']
 
 /**
@@ -67,7 +70,10 @@ export type ErrorTag = MemcacheError['_tag']
  */
 export type Sleep = (ms: number, signal: AbortSignal) => T.Task<void>
 
-/** @category model */
+/**
+ * Options of `withRetry`: the policy (attempts, delays) and which errors retry.
+ * @category model
+ */
 export interface RetryOptions {
   readonly policy: RetryPolicy
   /** Which errors retry; default `DEFAULT_RETRY_FOR`. */
@@ -88,7 +94,10 @@ export interface RetryOptions {
   readonly sleep?: Sleep
 }
 
-/** @category model */
+/**
+ * The errors retried by default: those where the request may not have reached the server or may succeed the next time.
+ * @category model
+ */
 export const DEFAULT_RETRY_FOR: ReadonlyArray<ErrorTag> = [
   'ConnectError',
   'Timeout',
@@ -99,7 +108,10 @@ export const DEFAULT_RETRY_FOR: ReadonlyArray<ErrorTag> = [
   'NoServers',
 ]
 
-/** @category model */
+/**
+ * Errors that never retry, whatever the options say: retrying cannot change their answer.
+ * @category model
+ */
 export const NEVER_RETRY: ReadonlyArray<ErrorTag> = ['ClientError', 'InvalidKey', 'InvalidArgument', 'ValueTooLarge', 'SerdeError', 'AuthError', 'Aborted']
 
 /** pymemcache's `RetryingClient` options, with the delay in milliseconds. @category model */

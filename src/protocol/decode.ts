@@ -44,7 +44,10 @@ import { REPLY_WORDS, WORDS, type WordReply } from './words.js'
 /** `left`: the stream is broken. `right(none)`: need more bytes. `right(some([reply, next]))`. @category model */
 export type DecodeResult = E.Either<MemcacheError, O.Option<readonly [Reply.Reply, number]>>
 
-/** @category model */
+/**
+ * Reads one reply at `offset`: the reply and the offset after it, `None` when more bytes are needed, or an error.
+ * @category model
+ */
 export type Decoder = (buffer: Uint8Array, offset: number) => DecodeResult
 
 /**

@@ -23,13 +23,19 @@ import type * as R from './request.js'
 /** What goes on the wire for one request, in order. @category model */
 export type Chunks = ReadonlyArray<Uint8Array>
 
-/** @category model */
+/**
+ * Options of `makeEncoder`: the key rules and the largest value sent.
+ * @category model
+ */
 export interface EncodeOptions extends KeyOptions {
   /** Refuse values larger than this many bytes before sending them (memcached's `-I`, 1 MiB by default). */
   readonly maxValueSize?: number
 }
 
-/** @category model */
+/**
+ * Writes one request as the chunks that go on the wire, or refuses it (bad key, value too large).
+ * @category model
+ */
 export type Encoder = (request: R.Request) => E.Either<MemcacheError, Chunks>
 
 /**

@@ -87,7 +87,10 @@ export interface ProtocolError {
   readonly message: string
 }
 
-/** @category model */
+/**
+ * Every error the codec itself returns, before or without a connection.
+ * @category model
+ */
 export type CodecError =
   | InvalidKey
   | InvalidArgument

@@ -16,7 +16,10 @@ import { invalidKey, type InvalidKey } from './error.js'
 // model
 // -------------------------------------------------------------------------------------
 
-/** @category model */
+/**
+ * How keys are checked: which bytes are allowed, and the prefix they are sent with.
+ * @category model
+ */
 export interface KeyOptions {
   /** Accept non-ASCII keys (sent as UTF-8). Default `false`, as pymemcache's `allow_unicode_keys`. */
   readonly allowUnicodeKeys?: boolean

@@ -31,7 +31,10 @@ import { invalidArgument, type InvalidArgument } from '../protocol/error.js'
 /** A TCP host and port, or the path of a unix socket. @category model */
 export type Address = Tcp | Unix
 
-/** @category model */
+/**
+ * A TCP address: a host and a port.
+ * @category model
+ */
 export interface Tcp {
   readonly _tag: 'Tcp'
   /** A host name or an IP literal, IPv6 without brackets. */
@@ -39,7 +42,10 @@ export interface Tcp {
   readonly port: number
 }
 
-/** @category model */
+/**
+ * A unix socket address: a file path.
+ * @category model
+ */
 export interface Unix {
   readonly _tag: 'Unix'
   readonly path: string

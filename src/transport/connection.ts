@@ -66,7 +66,10 @@ import type { Transport } from './transport.js'
 // model
 // -------------------------------------------------------------------------------------
 
-/** @category model */
+/**
+ * memcached's ASCII authentication (`-Y`): the user and password sent once, before any request.
+ * @category model
+ */
 export interface Credentials {
   readonly username: string
   readonly password: string
@@ -171,11 +174,20 @@ export interface Connection extends Transport {
  */
 export type Connecting = (signal?: AbortSignal) => Promise<E.Either<MemcacheError, Connection>>
 
-/** @category model */
+/**
+ * Milliseconds a connection attempt may take, unless `connectTimeout` says otherwise.
+ * @category model
+ */
 export const DEFAULT_CONNECT_TIMEOUT = 1000
-/** @category model */
+/**
+ * Milliseconds a request may wait for its reply, unless `timeout` says otherwise.
+ * @category model
+ */
 export const DEFAULT_TIMEOUT = 1000
-/** @category model */
+/**
+ * Requests a connection holds in flight before it answers `Overloaded`, unless `maxPending` says otherwise.
+ * @category model
+ */
 export const DEFAULT_MAX_PENDING = 10_000
 /**
  * The default `maxPendingBytes`: 64 MiB per connection, room for the largest value a reply may

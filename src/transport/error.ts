@@ -84,7 +84,10 @@ export interface Aborted {
   readonly message: string
 }
 
-/** @category model */
+/**
+ * Every error a connection or a transport returns.
+ * @category model
+ */
 export type TransportError =
   | Aborted
   | ConnectError
