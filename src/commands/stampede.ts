@@ -134,30 +134,55 @@ export interface StampedeOps<A> {
   readonly invalidate: (key: string, params: InvalidateParams, context: RequestContext) => TE.TaskEither<MemcacheError, boolean>
 }
 
-/** What `lookup` sends besides the key (seconds). @category model */
+/**
+ * What `lookup` sends besides the key (seconds).
+ * @example
+ * const params: LookupParams = { lockTtl: 30, recacheBefore: 10 } // mg <key> v c N30 R10
+ * @category model
+ */
 export interface LookupParams {
   readonly lockTtl: number
   /** 0: no `R` flag. */
   readonly recacheBefore: number
 }
 
-/** What `store` sends besides the key and value. @category model */
+/**
+ * What `store` sends besides the key and value.
+ * @example
+ * const params: StoreParams = { ttl: 300, cas: 17n } // ms <key> <size> T300 C17
+ * @category model
+ */
 export interface StoreParams {
   /** Seconds; 0: never expires. */
   readonly ttl: number
   readonly cas: bigint
 }
 
-/** What `invalidate` sends besides the key. @category model */
+/**
+ * What `invalidate` sends besides the key.
+ * @example
+ * const params: InvalidateParams = { staleFor: 60 } // md <key> I T60
+ * @category model
+ */
 export interface InvalidateParams {
   /** Seconds the stale item may still live; `undefined`: no `T`, it keeps its TTL. */
   readonly staleFor: number | undefined
 }
 
-/** The outcome of a compare-cas write. @category model */
+/**
+ * The outcome of a compare-cas write.
+ * @example
+ * const refused: StoreResult = 'conflict' // EX or NF: invalidated, replaced or gone since the lookup
+ * @category model
+ */
 export type StoreResult = 'stored' | 'conflict'
 
-/** How a wait between lookups grows: doubling from `initialMs` up to `maxMs`, with jitter. @category model */
+/**
+ * How a wait between lookups grows: doubling from `initialMs` up to `maxMs`, with jitter.
+ * @example
+ * const backoff: Backoff = { initialMs: 10, maxMs: 500 }
+ * @category model
+ */
 export interface Backoff {
   readonly initialMs: number
   readonly maxMs: number
@@ -165,6 +190,8 @@ export interface Backoff {
 
 /**
  * How `getOrCompute` ended, told to `onOutcome` (for metrics and tests).
+ * @example
+ * const onOutcome = (outcome: Outcome) => outcome._tag === 'Stale' && staleServed.inc()
  * @category model
  */
 export type Outcome =
@@ -174,7 +201,12 @@ export type Outcome =
   | { readonly _tag: 'ComputedWithoutLock'; readonly lookups: number }
   | { readonly _tag: 'Failed'; readonly lookups: number }
 
-/** The options of one `getOrCompute` call. Seconds for what memcached counts, milliseconds for waits. @category model */
+/**
+ * The options of one `getOrCompute` call. Seconds for what memcached counts, milliseconds for waits.
+ * @example
+ * const options: GetOrComputeOptions = { ttl: 300, lockTtl: 10, recacheBefore: 30, maxWait: 2_000, timeout: 5_000 }
+ * @category model
+ */
 export interface GetOrComputeOptions extends CallOptions {
   /** Seconds the computed value lives (integer, up to 30 days); 0 means no expiry (and no early recache). */
   readonly ttl: number
@@ -195,7 +227,12 @@ export interface GetOrComputeOptions extends CallOptions {
   readonly onOutcome?: (outcome: Outcome) => void
 }
 
-/** The options of `invalidate`. @category model */
+/**
+ * The options of `invalidate`.
+ * @example
+ * const options: InvalidateOptions = { staleFor: 60, timeout: 200 }
+ * @category model
+ */
 export interface InvalidateOptions extends CallOptions {
   /** Seconds the stale value may still be served while one reader recomputes (integer ≥ 1; default: its TTL). */
   readonly staleFor?: number
@@ -203,6 +240,8 @@ export interface InvalidateOptions extends CallOptions {
 
 /**
  * The winner's `compute` answered a `Left`.
+ * @example
+ * // { _tag: 'ComputeFailed', key: 'page:/', error: 'database down', previous: some('<old page>'), message }
  * @category model
  */
 export interface ComputeFailed<E, A> {
@@ -216,6 +255,8 @@ export interface ComputeFailed<E, A> {
 
 /**
  * The winner's `compute` threw or its promise rejected.
+ * @example
+ * // { _tag: 'ComputeThrew', key: 'page:/', thrown: new Error('boom'), previous: none, message }
  * @category model
  */
 export interface ComputeThrew<A> {
@@ -228,6 +269,8 @@ export interface ComputeThrew<A> {
 
 /**
  * Another caller held the fill lock for longer than `maxWait`.
+ * @example
+ * // { _tag: 'LockWaitExceeded', key: 'page:/', waitedMs: 2004, lookups: 12, message }
  * @category model
  */
 export interface LockWaitExceeded {
@@ -238,11 +281,18 @@ export interface LockWaitExceeded {
   readonly message: string
 }
 
-/** Every `Left` of `getOrCompute`. @category model */
+/**
+ * Every `Left` of `getOrCompute`.
+ * @example
+ * const status = (error: GetOrComputeError<string, string>): number => (error._tag === 'LockWaitExceeded' ? 503 : 500)
+ * @category model
+ */
 export type GetOrComputeError<E, A> = MemcacheError | ComputeFailed<E, A> | ComputeThrew<A> | LockWaitExceeded
 
 /**
  * Time and chance, injected so tests run on a model clock.
+ * @example
+ * const scheduler: Scheduler = { ...realScheduler, random: () => 0.5 } // no jitter
  * @category model
  */
 export interface Scheduler {
@@ -256,6 +306,8 @@ export interface Scheduler {
 
 /**
  * `getOrCompute` and `invalidate` bound to one set of ops.
+ * @example
+ * const { getOrCompute, invalidate }: Stampede<string> = makeStampede(ops)
  * @category model
  */
 export interface Stampede<A> {
