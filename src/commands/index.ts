@@ -54,3 +54,27 @@ export { cacheMemlimit, flushAll, quit, shutdown, verbosity, version, type Flush
 export { raw, type RawReplies } from './raw.js'
 export { commands, type Commands } from './commands.js'
 export { getOrSet, type GetOrSetOptions } from './cache-aside.js'
+export {
+  getOrCompute,
+  invalidate,
+  jittered,
+  makeStampede,
+  realScheduler,
+  viaSerde,
+  type Backoff,
+  type ComputeFailed,
+  type ComputeThrew,
+  type GetOrComputeError,
+  type GetOrComputeOptions,
+  type InvalidateOptions,
+  type InvalidateParams,
+  type LockWaitExceeded,
+  type Lookup,
+  type LookupParams,
+  type Outcome,
+  type Scheduler,
+  type Stampede,
+  type StampedeOps,
+  type StoreParams,
+  type StoreResult,
+} from './stampede.js'
