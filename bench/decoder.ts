@@ -2,7 +2,8 @@
  * Decoder microbenchmark: how many `get` replies per second the pure decoder reads from a buffer
  * already in memory (no sockets, no event loop), for single and 10-key gets with 100-byte and
  * 4 KiB values. It calls `decodeStep`, the resumable form a connection's framing uses (a whole
- * reply in the buffer decodes in one step).
+ * reply in the buffer decodes in one step), and compares it with memcache-parser (the parser of
+ * memcache-client) reading the same bytes: `compareDecoders`, which `npm run bench` also runs.
  *
  * Run: `npm run bench:decoder` (or `npx tsx bench/decoder.ts [seconds-per-case]`).
  *
@@ -12,6 +13,8 @@
  * report a fast time.
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { MemcacheParser } from 'memcache-parser'
+import { fileURLToPath } from 'node:url'
 import { decodeStep } from '../src/protocol/decode.js'
 import * as R from '../src/protocol/request.js'
 
@@ -104,6 +107,92 @@ const runFor = (seconds: number, benchCase: Case): Measured => {
   return { replies, seconds: elapsed / 1000, replyBytes }
 }
 
+/**
+ * memcache-parser on the same bytes, used the way memcache-client uses it: `VALUE` lines start a
+ * pending value, `END` ends a reply; values are collected per reply. Its hooks are set on the
+ * instance (no subclass). A no-op logger: its default one prints every line.
+ */
+const parserPass = (buffer: Uint8Array, keysPerGet: number): number => {
+  const silent = { error: noop, debug: noop, info: noop, warn: noop }
+  const parser = new MemcacheParser(silent)
+  let replies = 0
+  let values: Array<Buffer> = []
+  parser.processCmd = (tokens) => {
+    const word = tokens[0]
+    if (word === 'VALUE') parser.initiatePending(tokens as Array<string>, Number(tokens[3]))
+    else if (word === 'END') {
+      if (values.length !== keysPerGet) throw new Error(`memcache-parser read ${values.length} values, expected ${keysPerGet}`)
+      values = []
+      replies++
+    } else throw new Error(`memcache-parser: unexpected ${String(word)}`)
+    return tokens.length
+  }
+  parser.receiveResult = (result) => {
+    if (typeof result !== 'string' && result.data !== undefined) values.push(result.data)
+  }
+  parser.onData(Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength))
+  return replies
+}
+
+const noop = (): void => undefined
+
+type Pass = (request: R.Request, buffer: Uint8Array, keysPerGet: number) => number
+
+const passes: Readonly<Record<'fp-memcache' | 'memcache-parser', Pass>> = {
+  'fp-memcache': decodePass,
+  'memcache-parser': (_request, buffer, keysPerGet) => parserPass(buffer, keysPerGet),
+}
+
+const runPassFor = (seconds: number, benchCase: Case, pass: Pass): Measured => {
+  const { request, buffer, replies: perPass, replyBytes } = wireOf(benchCase)
+  let replies = 0
+  const started = performance.now()
+  let elapsed = 0
+  while (elapsed < seconds * 1000) {
+    const decoded = pass(request, buffer, benchCase.keysPerGet)
+    if (decoded !== perPass) throw new Error(`decoded ${decoded} replies, expected ${perPass}`)
+    replies += decoded
+    elapsed = performance.now() - started
+  }
+  return { replies, seconds: elapsed / 1000, replyBytes }
+}
+
+/** One case compared: replies per second of each decoder and their ratio (median of `rounds`). */
+export interface DecoderComparison {
+  readonly case: string
+  readonly valueBytes: number
+  readonly keysPerGet: number
+  readonly oursPerSec: number
+  readonly parserPerSec: number
+  readonly ratio: number
+}
+
+/**
+ * Runs every case through both decoders in interleaved rounds (`seconds` each per round, after a
+ * warm-up) and reports the medians.
+ *
+ * @example
+ * const rows = compareDecoders(0.5, 3)
+ */
+export const compareDecoders = (seconds: number, rounds: number): ReadonlyArray<DecoderComparison> =>
+  cases.map((benchCase) => {
+    runPassFor(WARM_UP_SECONDS, benchCase, passes['fp-memcache'])
+    runPassFor(WARM_UP_SECONDS, benchCase, passes['memcache-parser'])
+    const ours: Array<number> = []
+    const parser: Array<number> = []
+    for (let round = 0; round < rounds; round++) {
+      const a = runPassFor(seconds, benchCase, passes['fp-memcache'])
+      const b = runPassFor(seconds, benchCase, passes['memcache-parser'])
+      ours.push(a.replies / a.seconds)
+      parser.push(b.replies / b.seconds)
+    }
+    const oursPerSec = middle(ours)
+    const parserPerSec = middle(parser)
+    return { case: benchCase.name, valueBytes: benchCase.valueBytes, keysPerGet: benchCase.keysPerGet, oursPerSec, parserPerSec, ratio: oursPerSec / parserPerSec }
+  })
+
+const middle = (values: ReadonlyArray<number>): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0
+
 // -------------------------------------------------------------------------------------
 // report
 // -------------------------------------------------------------------------------------
@@ -131,6 +220,16 @@ const main = (): void => {
     }
   })
   console.table(rows)
+  console.log('against memcache-parser (median of 3 interleaved rounds):')
+  console.table(
+    compareDecoders(seconds / 3, 3).map((row) => ({
+      case: row.case,
+      'fp-memcache replies/s': formatRate(row.oursPerSec),
+      'memcache-parser replies/s': formatRate(row.parserPerSec),
+      ratio: `${row.ratio.toFixed(2)}×`,
+    })),
+  )
 }
 
-main()
+// `npm run bench` imports `compareDecoders` from here: run only when started as the script.
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url).replace(/\.[jt]s$/, '') === process.argv[1].replace(/\.[jt]s$/, '')) main()

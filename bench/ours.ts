@@ -17,6 +17,8 @@ import { connect } from '../src/transport/connection.js'
 import { withObserve } from '../src/middleware/observe.js'
 import { reconnecting } from '../src/transport/reconnecting.js'
 import type { Transport } from '../src/transport/transport.js'
+import { makeRouter } from '../src/routing/router.js'
+import { rendezvous } from '../src/routing/rendezvous.js'
 import type { BenchClient } from './competitors.js'
 
 // -------------------------------------------------------------------------------------
@@ -73,6 +75,47 @@ export const ourClient = (server: string): BenchClient => {
     ...commandsClient('fp-memcache (client)', client.transport),
     notes: { setup: "createClient({ servers, serde: bytes }): ASCII, one socket, its commands' TaskEithers run with ()" },
     close: () => client.close(),
+  }
+}
+
+/** `createClient({ servers, serde: bytes, batching: true })`: the same client, concurrent gets merged. */
+export const ourBatchedClient = (server: string): BenchClient => {
+  const client = createClient({ servers: server, serde: bytes, batching: true })
+  return {
+    ...commandsClient('fp-memcache + batching', client.transport),
+    notes: { setup: 'createClient({ servers, serde: bytes, batching: true }): withBatching() over the same stack' },
+    close: () => client.close(),
+  }
+}
+
+/** A client over several servers that counts the requests each server's transport was sent. */
+export interface RoutedClient extends BenchClient {
+  /** Requests sent to each server so far, by server. */
+  readonly requestsPerServer: () => ReadonlyArray<number>
+}
+
+/**
+ * `commands(bytes)` over `makeRouter(rendezvous, ...)` of one `reconnecting` transport per server,
+ * each under a counter: what `createClient({ servers })` builds (without its pools), with a
+ * request count per server, so that a get-many's round trips per server can be read off.
+ */
+export const ourRoutedClient = (servers: ReadonlyArray<string>): RoutedClient => {
+  const counts = servers.map(() => 0)
+  const counted = (inner: Transport, index: number): Transport => ({
+    send: (request, context) => {
+      counts[index] = (counts[index] ?? 0) + 1
+      return inner.send(request, context)
+    },
+    close: inner.close,
+  })
+  const router = makeRouter(
+    rendezvous,
+    servers.map((server, index) => ({ name: server, transport: counted(reconnecting({ server }), index) })),
+  )
+  return {
+    ...commandsClient(`fp-memcache (${servers.length} servers)`, router),
+    notes: { setup: `commands(bytes) over makeRouter(rendezvous) of ${servers.length} reconnecting transports` },
+    requestsPerServer: () => [...counts],
   }
 }
 

@@ -6,7 +6,7 @@
  *
  * Arguments: the stack (`client` = `createClient`, `connection` = one `connect`ed connection,
  * `transport` = the client's reconnecting transport without the command layer), the workload (`get`, `get-seq`, `get-4k`, `get-miss`,
- * `set`) and the number of operations. Prints ops/s; every result is checked.
+ * `set`) and the number of operations. Prints ops/s and the process's CPU µs per op; every result is checked.
  *
  * Under `tsx` every named closure of the library also pays esbuild's `__name` (see `compile.ts`):
  * compare stacks with each other, or profile the JavaScript `compileForBench` emits.
@@ -95,10 +95,13 @@ const main = async (): Promise<void> => {
     }
     await Promise.all(Array.from({ length: concurrency }, worker))
     next = 0
+    const cpu = process.cpuUsage()
     const started = performance.now()
     await Promise.all(Array.from({ length: concurrency }, worker))
     const seconds = (performance.now() - started) / 1000
-    console.log(`${stack} ${workload}: ${Math.round(ops / seconds).toLocaleString('en-US')} ops/s (${ops} ops, ${concurrency} in flight)`)
+    const used = process.cpuUsage(cpu)
+    const cpuUsPerOp = (used.user + used.system) / ops
+    console.log(`${stack} ${workload}: ${Math.round(ops / seconds).toLocaleString('en-US')} ops/s, ${cpuUsPerOp.toFixed(2)} µs CPU/op (${ops} ops, ${concurrency} in flight)`)
   } finally {
     await client.close()
     await mc.stop()

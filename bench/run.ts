@@ -4,12 +4,10 @@
  * plain JavaScript first (see `compile.ts`) and runs that with `node`, so that fp-memcache is
  * measured as users run it, not as `tsx` rewrites it.
  *
- *   npm run bench                 full run (about a minute on two cores)
- *   npm run bench -- --quick      smoke run (about ten seconds)
+ *   npm run bench                 full run (a few minutes on two cores); writes the README table
+ *   npm run bench -- --quick      iterating: a tenth of the operations, 3 rounds, README untouched
+ *   npm run bench -- --rounds=N --only=get,set,scaling,memory,decoder
  *   npm run bench -- --tsx        run bench/suite.ts under tsx directly (slower for fp-memcache)
- *
- * `MEMCACHED_SERVERS=host:port,...` benchmarks against the first server listed instead of a
- * memcached started for the run.
  */
 import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
@@ -23,13 +21,20 @@ const results = join(root, 'bench', 'results')
 
 if (args.includes('--tsx')) {
   process.env['FP_MEMCACHE_BENCH_RESULTS'] ??= results
+  process.env['FP_MEMCACHE_BENCH_README'] ??= join(root, 'README.md')
   process.env['FP_MEMCACHE_BENCH_RUNTIME'] = 'tsx (esbuild keepNames)'
   await import('./suite.js')
 } else {
-  const out = compileForBench(root, ['bench/suite.ts', 'bench/ours.ts', 'bench/competitors.ts', 'test/support/memcached.ts'])
-  const child = spawn(process.execPath, [join(out, 'bench', 'suite.js'), ...args], {
+  const out = compileForBench(root, ['bench/suite.ts', 'bench/ours.ts', 'bench/competitors.ts', 'bench/raw.ts', 'bench/decoder.ts', 'test/support/memcached.ts'])
+  // --expose-gc: the memory figures are heap deltas after a collection.
+  const child = spawn(process.execPath, ['--expose-gc', join(out, 'bench', 'suite.js'), ...args], {
     stdio: 'inherit',
-    env: { ...process.env, FP_MEMCACHE_BENCH_RESULTS: results, FP_MEMCACHE_BENCH_RUNTIME: 'node, TypeScript transpiled (no type check)' },
+    env: {
+      ...process.env,
+      FP_MEMCACHE_BENCH_RESULTS: results,
+      FP_MEMCACHE_BENCH_README: join(root, 'README.md'),
+      FP_MEMCACHE_BENCH_RUNTIME: 'node, TypeScript transpiled (no type check)',
+    },
   })
   child.once('exit', (code, signal) => {
     rmSync(out, { recursive: true, force: true })

@@ -1,31 +1,69 @@
 /**
  * The benchmark behind `npm run bench` (run through `bench/run.ts`, which compiles it first):
- * fp-memcache against memjs, memcached (npm) and memcache-client, on one memcached server, in one
- * run.
+ * fp-memcache against a hand-written raw socket client (the floor, `raw.ts`) and the Node clients
+ * people use (memjs, memcached, memcache-client), on memcached `-t 1` servers started for the run.
  *
- * The server is the first entry of `MEMCACHED_SERVERS` when it is set (keys are namespaced by a
- * random run prefix and nothing is flushed), else a memcached started here and stopped at the end.
+ * Method. Every workload runs a fixed number of operations with a fixed number in flight (each
+ * completion starts the next). Each client first warms up on each workload with every result
+ * checked (a wrong value, a missing hit or a failure aborts the run). Then come `rounds` rounds:
+ * in each, every workload is run once by every client, clients in a rotating order, so that the
+ * machine's noise falls on all alike; each row reports the median over the rounds and the spread
+ * (lowest and highest). Two numbers per run: throughput (ops/s, or keys/s for multi-key gets) and
+ * the client process's own CPU time per operation (`process.cpuUsage()` around the run: user +
+ * system, the server being another process), in µs.
  *
- * Method: every workload runs a fixed number of operations (not a fixed time) with a fixed number
- * in flight (each completion starts the next). Each client first warms up on the workload with
- * every result checked (a wrong value, a missing hit or a failure aborts the run: no client is
- * measured that silently fails); then the workload runs three times per client, clients
- * interleaved in a rotating order so that machine noise falls on all alike, and the median ops/s
- * is reported. Latency percentiles are measured for the sequential workload only (one in flight).
- * `--quick` runs a tenth of the operations. Results are printed as tables and written to
- * `bench/results/latest.json` (`latest-quick.json` for `--quick`).
+ * Then: memory per idle connection and per request in flight (heap and external bytes, measured
+ * over many of them against a local server that never answers, with `--expose-gc`), and the
+ * decoder against memcache-parser (`decoder.ts`). The results are printed, written to
+ * `bench/results/latest.json` (`latest-quick.json` for `--quick`), and, on a full run, written
+ * into README.md between `<!-- bench:start -->` and `<!-- bench:end -->`, with the issue's targets
+ * marked met or not met.
+ *
+ * Options: `--quick` (a tenth of the operations, 3 rounds: for iterating), `--rounds=N`,
+ * `--only=get,set,...` (workload ids), `--no-readme`. `FP_MEMCACHE_BENCH_ROUNDS=N` sets the rounds too.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import * as net from 'node:net'
 import * as os from 'node:os'
 import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { stats } from '../src/commands/stats.js'
+import * as Request from '../src/protocol/request.js'
+import { connect, type Connection } from '../src/transport/connection.js'
 import { reconnecting } from '../src/transport/reconnecting.js'
 import { memcacheClientClient, memcachedClient, memjsClient, type BenchClient } from './competitors.js'
-import { batchingPair, ourClient, ourConnection, type CountedClient } from './ours.js'
-import { startMemcached } from '../test/support/memcached.js'
+import { compareDecoders, type DecoderComparison } from './decoder.js'
+import { ourBatchedClient, ourClient, ourRoutedClient, type RoutedClient } from './ours.js'
+import { rawSocketClient } from './raw.js'
+import { startMemcached, type MemcachedServer } from '../test/support/memcached.js'
+
+// -------------------------------------------------------------------------------------
+// settings
+// -------------------------------------------------------------------------------------
+
+const argument = (name: string): string | undefined => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3)
+const quick = process.argv.includes('--quick')
+const rounds = Number(argument('rounds') ?? process.env['FP_MEMCACHE_BENCH_ROUNDS'] ?? (quick ? 3 : 5))
+const only = argument('only')?.split(',')
+const selected = (id: string): boolean => only === undefined || only.some((wanted) => id === wanted || id.startsWith(`${wanted}-`))
+const writeReadme = !quick && only === undefined && !process.argv.includes('--no-readme')
+const scale = (full: number, floor = 200): number => (quick ? Math.max(floor, Math.round(full / 10)) : full)
+
+const SMALL = 100
+const SET_SIZE = 1024
+const LARGE = 32 * 1024 * 1024
+const KEYS = 1000
+const MANY = 100
+const IN_FLIGHT = 64
+const SCALING = [1, 4, 16, 64, 256] as const
+const SERVERS = 8
+
+const resultsDir = process.env['FP_MEMCACHE_BENCH_RESULTS'] ?? join(dirname(fileURLToPath(import.meta.url)), 'results')
+const readmePath = process.env['FP_MEMCACHE_BENCH_README']
+const runtime = process.env['FP_MEMCACHE_BENCH_RUNTIME'] ?? 'as started'
+const runPrefix = `fpb${Math.random().toString(36).slice(2, 8)}`
 
 // -------------------------------------------------------------------------------------
 // model
@@ -34,32 +72,43 @@ import { startMemcached } from '../test/support/memcached.js'
 /** The keys one client works on (its own: libraries store values with different flags). */
 interface KeySpace {
   readonly small: ReadonlyArray<string>
-  readonly large: ReadonlyArray<string>
-  readonly missing: ReadonlyArray<string>
   readonly written: ReadonlyArray<string>
   readonly groups: ReadonlyArray<ReadonlyArray<string>>
+  readonly large: string
 }
+
+/** Who runs a workload: ours, the floor, the other libraries. */
+type Role = 'raw' | 'client' | 'batched' | 'peer' | 'routed' | 'large'
 
 interface Workload {
   readonly id: string
   readonly title: string
   readonly concurrency: number
   readonly ops: number
-  /** Keys per operation, for the keys/s column. */
   readonly keysPerOp: number
+  readonly roles: ReadonlyArray<Role>
   readonly op: (client: BenchClient, space: KeySpace) => (i: number) => Promise<unknown>
   /** Throws when the result of operation `i` is wrong. */
   readonly check: (client: BenchClient, space: KeySpace, i: number, result: unknown) => void
 }
 
+interface Run {
+  readonly opsPerSec: number
+  readonly cpuUsPerOp: number
+}
+
 interface Row {
   readonly client: string
+  readonly role: Role
   readonly opsPerSec: number
-  readonly runs: ReadonlyArray<number>
-  readonly p50Us?: number
-  readonly p99Us?: number
-  readonly requestsPerOp?: number
-  readonly keysAtServerPerOp?: number
+  readonly keysPerSec: number
+  readonly cpuUsPerOp: number
+  readonly cpuUsPerKey: number
+  /** Lowest and highest ops/s over the rounds. */
+  readonly spread: readonly [number, number]
+  readonly runs: ReadonlyArray<Run>
+  /** Requests each server was sent per operation (the routed client only). */
+  readonly requestsPerServerPerOp?: ReadonlyArray<number>
 }
 
 interface WorkloadResult {
@@ -67,37 +116,19 @@ interface WorkloadResult {
   readonly title: string
   readonly concurrency: number
   readonly ops: number
+  readonly keysPerOp: number
   readonly rows: ReadonlyArray<Row>
-  readonly notes: ReadonlyArray<string>
 }
 
-// -------------------------------------------------------------------------------------
-// settings
-// -------------------------------------------------------------------------------------
-
-const quick = process.argv.includes('--quick')
-/** `--only=get,get-4k`: run only these workloads (ids as in the summary; `get-batching` for withBatching). */
-const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',')
-/** `--clients=memjs,connection`: run only the clients whose names contain one of these. */
-const clientFilter = process.argv.find((arg) => arg.startsWith('--clients='))?.slice('--clients='.length).split(',')
-const selected = (id: string): boolean => only === undefined || only.includes(id)
-const chosen = (client: BenchClient): boolean => clientFilter === undefined || clientFilter.some((part) => client.name.includes(part))
-const REPEATS = 3
-const scale = (full: number): number => (quick ? Math.max(200, Math.round(full / 10)) : full)
-const SMALL = 100
-const LARGE = 4096
-const KEYS = 1000
-const MANY = 10
-const IN_FLIGHT = 64
+interface Participant {
+  readonly client: BenchClient
+  readonly role: Role
+  readonly space: KeySpace
+}
 
 // -------------------------------------------------------------------------------------
 // data
 // -------------------------------------------------------------------------------------
-
-const resultsDir = process.env['FP_MEMCACHE_BENCH_RESULTS'] ?? join(dirname(fileURLToPath(import.meta.url)), 'results')
-const runtime = process.env['FP_MEMCACHE_BENCH_RUNTIME'] ?? 'as started'
-
-const runPrefix = `fpb${Math.random().toString(36).slice(2, 8)}`
 
 /** A value that names its key, so a value delivered to the wrong key is caught. */
 const valueFor = (key: string, size: number): Buffer => {
@@ -111,10 +142,9 @@ const keySpace = (index: number): KeySpace => {
   const small = Array.from({ length: KEYS }, (_, i) => `${base}s:${i}`)
   return {
     small,
-    large: Array.from({ length: KEYS / 2 }, (_, i) => `${base}l:${i}`),
-    missing: Array.from({ length: KEYS }, (_, i) => `${base}miss:${i}`),
     written: Array.from({ length: KEYS }, (_, i) => `${base}w:${i}`),
     groups: Array.from({ length: KEYS / MANY }, (_, g) => small.slice(g * MANY, g * MANY + MANY)),
+    large: `${base}large`,
   }
 }
 
@@ -125,7 +155,7 @@ const sameBytes = (actual: Uint8Array | undefined, expected: Uint8Array): boolea
 
 const expectValue = (key: string, actual: Uint8Array | undefined, size: number): void => {
   if (!sameBytes(actual, valueFor(key, size))) {
-    throw new Error(`wrong value for ${key}: ${actual === undefined ? 'a miss' : JSON.stringify(Buffer.from(actual).toString('latin1').slice(0, 60))}`)
+    throw new Error(`wrong value for ${key}: ${actual === undefined ? 'a miss' : JSON.stringify(Buffer.from(actual.subarray(0, 60)).toString('latin1'))}`)
   }
 }
 
@@ -133,72 +163,69 @@ const expectValue = (key: string, actual: Uint8Array | undefined, size: number):
 // workloads
 // -------------------------------------------------------------------------------------
 
-const getHit = (id: string, title: string, concurrency: number, ops: number, size: number): Workload => ({
+const getSmall = (id: string, title: string, concurrency: number, ops: number, roles: ReadonlyArray<Role>): Workload => ({
   id,
   title,
   concurrency,
   ops,
   keysPerOp: 1,
-  op: (client, space) => {
-    const keys = size === SMALL ? space.small : space.large
-    return (i) => client.get(at(keys, i))
-  },
-  check: (client, space, i, result) => expectValue(at(size === SMALL ? space.small : space.large, i), client.found(result), size),
+  roles,
+  op: (client, space) => (i) => client.get(at(space.small, i)),
+  check: (client, space, i, result) => expectValue(at(space.small, i), client.found(result), SMALL),
 })
 
+const getMany = (id: string, title: string, ops: number, roles: ReadonlyArray<Role>): Workload => ({
+  id,
+  title,
+  concurrency: 8,
+  ops,
+  keysPerOp: MANY,
+  roles,
+  op: (client, space) => (i) => client.getMany(at(space.groups, i)),
+  check: (client, space, i, result) => {
+    const keys = at(space.groups, i)
+    const found = client.foundMany(result, keys)
+    if (found.size !== keys.length) throw new Error(`getMany found ${found.size} of ${keys.length} keys`)
+    for (const key of keys) expectValue(key, found.get(key), SMALL)
+  },
+})
+
+const PEERS_AND_US: ReadonlyArray<Role> = ['raw', 'client', 'peer']
+
 const workloads: ReadonlyArray<Workload> = [
-  getHit('get-seq', `sequential get, hit, ${SMALL} B (1 in flight)`, 1, scale(8_000), SMALL),
-  getHit('get', `concurrent get, hit, ${SMALL} B (${IN_FLIGHT} in flight)`, IN_FLIGHT, scale(40_000), SMALL),
+  getSmall('get-seq', `sequential get, ${SMALL} B (1 in flight)`, 1, scale(5_000), PEERS_AND_US),
+  getSmall('get', `concurrent get, ${SMALL} B (${IN_FLIGHT} in flight)`, IN_FLIGHT, scale(40_000), ['raw', 'client', 'batched', 'peer']),
+  getMany('get-many', `get-many, ${MANY} keys, ${SMALL} B (8 in flight)`, scale(2_000), PEERS_AND_US),
   {
     id: 'set',
-    title: `concurrent set, ${SMALL} B (${IN_FLIGHT} in flight)`,
+    title: `concurrent set, ${SET_SIZE / 1024} KiB (${IN_FLIGHT} in flight)`,
     concurrency: IN_FLIGHT,
     ops: scale(30_000),
     keysPerOp: 1,
+    roles: PEERS_AND_US,
     op: (client, space) => {
-      const values = space.written.map((key) => valueFor(key, SMALL))
+      const values = space.written.map((key) => valueFor(key, SET_SIZE))
       return (i) => client.set(at(space.written, i), at(values, i))
     },
     check: (client, _space, i, result) => {
-      if (!client.stored(result)) throw new Error(`set #${i} was not stored: ${JSON.stringify(result)}`)
+      if (!client.stored(result)) throw new Error(`set #${i} was not stored: ${describe(result)}`)
     },
   },
-  getHit('get-4k', `concurrent get, hit, ${LARGE / 1024} KiB (${IN_FLIGHT} in flight)`, IN_FLIGHT, scale(25_000), LARGE),
+  ...SCALING.map((inFlight) =>
+    getSmall(`scaling-${inFlight}`, `get, ${SMALL} B, ${inFlight} in flight`, inFlight, scale(inFlight === 1 ? 3_000 : 20_000), ['raw', 'client', 'batched']),
+  ),
+  getMany(`get-many-${SERVERS}`, `get-many, ${MANY} keys over ${SERVERS} servers (8 in flight)`, scale(2_000), ['routed']),
   {
-    id: 'get-many',
-    title: `get-many, ${MANY} keys, hit, ${SMALL} B (16 in flight)`,
-    concurrency: 16,
-    ops: scale(8_000),
-    keysPerOp: MANY,
-    op: (client, space) => (i) => client.getMany(at(space.groups, i)),
-    check: (client, space, i, result) => {
-      const keys = at(space.groups, i)
-      const found = client.foundMany(result, keys)
-      if (found.size !== keys.length) throw new Error(`getMany found ${found.size} of ${keys.length} keys`)
-      for (const key of keys) expectValue(key, found.get(key), SMALL)
-    },
-  },
-  {
-    id: 'get-miss',
-    title: `concurrent get, miss (${IN_FLIGHT} in flight)`,
-    concurrency: IN_FLIGHT,
-    ops: scale(40_000),
+    id: 'large',
+    title: `get of one ${LARGE / (1024 * 1024)} MiB value (1 in flight)`,
+    concurrency: 1,
+    ops: quick ? 2 : 6,
     keysPerOp: 1,
-    op: (client, space) => (i) => client.get(at(space.missing, i)),
-    check: (client, space, i, result) => {
-      const found = client.found(result)
-      if (found !== undefined) throw new Error(`a miss on ${at(space.missing, i)} returned ${found.length} bytes`)
-    },
+    roles: ['raw', 'large'],
+    op: (client, space) => () => client.get(space.large),
+    check: (client, space, _i, result) => expectValue(space.large, client.found(result), LARGE),
   },
 ]
-
-const batchingWorkload = getHit(
-  'get-batching',
-  `concurrent single-key get, hit, ${SMALL} B (${IN_FLIGHT} in flight), through the command layer`,
-  IN_FLIGHT,
-  scale(40_000),
-  SMALL,
-)
 
 // -------------------------------------------------------------------------------------
 // driver
@@ -212,114 +239,205 @@ const describe = (result: unknown): string => {
   }
 }
 
-/**
- * Runs operations `0 .. ops-1` with `concurrency` in flight; returns the elapsed seconds. With one
- * in flight, each operation's latency (µs) is written to `latencies`.
- */
+/** Runs operations `0 .. ops-1` with `concurrency` in flight; returns the elapsed seconds and CPU µs. */
 const drive = async (
   client: BenchClient,
   op: (i: number) => Promise<unknown>,
   ops: number,
   concurrency: number,
   onResult?: (i: number, result: unknown) => void,
-  latencies?: Float64Array,
-): Promise<number> => {
+): Promise<{ readonly seconds: number; readonly cpuUs: number }> => {
   const fail = (i: number, result: unknown): never => {
     throw new Error(`${client.name}: operation #${i} failed: ${describe(result)}`)
   }
-  const started = performance.now()
-  if (concurrency === 1) {
-    for (let i = 0; i < ops; i++) {
-      const before = performance.now()
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < ops) {
+      const i = next++
       const result = await op(i)
-      if (latencies !== undefined) latencies[i] = (performance.now() - before) * 1000
       if (client.failed(result)) fail(i, result)
       onResult?.(i, result)
     }
-  } else {
-    let next = 0
-    const worker = async (): Promise<void> => {
-      while (next < ops) {
-        const i = next++
-        const result = await op(i)
-        if (client.failed(result)) fail(i, result)
-        onResult?.(i, result)
-      }
-    }
-    await Promise.all(Array.from({ length: Math.min(concurrency, ops) }, worker))
   }
-  return (performance.now() - started) / 1000
+  const cpu = process.cpuUsage()
+  const started = performance.now()
+  await Promise.all(Array.from({ length: Math.min(concurrency, ops) }, worker))
+  const seconds = (performance.now() - started) / 1000
+  const used = process.cpuUsage(cpu)
+  return { seconds, cpuUs: used.user + used.system }
 }
 
 const median = (values: ReadonlyArray<number>): number => {
   const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? 0
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2
 }
 
-const percentile = (sorted: Float64Array, p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0
-
-/** Warm-up with every result checked, then `REPEATS` timed runs per client, interleaved. */
-const runWorkload = async (
-  workload: Workload,
-  clients: ReadonlyArray<BenchClient>,
-  spaces: ReadonlyMap<BenchClient, KeySpace>,
-  counters?: { readonly keysAtServer: () => Promise<number> },
-): Promise<WorkloadResult> => {
-  const ops = new Map<BenchClient, (i: number) => Promise<unknown>>()
-  for (const client of clients) {
-    const space = spaces.get(client) as KeySpace
-    const op = workload.op(client, space)
-    ops.set(client, op)
-    const warmOps = Math.max(2000, Math.round(workload.ops / 5))
+const warmUp = async (workload: Workload, participants: ReadonlyArray<Participant>): Promise<void> => {
+  for (const { client, space } of participants) {
+    const warmOps = workload.id === 'large' ? 2 : Math.max(500, Math.round(workload.ops / 5))
     try {
-      await drive(client, op, warmOps, workload.concurrency, (i, result) => workload.check(client, space, i, result))
+      await drive(client, workload.op(client, space), warmOps, workload.concurrency, (i, result) => workload.check(client, space, i, result))
     } catch (error) {
       throw new Error(`${client.name} failed the warm-up of "${workload.title}": ${error instanceof Error ? error.message : String(error)}`, { cause: error })
     }
   }
-  const runs = new Map<BenchClient, Array<number>>(clients.map((client) => [client, []]))
-  const latencies = new Map<BenchClient, Array<number>>(clients.map((client) => [client, []]))
-  const requests = new Map<BenchClient, number>(clients.map((client) => [client, 0]))
-  const keysAtServer = new Map<BenchClient, number>(clients.map((client) => [client, 0]))
-  for (let repeat = 0; repeat < REPEATS; repeat++) {
-    const order = clients.map((_, i) => clients[(i + repeat) % clients.length] as BenchClient)
-    for (const client of order) {
-      const samples = workload.concurrency === 1 ? new Float64Array(workload.ops) : undefined
-      const requestsBefore = (client as Partial<CountedClient>).requests?.() ?? 0
-      const keysBefore = counters === undefined ? 0 : await counters.keysAtServer()
-      const seconds = await drive(client, ops.get(client) as (i: number) => Promise<unknown>, workload.ops, workload.concurrency, undefined, samples)
-      const keysAfter = counters === undefined ? 0 : await counters.keysAtServer()
-      runs.get(client)?.push(workload.ops / seconds)
-      if (samples !== undefined) latencies.get(client)?.push(...samples)
-      requests.set(client, (requests.get(client) ?? 0) + ((client as Partial<CountedClient>).requests?.() ?? 0) - requestsBefore)
-      keysAtServer.set(client, (keysAtServer.get(client) ?? 0) + keysAfter - keysBefore)
+}
+
+/** `rounds` rounds; in each, every workload by every one of its participants (rotating order). */
+const runRounds = async (
+  chosen: ReadonlyArray<Workload>,
+  participantsOf: (workload: Workload) => ReadonlyArray<Participant>,
+): Promise<ReadonlyArray<WorkloadResult>> => {
+  const runs = new Map<string, Array<Run>>()
+  const routedBefore = new Map<string, Array<number>>()
+  const keyOf = (workload: Workload, client: BenchClient): string => `${workload.id}\u0000${client.name}`
+  for (const workload of chosen) await warmUp(workload, participantsOf(workload))
+  for (let round = 0; round < rounds; round++) {
+    for (const workload of chosen) {
+      const participants = participantsOf(workload)
+      for (let n = 0; n < participants.length; n++) {
+        const { client, space } = participants[(n + round) % participants.length] as Participant
+        const routed = (client as Partial<RoutedClient>).requestsPerServer
+        const before = routed?.() ?? []
+        const { seconds, cpuUs } = await drive(client, workload.op(client, space), workload.ops, workload.concurrency)
+        if (routed !== undefined) {
+          const sums = routedBefore.get(workload.id) ?? before.map(() => 0)
+          routed().forEach((count, s) => (sums[s] = (sums[s] ?? 0) + count - (before[s] ?? 0)))
+          routedBefore.set(workload.id, sums)
+        }
+        const list = runs.get(keyOf(workload, client)) ?? []
+        list.push({ opsPerSec: workload.ops / seconds, cpuUsPerOp: cpuUs / workload.ops })
+        runs.set(keyOf(workload, client), list)
+      }
     }
+    console.log(`round ${round + 1} of ${rounds} done`)
   }
-  const rows = clients.map((client): Row => {
-    const clientRuns = runs.get(client) ?? []
-    const row: Row = { client: client.name, opsPerSec: median(clientRuns), runs: clientRuns.map(Math.round) }
-    const samples = Float64Array.from(latencies.get(client) ?? []).sort()
-    const counted = (client as Partial<CountedClient>).requests !== undefined
-    const total = workload.ops * REPEATS
-    return {
-      ...row,
-      ...(samples.length > 0 ? { p50Us: percentile(samples, 0.5), p99Us: percentile(samples, 0.99) } : {}),
-      ...(counted ? { requestsPerOp: (requests.get(client) ?? 0) / total } : {}),
-      ...(counters === undefined ? {} : { keysAtServerPerOp: (keysAtServer.get(client) ?? 0) / total }),
+  return chosen.map((workload) => ({
+    id: workload.id,
+    title: workload.title,
+    concurrency: workload.concurrency,
+    ops: workload.ops,
+    keysPerOp: workload.keysPerOp,
+    rows: participantsOf(workload).map(({ client, role }): Row => {
+      const list = runs.get(keyOf(workload, client)) ?? []
+      const opsPerSec = median(list.map((run) => run.opsPerSec))
+      const cpuUsPerOp = median(list.map((run) => run.cpuUsPerOp))
+      const throughputs = list.map((run) => run.opsPerSec)
+      const perServer = routedBefore.get(workload.id)
+      return {
+        client: client.name,
+        role,
+        opsPerSec,
+        keysPerSec: opsPerSec * workload.keysPerOp,
+        cpuUsPerOp,
+        cpuUsPerKey: cpuUsPerOp / workload.keysPerOp,
+        spread: [Math.min(...throughputs), Math.max(...throughputs)],
+        runs: list,
+        ...(role === 'routed' && perServer !== undefined ? { requestsPerServerPerOp: perServer.map((count) => count / (workload.ops * rounds)) } : {}),
+      }
+    }),
+  }))
+}
+
+// -------------------------------------------------------------------------------------
+// memory
+// -------------------------------------------------------------------------------------
+
+interface MemoryResult {
+  readonly bytesPerIdleConnection: number
+  readonly rawBytesPerIdleSocket: number
+  readonly bytesPerRequestInFlight: number
+  readonly gcExposed: boolean
+}
+
+const settle = async (): Promise<number> => {
+  const gc = (globalThis as { gc?: () => void }).gc
+  for (let i = 0; i < 3; i++) {
+    gc?.()
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  const usage = process.memoryUsage()
+  return usage.heapUsed + usage.external
+}
+
+/** A server that accepts and never answers: what is in flight stays in flight. */
+const silentServer = (): Promise<{ readonly server: string; readonly stop: () => Promise<void> }> =>
+  new Promise((resolve) => {
+    const sockets = new Set<net.Socket>()
+    const listener = net.createServer((socket) => {
+      sockets.add(socket)
+      socket.on('error', () => undefined)
+      socket.on('close', () => sockets.delete(socket))
+    })
+    listener.listen(0, '127.0.0.1', () => {
+      const address = listener.address() as net.AddressInfo
+      resolve({
+        server: `127.0.0.1:${address.port}`,
+        stop: () =>
+          new Promise((done) => {
+            for (const socket of sockets) socket.destroy()
+            listener.close(() => done())
+          }),
+      })
+    })
+  })
+
+const measureMemory = async (): Promise<MemoryResult> => {
+  const silent = await silentServer()
+  try {
+    const count = quick ? 100 : 400
+    const base = await settle()
+    const connections: Array<Connection> = []
+    for (let i = 0; i < count; i++) {
+      const opened = await connect({ server: silent.server })()
+      if (E.isLeft(opened)) throw new Error(opened.left.message)
+      connections.push(opened.right)
     }
-  })
-  const notes = clients.flatMap((client) => {
-    const note = client.notes[workload.id]
-    return note === undefined ? [] : [`${client.name}: ${note}`]
-  })
-  return { id: workload.id, title: workload.title, concurrency: workload.concurrency, ops: workload.ops, rows, notes }
+    const withConnections = await settle()
+    await Promise.all(connections.map((connection) => connection.close()))
+    const afterClose = await settle()
+    const sockets: Array<net.Socket> = []
+    for (let i = 0; i < count; i++) {
+      sockets.push(
+        await new Promise<net.Socket>((resolve) => {
+          const socket = net.connect({ host: '127.0.0.1', port: Number(silent.server.split(':')[1]) }, () => resolve(socket))
+        }),
+      )
+    }
+    const withSockets = await settle()
+    for (const socket of sockets) socket.destroy()
+    await settle()
+
+    const requests = quick ? 2_000 : 20_000
+    const opened = await connect({ server: silent.server, timeout: 0 })()
+    if (E.isLeft(opened)) throw new Error(opened.left.message)
+    const connection = opened.right
+    const before = await settle()
+    const keys = Array.from({ length: requests }, (_, i) => `${runPrefix}:m:${i}`)
+    const answers = keys.map((key) => connection.send(Request.get([key]))())
+    const inFlight = await settle()
+    await connection.close()
+    await Promise.all(answers)
+    return {
+      bytesPerIdleConnection: (withConnections - base) / count,
+      rawBytesPerIdleSocket: (withSockets - afterClose) / count,
+      // The keys are made before the first measure: they are the caller's. The answers' promises count.
+      bytesPerRequestInFlight: (inFlight - before) / requests,
+      gcExposed: typeof (globalThis as { gc?: unknown }).gc === 'function',
+    }
+  } finally {
+    await silent.stop()
+  }
 }
 
 // -------------------------------------------------------------------------------------
 // output
 // -------------------------------------------------------------------------------------
 
-const formatNumber = (value: number): string => Math.round(value).toLocaleString('en-US')
+const thousands = (value: number): string =>
+  value >= 1e6 ? `${(value / 1e6).toFixed(2)}M` : value >= 1e3 ? `${(value / 1e3).toFixed(value >= 1e5 ? 0 : 1)}k` : value.toFixed(0)
+const micro = (value: number): string => (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2))
 
 const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)))
@@ -328,69 +446,196 @@ const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n')
 }
 
-const isOurs = (name: string): boolean => name.startsWith('fp-memcache')
+const markdown = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string =>
+  [`| ${header.join(' | ')} |`, `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n')
 
-const printWorkload = (result: WorkloadResult, keysPerOp: number): void => {
-  const best = Math.max(...result.rows.map((row) => row.opsPerSec))
-  const header = ['client', 'ops/s (median)', ...(keysPerOp > 1 ? ['keys/s'] : []), 'vs fastest', 'runs (ops/s)']
-  const withLatency = result.rows.some((row) => row.p50Us !== undefined)
-  const withCounts = result.rows.some((row) => row.requestsPerOp !== undefined)
-  if (withLatency) header.push('p50 µs', 'p99 µs')
-  if (withCounts) header.push('requests/op', 'keys at server/op')
-  const rows = result.rows.map((row) => [
-    row.client,
-    formatNumber(row.opsPerSec),
-    ...(keysPerOp > 1 ? [formatNumber(row.opsPerSec * keysPerOp)] : []),
-    `${(row.opsPerSec / best).toFixed(2)}`,
-    row.runs.map(formatNumber).join(' / '),
-    ...(withLatency ? [row.p50Us?.toFixed(1) ?? '', row.p99Us?.toFixed(1) ?? ''] : []),
-    ...(withCounts ? [row.requestsPerOp?.toFixed(3) ?? '', row.keysAtServerPerOp?.toFixed(3) ?? ''] : []),
-  ])
-  console.log(`\n## ${result.title} — ${formatNumber(result.ops)} ops × ${REPEATS}`)
-  console.log(table(header, rows))
-  for (const note of result.notes) console.log(`  note: ${note}`)
+const printWorkload = (result: WorkloadResult): void => {
+  const many = result.keysPerOp > 1
+  console.log(`\n## ${result.title} — ${result.ops.toLocaleString('en-US')} ops × ${rounds} rounds`)
+  console.log(
+    table(
+      ['client', many ? 'keys/s' : 'ops/s', 'spread (min–max)', many ? 'CPU µs/key' : 'CPU µs/op', 'per server/op'],
+      result.rows.map((row) => [
+        row.client,
+        thousands(many ? row.keysPerSec : row.opsPerSec),
+        `${thousands(row.spread[0] * (many ? result.keysPerOp : 1))}–${thousands(row.spread[1] * (many ? result.keysPerOp : 1))}`,
+        micro(many ? row.cpuUsPerKey : row.cpuUsPerOp),
+        row.requestsPerServerPerOp?.map((n) => n.toFixed(2)).join(' ') ?? '',
+      ]),
+    ),
+  )
 }
 
-interface Ratio {
-  readonly workload: string
-  readonly ours: string
-  readonly oursOpsPerSec: number
-  readonly competitor: string
-  readonly competitorOpsPerSec: number
-  readonly ratio: number
+/** A cell: throughput and CPU per op (per key for multi-key workloads). */
+const cell = (result: WorkloadResult, row: Row | undefined): string => {
+  if (row === undefined) return '—'
+  const many = result.keysPerOp > 1
+  return `${thousands(many ? row.keysPerSec : row.opsPerSec)}${many ? ' keys/s' : ''}, ${micro(many ? row.cpuUsPerKey : row.cpuUsPerOp)} µs`
 }
 
-const ratiosOf = (result: WorkloadResult): ReadonlyArray<Ratio> => {
-  const competitors = result.rows.filter((row) => !isOurs(row.client))
-  const best = competitors.reduce<Row | undefined>((a, b) => (a === undefined || b.opsPerSec > a.opsPerSec ? b : a), undefined)
-  if (best === undefined) return []
-  return result.rows
-    .filter((row) => isOurs(row.client))
-    .map((row) => ({
-      workload: result.id,
-      ours: row.client,
-      oursOpsPerSec: row.opsPerSec,
-      competitor: best.client,
-      competitorOpsPerSec: best.opsPerSec,
-      ratio: row.opsPerSec / best.opsPerSec,
-    }))
+interface Target {
+  readonly target: string
+  readonly measured: string
+  readonly met: boolean | undefined
+}
+
+const rowOf = (result: WorkloadResult | undefined, role: Role): Row | undefined => result?.rows.find((row) => row.role === role)
+const peersOf = (result: WorkloadResult | undefined): ReadonlyArray<Row> => result?.rows.filter((row) => row.role === 'peer') ?? []
+const fastestPeer = (result: WorkloadResult | undefined): Row | undefined => peersOf(result).reduce<Row | undefined>((a, b) => (a === undefined || b.opsPerSec > a.opsPerSec ? b : a), undefined)
+const leanestPeer = (result: WorkloadResult | undefined): Row | undefined => peersOf(result).reduce<Row | undefined>((a, b) => (a === undefined || b.cpuUsPerOp < a.cpuUsPerOp ? b : a), undefined)
+
+const ratioTarget = (target: string, numerator: number | undefined, denominator: number | undefined, required: number, label: string, atMost = false): Target => {
+  if (numerator === undefined || denominator === undefined || denominator === 0) return { target, measured: 'not measured', met: undefined }
+  const ratio = numerator / denominator
+  return { target, measured: `${ratio.toFixed(2)}× ${label}`, met: atMost ? ratio <= required : ratio >= required }
+}
+
+const targetsOf = (
+  results: ReadonlyArray<WorkloadResult>,
+  decoder: ReadonlyArray<DecoderComparison>,
+): ReadonlyArray<Target> => {
+  const find = (id: string) => results.find((result) => result.id === id)
+  const get = find('get')
+  const seq = find('get-seq')
+  const many = find('get-many')
+  const set = find('set')
+  const large = find('large')
+  const routed = rowOf(find(`get-many-${SERVERS}`), 'routed')
+  const decoderAt = (bytes: number) => decoder.find((row) => row.valueBytes === bytes && row.keysPerGet === 1)
+  const fastest = (result: WorkloadResult | undefined) => fastestPeer(result)
+  const roundTrips = routed?.requestsPerServerPerOp
+  return [
+    ratioTarget('concurrent get: client CPU/op ≤ 0.5× the leanest peer', rowOf(get, 'client')?.cpuUsPerOp, leanestPeer(get)?.cpuUsPerOp, 0.5, leanestPeer(get)?.client ?? '', true),
+    ratioTarget('concurrent get: throughput ≥ 0.95× raw socket', rowOf(get, 'client')?.opsPerSec, rowOf(get, 'raw')?.opsPerSec, 0.95, 'raw socket'),
+    ratioTarget('batched concurrent gets ≥ 3× the fastest peer', rowOf(get, 'batched')?.opsPerSec, fastest(get)?.opsPerSec, 3, fastest(get)?.client ?? ''),
+    { target: 'meta-pipelined concurrent gets ≥ 3× the fastest peer', measured: 'pending: the meta protocol (issue 12) is not in this build', met: undefined },
+    ratioTarget('get-many ≥ 3× the fastest peer (keys/s)', rowOf(many, 'client')?.keysPerSec, fastest(many)?.keysPerSec, 3, fastest(many)?.client ?? ''),
+    ratioTarget('concurrent set ≥ 2× the fastest peer', rowOf(set, 'client')?.opsPerSec, fastest(set)?.opsPerSec, 2, fastest(set)?.client ?? ''),
+    ratioTarget('sequential get ≥ 0.95× raw socket', rowOf(seq, 'client')?.opsPerSec, rowOf(seq, 'raw')?.opsPerSec, 0.95, 'raw socket'),
+    ratioTarget('decoder ≥ 5× memcache-parser at 100 B', decoderAt(100)?.oursPerSec, decoderAt(100)?.parserPerSec, 5, 'memcache-parser'),
+    ratioTarget('decoder ≥ 4× memcache-parser at 4 KiB', decoderAt(4096)?.oursPerSec, decoderAt(4096)?.parserPerSec, 4, 'memcache-parser'),
+    // Receive time is the inverse of ops/s at one in flight.
+    ratioTarget('32 MiB value: receive time ≤ 2× raw socket', rowOf(large, 'raw')?.opsPerSec, rowOf(large, 'large')?.opsPerSec, 2, "raw socket's time", true),
+    roundTrips === undefined
+      ? { target: `get-many over ${SERVERS} servers: 1 round trip per server`, measured: 'not measured', met: undefined }
+      : {
+          target: `get-many over ${SERVERS} servers: 1 round trip per server`,
+          measured: `at most ${Math.max(...roundTrips).toFixed(2)} requests per server per get-many`,
+          met: roundTrips.every((count) => count <= 1),
+        },
+  ]
+}
+
+const verdict = (met: boolean | undefined): string => (met === undefined ? 'pending' : met ? 'met' : 'not met')
+
+interface Machine {
+  readonly cpu: string
+  readonly cores: number
+  readonly node: string
+  readonly memcached: string
+  readonly date: string
+}
+
+const readmeSection = (
+  machine: Machine,
+  results: ReadonlyArray<WorkloadResult>,
+  memory: MemoryResult | undefined,
+  decoder: ReadonlyArray<DecoderComparison>,
+  targets: ReadonlyArray<Target>,
+): string => {
+  const peerNames = [...new Set(results.flatMap((result) => peersOf(result).map((row) => row.client)))]
+  const main = results.filter((result) => ['get-seq', 'get', 'get-many', 'set'].includes(result.id))
+  const lines: Array<string> = []
+  lines.push(
+    `Measured by \`npm run bench\` on ${machine.date.slice(0, 10)}: ${machine.cores} × ${machine.cpu}, Node ${machine.node}, memcached ${machine.memcached} (\`-t 1\`, started for the run). ` +
+      `Median of ${rounds} interleaved rounds; each cell is throughput and the client process's own CPU time per operation (per key for get-many).`,
+    '',
+  )
+  lines.push(
+    markdown(
+      ['workload', 'raw socket', 'fp-memcache', 'fp-memcache + batching', ...peerNames],
+      [
+        ...main.map((result) => [
+          result.title,
+          cell(result, rowOf(result, 'raw')),
+          cell(result, rowOf(result, 'client')),
+          cell(result, rowOf(result, 'batched')),
+          ...peerNames.map((name) => cell(result, result.rows.find((row) => row.client === name))),
+        ]),
+        ['meta-pipelined gets, 100 B (64 in flight)', '—', 'pending: meta protocol (issue 12)', '—', ...peerNames.map(() => '—')],
+      ],
+    ),
+  )
+  const scaling = results.filter((result) => result.id.startsWith('scaling-'))
+  if (scaling.length > 0) {
+    lines.push('', 'Scaling of a 100 B get with the number in flight:', '')
+    lines.push(
+      markdown(
+        ['in flight', 'raw socket', 'fp-memcache', 'fp-memcache + batching'],
+        scaling.map((result) => [String(result.concurrency), cell(result, rowOf(result, 'raw')), cell(result, rowOf(result, 'client')), cell(result, rowOf(result, 'batched'))]),
+      ),
+    )
+  }
+  const routedResult = results.find((result) => result.id === `get-many-${SERVERS}`)
+  const routed = rowOf(routedResult, 'routed')
+  const large = results.find((result) => result.id === 'large')
+  lines.push('')
+  if (routedResult !== undefined && routed !== undefined) {
+    lines.push(
+      `- get-many of ${MANY} keys over ${SERVERS} servers: ${cell(routedResult, routed)}; requests per server per get-many: ${routed.requestsPerServerPerOp?.map((n) => n.toFixed(2)).join(', ') ?? '?'}.`,
+    )
+  }
+  if (large !== undefined) {
+    const raw = rowOf(large, 'raw')
+    const ours = rowOf(large, 'large')
+    if (raw !== undefined && ours !== undefined) {
+      lines.push(
+        `- one 32 MiB value: ${(1000 / ours.opsPerSec).toFixed(1)} ms to receive (${micro(ours.cpuUsPerOp / 1000)} ms CPU), raw socket ${(1000 / raw.opsPerSec).toFixed(1)} ms (${micro(raw.cpuUsPerOp / 1000)} ms CPU).`,
+      )
+    }
+  }
+  if (memory !== undefined) {
+    lines.push(
+      `- memory (heap + external${memory.gcExposed ? ', after gc' : ', no --expose-gc: rough'}): ${Math.round(memory.bytesPerIdleConnection).toLocaleString('en-US')} B per idle connection (a bare net.Socket: ${Math.round(memory.rawBytesPerIdleSocket).toLocaleString('en-US')} B), ${Math.round(memory.bytesPerRequestInFlight).toLocaleString('en-US')} B per get in flight.`,
+    )
+  }
+  if (decoder.length > 0) {
+    lines.push('', 'The decoder alone against memcache-parser (memcache-client\'s), same bytes in memory:', '')
+    lines.push(
+      markdown(
+        ['reply', 'fp-memcache replies/s', 'memcache-parser replies/s', 'ratio'],
+        decoder.map((row) => [row.case, thousands(row.oursPerSec), thousands(row.parserPerSec), `${row.ratio.toFixed(2)}×`]),
+      ),
+    )
+  }
+  lines.push('', 'Targets of issue 15, as ratios in this run:', '')
+  lines.push(markdown(['target', 'measured', ''], targets.map((target) => [target.target, target.measured, verdict(target.met)])))
+  return lines.join('\n')
+}
+
+const START = '<!-- bench:start -->'
+const END = '<!-- bench:end -->'
+
+const updateReadme = (path: string, section: string): void => {
+  const text = readFileSync(path, 'utf8')
+  const start = text.indexOf(START)
+  const end = text.indexOf(END)
+  if (start < 0 || end < start) {
+    console.log(`README not updated: no ${START} … ${END} markers in ${path}`)
+    return
+  }
+  writeFileSync(path, `${text.slice(0, start + START.length)}\n${section}\n${text.slice(end)}`)
+  console.log(`README updated: ${path}`)
 }
 
 // -------------------------------------------------------------------------------------
 // main
 // -------------------------------------------------------------------------------------
 
-const serverFromEnv = (): string | undefined => {
-  const first = process.env['MEMCACHED_SERVERS']?.split(',')[0]?.trim()
-  return first === undefined || first === '' ? undefined : first
-}
-
-/** Stores every value of `space` with the client's own `set`, then reads one back with its own `get`. */
-const seed = async (client: BenchClient, space: KeySpace): Promise<void> => {
-  const writes: Array<readonly [string, Buffer]> = [
-    ...space.small.map((key) => [key, valueFor(key, SMALL)] as const),
-    ...space.large.map((key) => [key, valueFor(key, LARGE)] as const),
-  ]
+/** Stores every value a space needs with the client's own `set`. */
+const seed = async (client: BenchClient, space: KeySpace, withLarge: boolean): Promise<void> => {
+  const writes: Array<readonly [string, Buffer]> = space.small.map((key) => [key, valueFor(key, SMALL)] as const)
+  if (withLarge) writes.push([space.large, valueFor(space.large, LARGE)])
   for (let start = 0; start < writes.length; start += 100) {
     const results = await Promise.all(writes.slice(start, start + 100).map(([key, value]) => client.set(key, value)))
     results.forEach((result, i) => {
@@ -402,124 +647,93 @@ const seed = async (client: BenchClient, space: KeySpace): Promise<void> => {
 }
 
 const main = async (): Promise<void> => {
-  const fromEnv = serverFromEnv()
-  const started = fromEnv === undefined ? await startMemcached({ memoryMb: 256 }) : undefined
-  const server = fromEnv ?? (started?.server as string)
-  const admin = reconnecting({ server })
-  const clients: Array<BenchClient> = []
+  const oneThread = { memoryMb: 256, itemSizeMax: '64m', extraArgs: ['-t', '1'] }
+  const chosen = workloads.filter((workload) => selected(workload.id))
+  const needsRouted = chosen.some((workload) => workload.roles.includes('routed'))
+  const primary = await startMemcached(oneThread)
+  const others: Array<MemcachedServer> = []
+  const admin = reconnecting({ server: primary.server })
+  const closing: Array<BenchClient> = []
   try {
-    const generalStats = async () => {
-      const result = await stats()(admin)()
-      if (E.isLeft(result)) throw new Error(`stats failed: ${result.left.message}`)
-      return result.right
-    }
-    const before = await generalStats()
-    const loadBefore = os.loadavg()
+    if (needsRouted) for (let i = 0; i < SERVERS; i++) others.push(await startMemcached({ memoryMb: 16, extraArgs: ['-t', '1'] }))
+    const serverStats = await stats()(admin)()
+    if (E.isLeft(serverStats)) throw new Error(`stats failed: ${serverStats.left.message}`)
     const cpus = os.cpus()
-    console.log(`# fp-memcache benchmark${quick ? ' (--quick)' : ''}`)
-    console.log(
-      `server ${server} (memcached ${before.version}, ${String(before.threads)} threads, ${fromEnv === undefined ? 'started for this run' : 'from MEMCACHED_SERVERS'})`,
-    )
-    console.log(`node ${process.version} (${runtime}), ${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`)
+    const machine: Machine = {
+      cpu: cpus[0]?.model.trim() ?? 'cpu',
+      cores: cpus.length,
+      node: process.version,
+      memcached: String(serverStats.right.version),
+      date: new Date().toISOString(),
+    }
+    console.log(`# fp-memcache benchmark${quick ? ' (--quick)' : ''}: ${rounds} rounds`)
+    console.log(`memcached ${machine.memcached} -t 1 at ${primary.server}; node ${machine.node} (${runtime}); ${machine.cores} × ${machine.cpu}; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`)
 
-    clients.push(ourClient(server), await ourConnection(server), memjsClient(server), memcachedClient(server), memcacheClientClient(server))
-    const pair = batchingPair(server)
-    const batching: ReadonlyArray<BenchClient> = [pair.unbatched, pair.batched]
-    clients.push(...batching)
-    const spaces = new Map<BenchClient, KeySpace>(clients.map((client, i) => [client, keySpace(i)]))
-    console.log('clients:')
-    for (const client of clients) console.log(`  ${client.name}: ${client.notes['setup'] ?? 'default options'}`)
-    const compared = clients.filter((client) => !batching.includes(client) && chosen(client))
-    const runBatching = selected(batchingWorkload.id)
+    const server = primary.server
+    const raw = await rawSocketClient(server)
+    const client = ourClient(server)
+    const batched = ourBatchedClient(server)
+    const large = ourClient(server)
+    const peers = [memjsClient(server), memcachedClient(server), memcacheClientClient(server)]
+    const routed = needsRouted ? ourRoutedClient(others.map((other) => other.server)) : undefined
+    closing.push(raw, client, batched, large, ...peers, ...(routed === undefined ? [] : [routed]))
+    const spaces = new Map<BenchClient, KeySpace>(closing.map((one, i) => [one, keySpace(i)]))
+    // The raw socket and the large-value client read the same 32 MiB value.
+    spaces.set(large, { ...(spaces.get(large) as KeySpace), large: (spaces.get(raw) as KeySpace).large })
+    const participants: Readonly<Record<Role, ReadonlyArray<BenchClient>>> = {
+      raw: [raw],
+      client: [client],
+      batched: [batched],
+      peer: peers,
+      routed: routed === undefined ? [] : [routed],
+      large: [large],
+    }
+    const participantsOf = (workload: Workload): ReadonlyArray<Participant> =>
+      workload.roles.flatMap((role) => participants[role].map((one) => ({ client: one, role, space: spaces.get(one) as KeySpace })))
+
+    const seeded = new Set<BenchClient>()
+    for (const workload of chosen) {
+      for (const { client: one, space } of participantsOf(workload)) {
+        if (seeded.has(one) || one === large) continue
+        seeded.add(one)
+        await seed(one, space, one === raw && chosen.some((candidate) => candidate.id === 'large'))
+      }
+    }
 
     const wallStart = performance.now()
-    for (const client of [...compared, ...(runBatching ? batching : [])]) await seed(client, spaces.get(client) as KeySpace)
+    const results = await runRounds(chosen, participantsOf)
+    for (const result of results) printWorkload(result)
 
-    const results: Array<WorkloadResult> = []
-    for (const workload of workloads.filter((candidate) => selected(candidate.id))) {
-      const result = await runWorkload(workload, compared, spaces)
-      results.push(result)
-      printWorkload(result, workload.keysPerOp)
-    }
-
-    const keysAtServer = async (): Promise<number> => Number((await generalStats()).cmd_get)
-    const batchingResult = runBatching ? await runWorkload(batchingWorkload, batching, spaces, { keysAtServer }) : undefined
-    if (batchingResult !== undefined) printWorkload(batchingResult, 1)
-    const unbatchedRow = batchingResult?.rows[0]
-    const batchedRow = batchingResult?.rows[1]
-    const getResult = results.find((result) => result.id === 'get')
-    const bestGet = getResult === undefined ? undefined : ratiosOf(getResult)[0]
-    if (unbatchedRow !== undefined && batchedRow !== undefined) {
+    const memory = selected('memory') ? await measureMemory() : undefined
+    if (memory !== undefined) {
       console.log(
-        `  withBatching: ${(batchedRow.opsPerSec / unbatchedRow.opsPerSec).toFixed(2)}× the ops/s of the same stack unbatched, ` +
-          `${((batchedRow.requestsPerOp ?? 0) > 0 ? 1 / (batchedRow.requestsPerOp ?? 1) : 0).toFixed(1)} keys per request on the wire` +
-          (bestGet === undefined ? '' : `; ${(batchedRow.opsPerSec / bestGet.competitorOpsPerSec).toFixed(2)}× ${bestGet.competitor}'s concurrent get`),
+        `\n## memory: ${Math.round(memory.bytesPerIdleConnection)} B per idle connection (bare socket ${Math.round(memory.rawBytesPerIdleSocket)} B), ` +
+          `${Math.round(memory.bytesPerRequestInFlight)} B per get in flight${memory.gcExposed ? '' : ' (no --expose-gc: rough)'}`,
       )
     }
-
-    const ratios = results.flatMap(ratiosOf)
-    console.log('\n## Summary: fp-memcache ops/s ÷ the fastest competitor on each workload')
-    console.log(
-      table(
-        ['workload', 'fastest competitor', 'its ops/s', 'client', 'ratio', 'connection', 'ratio'],
-        results.map((result) => {
-          const [client, connection] = ['fp-memcache (client)', 'fp-memcache (connection)'].map((name) => ratios.find((r) => r.workload === result.id && r.ours === name))
-          const competitor = client ?? connection
-          const ours = (ratio: Ratio | undefined) => (ratio === undefined ? ['-', '-'] : [formatNumber(ratio.oursOpsPerSec), `${ratio.ratio.toFixed(2)}×`])
-          return [result.id, competitor?.competitor ?? '-', competitor === undefined ? '-' : formatNumber(competitor.competitorOpsPerSec), ...ours(client), ...ours(connection)]
-        }),
-      ),
-    )
+    const decoder = selected('decoder') ? compareDecoders(quick ? 0.2 : 0.6, quick ? 1 : rounds) : []
+    if (decoder.length > 0) {
+      console.log('\n## decoder vs memcache-parser')
+      console.log(table(['reply', 'fp-memcache/s', 'memcache-parser/s', 'ratio'], decoder.map((row) => [row.case, thousands(row.oursPerSec), thousands(row.parserPerSec), `${row.ratio.toFixed(2)}×`])))
+    }
+    const targets = targetsOf(results, decoder)
+    console.log('\n## targets (issue 15)')
+    console.log(table(['target', 'measured', ''], targets.map((target) => [target.target, target.measured, verdict(target.met)])))
     const wallSeconds = (performance.now() - wallStart) / 1000
-    const loadAfter = os.loadavg()
-    console.log(`\nwall time ${wallSeconds.toFixed(1)} s; load average now ${loadAfter.map((x) => x.toFixed(2)).join(' ')}`)
+    console.log(`\nwall time ${wallSeconds.toFixed(1)} s; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`)
 
     const file = join(resultsDir, quick ? 'latest-quick.json' : 'latest.json')
     mkdirSync(dirname(file), { recursive: true })
-    const round = (rows: ReadonlyArray<Row>) =>
-      rows.map((row) => ({
-        ...row,
-        opsPerSec: Math.round(row.opsPerSec),
-        ...(row.p50Us === undefined ? {} : { p50Us: Number(row.p50Us.toFixed(1)) }),
-        ...(row.p99Us === undefined ? {} : { p99Us: Number(row.p99Us.toFixed(1)) }),
-        ...(row.requestsPerOp === undefined ? {} : { requestsPerOp: Number(row.requestsPerOp.toFixed(4)) }),
-        ...(row.keysAtServerPerOp === undefined ? {} : { keysAtServerPerOp: Number(row.keysAtServerPerOp.toFixed(4)) }),
-      }))
     writeFileSync(
       file,
-      `${JSON.stringify(
-        {
-          date: new Date().toISOString(),
-          quick,
-          repeats: REPEATS,
-          machine: {
-            node: process.version,
-            runtime,
-            cpus: cpus.length,
-            model: cpus[0]?.model ?? '',
-            loadBefore: loadBefore.map((x) => Number(x.toFixed(2))),
-            loadAfter: loadAfter.map((x) => Number(x.toFixed(2))),
-          },
-          server: { version: before.version, threads: Number(before.threads), startedHere: fromEnv === undefined },
-          wallSeconds: Number(wallSeconds.toFixed(1)),
-          clients: clients.map((client) => ({ name: client.name, setup: client.notes['setup'] ?? 'default options' })),
-          workloads: [...results, ...(batchingResult === undefined ? [] : [batchingResult])].map((result) => ({ ...result, rows: round(result.rows) })),
-          ratios: ratios.map((ratio) => ({
-            ...ratio,
-            oursOpsPerSec: Math.round(ratio.oursOpsPerSec),
-            competitorOpsPerSec: Math.round(ratio.competitorOpsPerSec),
-            ratio: Number(ratio.ratio.toFixed(3)),
-          })),
-        },
-        null,
-        2,
-      )}\n`,
+      `${JSON.stringify({ machine: { ...machine, runtime }, quick, rounds, wallSeconds, clients: closing.map((one) => ({ name: one.name, setup: one.notes['setup'] ?? '' })), workloads: results, memory, decoder, targets }, null, 2)}\n`,
     )
     console.log(`results written to ${file}`)
+    if (writeReadme && readmePath !== undefined) updateReadme(readmePath, readmeSection(machine, results, memory, decoder, targets))
   } finally {
-    await Promise.all(clients.map((client) => client.close().catch(() => undefined)))
+    await Promise.all(closing.map((one) => one.close().catch(() => undefined)))
     await admin.close()
-    await started?.stop()
+    await Promise.all([primary, ...others].map((one) => one.stop()))
   }
 }
 

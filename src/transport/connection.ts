@@ -254,6 +254,11 @@ const noop = (): void => undefined
 /** A reply still needing more than this is given its whole buffer at once (`ReceiveBuffer.reserve`). */
 const RESERVE_FROM = 256 * 1024
 
+/** Chunks this large (values) are written as they are, not copied into a tick's write buffer. */
+const COPY_FROM = 16 * 1024
+
+const EMPTY = new Uint8Array(0)
+
 const byteLengthOf = (chunks: ReadonlyArray<Uint8Array>): number => {
   let total = 0
   for (const chunk of chunks) total += chunk.byteLength
@@ -294,7 +299,12 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
   let timedHead = 0
   let contextTimer: NodeJS.Timeout | undefined
   let contextTimerAt = Infinity
-  let corked = false
+  /** The chunks written in this tick, not handed to the socket yet (`flushWrites`). */
+  let batch: Array<Uint8Array> = []
+  let batchBytes = 0
+  let batchHasLarge = false
+  let batchCallbacks: Array<(error?: Error | null) => void> = []
+  let flushScheduled = false
   let lastUnsolicited: string | undefined
   let endTimer: NodeJS.Timeout | undefined
   /**
@@ -362,6 +372,8 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
     if (state === 'closed') return
     state = 'closed'
     refusal = connectionClosed(node, detail)
+    // What was sent before is handed to the socket as it would have been: queued `noreply` writes go out.
+    flushWrites()
     disarm()
     received.clear()
     awaited = 0
@@ -511,20 +523,86 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
   socket.on('end', () => hungUp('was closed by the server'))
   socket.on('close', () => hungUp('was closed'))
 
-  const uncork = (): void => {
-    corked = false
+  /**
+   * Writes are gathered for the tick and go out as one buffer: the chunks of every request sent in
+   * the tick are copied into it (a few dozen bytes each, usually), which costs the stream one write
+   * instead of one per chunk. A chunk of `COPY_FROM` bytes or more (a large value) is not copied:
+   * it is written as it is, between the buffers of the chunks before and after it.
+   */
+  const flushWrites = (): void => {
+    flushScheduled = false
+    const count = batch.length
+    if (count === 0) return
+    const chunks = batch
+    const callbacks = batchCallbacks
+    const total = batchBytes
+    batch = []
+    batchCallbacks = []
+    batchBytes = 0
+    const written = callbacks.length === 0 ? undefined : (error?: Error | null) => callbacks.forEach((callback) => callback(error))
+    if (count === 1) {
+      socket.write(chunks[0] as Uint8Array, written)
+      return
+    }
+    if (batchHasLarge) {
+      batchHasLarge = false
+      writeAround(chunks, written)
+      return
+    }
+    const joined = Buffer.allocUnsafe(total)
+    let offset = 0
+    for (let i = 0; i < count; i++) {
+      const chunk = chunks[i] as Uint8Array
+      joined.set(chunk, offset)
+      offset += chunk.byteLength
+    }
+    socket.write(joined, written)
+  }
+
+  /** A batch holding large chunks: runs of small ones joined, large ones as they are, in one corked write. */
+  const writeAround = (chunks: ReadonlyArray<Uint8Array>, written: ((error?: Error | null) => void) | undefined): void => {
+    socket.cork()
+    let runStart = 0
+    let runBytes = 0
+    const writeRun = (end: number): void => {
+      if (end === runStart) return
+      const joined = Buffer.allocUnsafe(runBytes)
+      let offset = 0
+      for (let i = runStart; i < end; i++) {
+        const chunk = chunks[i] as Uint8Array
+        joined.set(chunk, offset)
+        offset += chunk.byteLength
+      }
+      socket.write(joined)
+    }
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i] as Uint8Array
+      if (chunk.byteLength < COPY_FROM) {
+        runBytes += chunk.byteLength
+        continue
+      }
+      writeRun(i)
+      socket.write(chunk)
+      runStart = i + 1
+      runBytes = 0
+    }
+    writeRun(chunks.length)
+    // An empty write carries the callback: it completes after everything before it.
+    socket.write(EMPTY, written)
     socket.uncork()
   }
 
   const write = (chunks: ReadonlyArray<Uint8Array>, written?: (error?: Error | null) => void): void => {
-    if (!corked) {
-      corked = true
-      socket.cork()
-      process.nextTick(uncork)
+    if (!flushScheduled) {
+      flushScheduled = true
+      process.nextTick(flushWrites)
     }
-    const last = chunks.length - 1
-    for (let i = 0; i < last; i++) socket.write(chunks[i] as Uint8Array)
-    socket.write(chunks[last] as Uint8Array, written)
+    for (const chunk of chunks) {
+      batch.push(chunk)
+      batchBytes += chunk.byteLength
+      if (chunk.byteLength >= COPY_FROM) batchHasLarge = true
+    }
+    if (written !== undefined) batchCallbacks.push(written)
   }
 
   /** Writes a request the server does not answer: it resolves `NoReply` once written. */

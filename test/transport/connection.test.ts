@@ -14,6 +14,7 @@ import type { Reply } from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
 import { connect, type Connection, type ConnectOptions } from '../../src/transport/connection.js'
 import { startMemcached, type MemcachedServer } from '../support/memcached.js'
+import { fakeServer } from './fakes.js'
 
 const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8'))
 
@@ -265,5 +266,35 @@ describe('process lifetime', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
     rmSync(dir, { recursive: true, force: true })
     expect({ code, output: output.trim() }).toEqual({ code: 0, output: 'Right' })
+  })
+})
+
+describe('writing a tick as one buffer', () => {
+  it('sends the requests of one tick in order, byte for byte, large values among small ones, and answers noreply writes', async () => {
+    const server = await fakeServer()
+    try {
+      const opened = await connect({ server: server.server })()
+      if (E.isLeft(opened)) throw new Error(opened.left.message)
+      const connection = opened.right
+      const large = new Uint8Array(20 * 1024).fill(0x78)
+      const sent = [
+        connection.send(Request.get(['a']))(),
+        connection.send(Request.set('big', large, { noreply: true }))(),
+        connection.send(Request.get(['b']))(),
+        connection.send(Request.set('small', bytes('hi'), { noreply: true }))(),
+      ]
+      const peer = await server.connection(0)
+      const expected = `get a\r\nset big 0 0 ${large.length} noreply\r\n${'x'.repeat(large.length)}\r\nget b\r\nset small 0 0 2 noreply\r\nhi\r\n`
+      await peer.waitFor('hi\r\n')
+      expect(peer.received()).toBe(expected)
+      expect(await sent[1]).toEqual(E.right({ _tag: 'NoReply' }))
+      expect(await sent[3]).toEqual(E.right({ _tag: 'NoReply' }))
+      peer.socket.write('VALUE a 0 1\r\n1\r\nEND\r\nEND\r\n')
+      expect(valueOf(await (sent[0] as Promise<E.Either<MemcacheError, Reply>>), 'a')).toEqual(bytes('1'))
+      expect(await sent[2]).toEqual(E.right({ _tag: 'Values', items: [] }))
+      await connection.close()
+    } finally {
+      await server.close()
+    }
   })
 })
