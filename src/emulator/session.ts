@@ -1,6 +1,7 @@
 /**
  * memcached's text protocol from the server's side, the connection: one client's state machine
- * over `parseCommand` and `renderReply`. It keeps the start of a line until its newline comes,
+ * over `parseCommand` and `renderReply` (and `renderMeta` for the meta commands, whose `ms` data
+ * blocks are read as a `set`'s are, and whose errors after the length is read swallow the block). It keeps the start of a line until its newline comes,
  * reads data blocks by their length (a block that does not end in `\r\n` is `CLIENT_ERROR bad data
  * chunk`, and the bytes after it are read as the next command, like memcached), swallows refused
  * values without buffering them, silences `noreply`, stacks replies as memcached does between

@@ -36,7 +36,8 @@ const rows: ReadonlyArray<Row> = [
   { name: 'T in mg touches, and t shows the TTL where it stands', steps: ['ms a 1 T100\nx', 'mg a t T30', 'mg a T300 t', 'mg a t', 'mg a T0 t', 'mg a t'] },
   { name: 'h and l: fetched before this read', steps: ['ms a 1\nx', 'mg a h l', 'mg a h l', 'me a'] },
   { name: 'u: no bump, not marked fetched', steps: ['ms a 1\nx', 'mg a u h', 'mg a u h', 'me a', 'mg a h'] },
-  { name: 'T-1 expires at once', steps: ['ms a 1\nx', 'mg a T-1 t', 'mg a', 'ms b 1 T-1\nx', 'mg b'] },
+  // The `t` of an item given a past time depends on how long each server has run: meta-engine.test.ts pins it.
+  { name: 'T-1 expires at once', steps: ['ms a 1\nx', 'mg a T-1 s', 'mg a', 'ms b 1 T-1\nx', 'mg b'] },
   // text and meta share items
   { name: 'ms stores what get, gets and touch read', steps: ['ms a 5 F42 T100\nhello', 'get a', 'gets a', 'touch a 0', 'mg a t f v'] },
   { name: 'set stores what mg reads', steps: ['set a 7 0 2\nhi', 'mg a v f s c', 'incr a 1', 'append a 0 0 1\nz\nmg a v'] },
