@@ -6,7 +6,8 @@
  * concept each: the item store with its LRU and memory accounting (`store.ts`), the counters and
  * `stats` replies (`stats.ts`), and the registry of client connections (`connections.ts`). Text
  * parsing, `noreply` and connection handling live in the front ends (`session.ts`, `serve.ts`,
- * the memory transport); meta commands will be one more case in `execute`.
+ * the memory transport). The meta commands' semantics are `meta-engine.ts`, over the same store
+ * (`executeMeta`, `storeMeta`).
  *
  * What it follows from memcached 1.6.18 (verified against the real server by the conformance suite):
  * - exptime: `0` never, `1..2592000` seconds from now, larger is a unix time, negative is already
@@ -34,8 +35,10 @@ import { WORDS } from '../protocol/words.js'
 import { asciiBytes, joinBytes } from './bytes.js'
 import { makeConnections, type ConnectionHandle } from './connections.js'
 import { byteString, strtoull } from './numbers.js'
+import { makeMetaEngine, type MetaResult } from './meta-engine.js'
+import type { MetaRequest, MetaSetHeader } from './meta-parse.js'
 import { generalStats, makeCounters, resetCounters, statsFor, type StatsSource } from './stats.js'
-import { itemSize, makeItem, makeStore, type Item, type StoredItem } from './store.js'
+import { itemSize, makeItem, makeStore, noteFetch, type Item, type StoredItem } from './store.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -105,6 +108,13 @@ export interface Engine {
    * `cmd_set`, answered `CLIENT_ERROR bad data chunk`). Releases `admission` first.
    */
   readonly store: (request: R.Store | R.Cas, chunk: DataChunk, admission?: Admission) => Reply.Reply
+  /** Answers a meta command (`mg`, `md`, `ma`, `me`) as memcached 1.6.18 does (see `meta-engine.ts`). */
+  readonly executeMeta: (request: MetaRequest) => MetaResult
+  /**
+   * Second half of an `ms`, once its data block is read; the first half is `admit('set', ...)`
+   * with the header's key, client flags and length. Releases `admission` first.
+   */
+  readonly storeMeta: (header: MetaSetHeader, value: Uint8Array, chunk: DataChunk, admission?: Admission) => MetaResult
   /** The live item under `key` without counting a read, or `undefined` (for tests and meta commands). */
   readonly peek: (key: string) => StoredItem | undefined
   /** Registers a client connection (`curr_connections`, `total_connections`, `stats conns`). */
@@ -266,7 +276,7 @@ export const makeEngine = (options: EngineOptions = {}): Engine => {
       }
       if (item === undefined) continue
       if (exptime !== undefined) item.expiresAt = expiryOf(exptime, now)
-      item.fetched = true
+      noteFetch(item, now)
       items.bump(item)
       found.push(withCas ? { key: item.key, flags: item.flags, value: item.value, cas: item.cas } : { key: item.key, flags: item.flags, value: item.value })
     }
@@ -406,6 +416,8 @@ export const makeEngine = (options: EngineOptions = {}): Engine => {
     }
   }
 
+  const meta = makeMetaEngine({ store: items, counters, tick, expiryOf, alreadyExpired: ALREADY_EXPIRED, startedAt, maxItemSize })
+
   const stat = (name: string): number | undefined => {
     const entry = generalStats(statsSource()).find(([statName]) => statName === name)
     return entry === undefined ? undefined : Number(entry[1])
@@ -415,6 +427,12 @@ export const makeEngine = (options: EngineOptions = {}): Engine => {
     execute,
     admit,
     store,
+    executeMeta: meta.execute,
+    storeMeta: (header, value, chunk, admission) => {
+      // The reserved room becomes the item's: released and linked in one synchronous step.
+      admission?.release()
+      return meta.store(header, value, chunk)
+    },
     peek: (key) => items.peek(key, tick()),
     openConnection: connections.open,
     stat,

@@ -1,6 +1,6 @@
 /**
  * An in-memory memcached: the engine (memcached 1.6 semantics, injectable clock), its server-side
- * text protocol front end (parse, render, session), `serve` to put it behind a real listener, and
+ * text and meta protocol front end (parse, render, session), `serve` to put it behind a real listener, and
  * `memoryTransport`, which talks to an engine without a socket (bytes in, bytes out, through the
  * real codec).
  *
@@ -31,6 +31,18 @@ export {
   type StorageHeader,
 } from './parse.js'
 export { renderItems, renderReply } from './render.js'
+export {
+  parseMeta,
+  type MetaFlag,
+  type MetaLine,
+  type MetaOptions,
+  type MetaRequest,
+  type MetaSetHeader,
+  type MetaStoreMode,
+  type MetaToken,
+} from './meta-parse.js'
+export type { MetaCode, MetaReply, MetaResult, ReturnedFlag } from './meta-engine.js'
+export { renderMeta } from './meta-render.js'
 export {
   BYTES_PER_SLICE,
   KEYS_PER_SLICE,

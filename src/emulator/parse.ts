@@ -21,6 +21,7 @@ import { MAX_KEY_LENGTH } from '../protocol/key.js'
 import * as Reply from '../protocol/reply.js'
 import * as R from '../protocol/request.js'
 import { WORDS } from '../protocol/words.js'
+import { parseMeta, type MetaLine } from './meta-parse.js'
 import { byteString, strtol32, strtoul32, strtoull } from './numbers.js'
 
 // -------------------------------------------------------------------------------------
@@ -51,6 +52,8 @@ export type LineCommand =
       readonly silent: boolean
     }
   | Retrieval
+  /** A meta command (`mg`, `ms`, `md`, `ma`, `mn`, `me`): see `meta-parse.ts`. */
+  | MetaLine
   | { readonly _tag: 'Close' }
 
 /** The commands that read items: `bget` is `get`. @category model */
@@ -103,8 +106,6 @@ const BAD_COMMAND_LINE = Reply.failure(clientError('bad command line'))
 /** A `STAT` list with no rows: the word that ends one. */
 const EMPTY_STATS = Reply.statsReply([])
 const SHUTDOWN_DISABLED = Reply.line(`${WORDS.error}: shutdown not enabled`)
-/** The meta no-op's reply; meta commands are a later addition, and so are their words in the shared table. */
-const META_NOOP = Reply.line('MN')
 
 const CLOSE: LineCommand = { _tag: 'Close' }
 
@@ -255,10 +256,8 @@ const parseTokens = (line: string): LineCommand => {
   if (count < 2 || command.length < 2) return answer(ERROR)
   const between = (min: number, max: number) => count >= min && count <= max
   const either = (a: number, b: number) => count === a || count === b
-  if (command.length === 2 && command.startsWith('m')) {
-    // Meta commands are a later addition to the emulator; `mn` needs no engine.
-    return command === 'mn' ? answer(META_NOOP) : answer(ERROR)
-  }
+  // Meta commands are all two characters long, as memcached dispatches them.
+  if (command.length === 2 && command.startsWith('m')) return parseMeta(tokens, count)
   switch (command) {
     case 'set':
     case 'add':

@@ -1,6 +1,7 @@
 /**
  * memcached's text protocol from the server's side, the connection: one client's state machine
- * over `parseCommand` and `renderReply`. It keeps the start of a line until its newline comes,
+ * over `parseCommand` and `renderReply` (and `renderMeta` for the meta commands, whose `ms` data
+ * blocks are read as a `set`'s are, and whose errors after the length is read swallow the block). It keeps the start of a line until its newline comes,
  * reads data blocks by their length (a block that does not end in `\r\n` is `CLIENT_ERROR bad data
  * chunk`, and the bytes after it are read as the next command, like memcached), swallows refused
  * values without buffering them, silences `noreply`, stacks replies as memcached does between
@@ -27,7 +28,8 @@ import * as R from '../protocol/request.js'
 import type { Budget } from './budget.js'
 import { joinBytes } from './bytes.js'
 import type { ConnectionHandle } from './connections.js'
-import type { Admission, Engine } from './engine.js'
+import type { Admission, DataChunk, Engine } from './engine.js'
+import { renderMeta } from './meta-render.js'
 import {
   findTooLongKey,
   LINE_LIMIT,
@@ -39,7 +41,6 @@ import {
   retrievalRequest,
   type KeySpan,
   type Retrieval,
-  type StorageHeader,
 } from './parse.js'
 import { END_LINE, renderItems, renderReply } from './render.js'
 
@@ -112,8 +113,18 @@ const SCAN_BYTES_PER_SLICE = 256 * 1024
 
 type Mode =
   | { readonly _tag: 'Lines' }
-  /** Reading a data block into `block` (value and its `\r\n`), in room the engine reserved. */
-  | { readonly _tag: 'Data'; readonly header: StorageHeader; readonly block: Uint8Array; filled: number; readonly admission: Admission }
+  /**
+   * Reading a data block into `block` (value and its `\r\n`), in room the engine reserved;
+   * `finish` stores it and says what to write.
+   */
+  | {
+      readonly _tag: 'Data'
+      readonly length: number
+      readonly finish: (value: Uint8Array, chunk: DataChunk) => ReadonlyArray<Uint8Array>
+      readonly block: Uint8Array
+      filled: number
+      readonly admission: Admission
+    }
   /** Discarding a refused data block without buffering it. */
   | { readonly _tag: 'Swallow'; remaining: number }
 
@@ -133,6 +144,7 @@ interface Job {
 }
 
 const LINES: Mode = { _tag: 'Lines' }
+const NOTHING: ReadonlyArray<Uint8Array> = []
 const CR = 13
 const LF = 10
 /** The bytes of a line `mayGrowLongLine` needs: 100 spaces and `gets `. */
@@ -304,12 +316,10 @@ export const makeSession = (engine: Engine, connection?: ConnectionHandle, optio
         bytesCopied += taken
         mode.filled += taken
         if (mode.filled < mode.block.length) return offset + taken
-        const { header, block, admission } = mode
+        const { length, block, finish } = mode
         mode = LINES
-        const valid = block[header.length] === CR && block[header.length + 1] === LF
-        const request = requestOf(header, block.subarray(0, header.length))
-        // Under noreply even `bad data chunk` is silent, as memcached's out_string makes it.
-        reply(engine.store(request, valid ? 'valid' : 'bad', admission), header.noreply)
+        const valid = block[length] === CR && block[length + 1] === LF
+        emit(finish(block.subarray(0, length), valid ? 'valid' : 'bad'))
         return offset + taken
       }
       const newline = bytes.indexOf(LF, offset)
@@ -377,9 +387,35 @@ export const makeSession = (engine: Engine, connection?: ConnectionHandle, optio
           const { header } = parsed
           const admitted = engine.admit(header.command, header.key, header.flags, header.length)
           if (admitted._tag === 'Admitted') {
-            mode = { _tag: 'Data', header, block: new Uint8Array(header.length + 2), filled: 0, admission: admitted }
+            // Under noreply even `bad data chunk` is silent, as memcached's out_string makes it.
+            const finish = (value: Uint8Array, chunk: DataChunk): ReadonlyArray<Uint8Array> => {
+              const stored = engine.store(requestOf(header, value), chunk, admitted)
+              return header.noreply ? NOTHING : renderReply(stored)
+            }
+            mode = { _tag: 'Data', length: header.length, finish, block: new Uint8Array(header.length + 2), filled: 0, admission: admitted }
           } else {
             reply(admitted, header.noreply)
+            mode = { _tag: 'Swallow', remaining: header.length + 2 }
+          }
+          break
+        }
+        case 'MetaAnswer':
+          reply(parsed.reply, false)
+          if (parsed.swallow > 0) mode = { _tag: 'Swallow', remaining: parsed.swallow }
+          break
+        case 'MetaRequest':
+          emit(renderMeta(engine.executeMeta(parsed.request)))
+          break
+        case 'MetaSet': {
+          const { header } = parsed
+          // memcached allocates an `ms` item as a `set`'s: a refused one drops the old item in every mode.
+          const admitted = engine.admit('set', header.key, header.options.clientFlags, header.length)
+          if (admitted._tag === 'Admitted') {
+            const finish = (value: Uint8Array, chunk: DataChunk): ReadonlyArray<Uint8Array> => renderMeta(engine.storeMeta(header, value, chunk, admitted))
+            mode = { _tag: 'Data', length: header.length, finish, block: new Uint8Array(header.length + 2), filled: 0, admission: admitted }
+          } else {
+            // Meta errors are written even under `q`.
+            reply(admitted, false)
             mode = { _tag: 'Swallow', remaining: header.length + 2 }
           }
           break

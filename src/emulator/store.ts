@@ -41,6 +41,16 @@ export interface StoredItem {
   readonly fetched: boolean
   /** memcached's `ITEM_ntotal`: what the item costs against `memoryLimit`. */
   readonly size: number
+  /** When it was last accessed, in unix seconds (memcached's `it->time`, the meta `l` flag). */
+  readonly lastAccessAt: number
+  /** memcached's `ITEM_ACTIVE`: fetched twice; later fetches leave `lastAccessAt` alone. */
+  readonly active: boolean
+  /** Marked stale by a meta invalidation (`md k I`, memcached's `ITEM_STALE`): readers see `X`. */
+  readonly stale: boolean
+  /** A meta win token (`W`) was handed out for it (memcached's `ITEM_TOKEN_SENT`): readers see `Z`. */
+  readonly tokenSent: boolean
+  /** Stored by `ms` with a base64 key (memcached's `ITEM_KEY_BINARY`): meta replies write its key as base64. */
+  readonly binaryKey: boolean
 }
 
 /**
@@ -57,6 +67,11 @@ export interface Item {
   readonly writtenAt: number
   fetched: boolean
   readonly size: number
+  lastAccessAt: number
+  active: boolean
+  stale: boolean
+  tokenSent: boolean
+  binaryKey: boolean
 }
 
 /** What the store holds, for `stats`. @category model */
@@ -108,6 +123,8 @@ export interface Store {
   readonly bump: (item: Item) => void
   /** Gives a linked `item` a new value of the same length and a new cas unique, and bumps it (an `incr` in place). */
   readonly rewrite: (item: Item, value: Uint8Array) => void
+  /** Gives `item` a new cas unique and nothing else (a meta invalidation). */
+  readonly renewCas: (item: Item) => void
   /**
    * memcached's flush point: once `now` reaches `oldestLive`, items written at or before it are
    * gone; when it is already reached, items linked from now on survive it.
@@ -142,6 +159,11 @@ export const makeItem = (key: string, flags: number, value: Uint8Array, expiresA
   writtenAt: now,
   fetched: false,
   size: itemSize(key.length, flags, value.length),
+  lastAccessAt: now,
+  active: false,
+  stale: false,
+  tokenSent: false,
+  binaryKey: false,
 })
 
 interface LinkedItem {
@@ -153,6 +175,11 @@ interface LinkedItem {
   writtenAt: number
   fetched: boolean
   size: number
+  lastAccessAt: number
+  active: boolean
+  stale: boolean
+  tokenSent: boolean
+  binaryKey: boolean
 }
 
 /**
@@ -263,6 +290,11 @@ export const makeStore = (options: StoreOptions): Store => {
     bump(item)
   }
 
+  const renewCas = (item: Item): void => {
+    const linked: LinkedItem = item
+    linked.cas = ++casCounter
+  }
+
   const flush = (until: number, now: number): void => {
     oldestLive = until
     if (oldestLive <= now) oldestCas = ++casCounter
@@ -292,6 +324,7 @@ export const makeStore = (options: StoreOptions): Store => {
     unlink,
     bump,
     rewrite,
+    renewCas,
     flush,
     setMemoryLimit: (bytes) => {
       memoryLimit = bytes
@@ -303,6 +336,24 @@ export const makeStore = (options: StoreOptions): Store => {
 // -------------------------------------------------------------------------------------
 // utils
 // -------------------------------------------------------------------------------------
+
+/**
+ * A read of `item` at `now`, as memcached 1.6's segmented LRU records it (`do_item_bump`): the
+ * first marks it fetched, the second marks it active and moves its last access time; later ones
+ * change nothing. The LRU position is the store's (`bump`).
+ *
+ * @example
+ * noteFetch(item, now) // item.fetched === true
+ * @category utils
+ */
+export const noteFetch = (item: Item, now: number): void => {
+  if (!item.fetched) {
+    item.fetched = true
+  } else if (!item.active) {
+    item.active = true
+    item.lastAccessAt = now
+  }
+}
 
 /**
  * What an item costs in memcached (`ITEM_ntotal` with cas enabled).

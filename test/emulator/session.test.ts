@@ -2,7 +2,8 @@
  * The emulator's text front end (a session over parse and render), checked against the real
  * thing: each row's client bytes are sent to a real memcached 1.6.18 (started here) and fed to an
  * emulator session whole, byte by byte and in random splits; what comes back must be the same bytes. Only the version string and cas
- * uniques (a shared server's counter) are normalised. Meta commands (a later addition) are not rows.
+ * uniques (a shared server's counter) are normalised. Meta commands have their own rows in
+ * test/conformance/meta-bytes.test.ts.
  */
 import fc from 'fast-check'
 import * as net from 'node:net'
