@@ -109,6 +109,13 @@ interface Row {
   readonly runs: ReadonlyArray<Run>
   /** Requests each server was sent per operation (the routed client only). */
   readonly requestsPerServerPerOp?: ReadonlyArray<number>
+  /**
+   * For gets on the primary server: the lowest share, over the measured runs, of the keys asked
+   * for that the server counted as hits (`get_hits`). Below 1, some of the client's results did
+   * not come from the server (a library-side cache, coalescing or a silent failure): the row is
+   * left out of the peer comparisons.
+   */
+  readonly servedShare?: number
 }
 
 interface WorkloadResult {
@@ -288,8 +295,14 @@ const warmUp = async (workload: Workload, participants: ReadonlyArray<Participan
 const runRounds = async (
   chosen: ReadonlyArray<Workload>,
   participantsOf: (workload: Workload) => ReadonlyArray<Participant>,
+  serverHits: () => Promise<number>,
 ): Promise<ReadonlyArray<WorkloadResult>> => {
   const runs = new Map<string, Array<Run>>()
+  const served = new Map<string, number>()
+  // Measured runs are not checked value by value (that would be the client's CPU too): the
+  // server's own count of hits says whether every key asked for reached it.
+  const countsHits = (workload: Workload, role: Role): boolean =>
+    role !== 'routed' && (workload.id.startsWith('get') || workload.id.startsWith('scaling') || workload.id === 'large')
   const routedBefore = new Map<string, Array<number>>()
   const keyOf = (workload: Workload, client: BenchClient): string => `${workload.id}\u0000${client.name}`
   for (const workload of chosen) await warmUp(workload, participantsOf(workload))
@@ -300,7 +313,14 @@ const runRounds = async (
         const { client, space } = participants[(n + round) % participants.length] as Participant
         const routed = (client as Partial<RoutedClient>).requestsPerServer
         const before = routed?.() ?? []
+        const role = participants[(n + round) % participants.length]?.role ?? 'client'
+        const hitsBefore = countsHits(workload, role) ? await serverHits() : undefined
         const { seconds, cpuUs } = await drive(client, workload.op(client, space), workload.ops, workload.concurrency)
+        if (hitsBefore !== undefined) {
+          const share = ((await serverHits()) - hitsBefore) / (workload.ops * workload.keysPerOp)
+          served.set(keyOf(workload, client), Math.min(share, served.get(keyOf(workload, client)) ?? Infinity))
+          if (share < 0.999) console.log(`  ${client.name} on "${workload.title}": the server counted ${(share * 100).toFixed(1)}% of the hits asked for`)
+        }
         if (routed !== undefined) {
           const sums = routedBefore.get(workload.id) ?? before.map(() => 0)
           routed().forEach((count, s) => (sums[s] = (sums[s] ?? 0) + count - (before[s] ?? 0)))
@@ -335,6 +355,7 @@ const runRounds = async (
         spread: [Math.min(...throughputs), Math.max(...throughputs)],
         runs: list,
         ...(role === 'routed' && perServer !== undefined ? { requestsPerServerPerOp: perServer.map((count) => count / (workload.ops * rounds)) } : {}),
+        ...(served.has(keyOf(workload, client)) ? { servedShare: served.get(keyOf(workload, client)) ?? 0 } : {}),
       }
     }),
   }))
@@ -460,7 +481,7 @@ const printWorkload = (result: WorkloadResult): void => {
         thousands(many ? row.keysPerSec : row.opsPerSec),
         `${thousands(row.spread[0] * (many ? result.keysPerOp : 1))}–${thousands(row.spread[1] * (many ? result.keysPerOp : 1))}`,
         micro(many ? row.cpuUsPerKey : row.cpuUsPerOp),
-        row.requestsPerServerPerOp?.map((n) => n.toFixed(2)).join(' ') ?? '',
+        (row.requestsPerServerPerOp?.map((n) => n.toFixed(2)).join(' ') ?? '') + (verified(row) ? '' : ` (unverified: the server counted ${((row.servedShare ?? 0) * 100).toFixed(0)}% of the hits)`),
       ]),
     ),
   )
@@ -469,6 +490,7 @@ const printWorkload = (result: WorkloadResult): void => {
 /** A cell: throughput and CPU per op (per key for multi-key workloads). */
 const cell = (result: WorkloadResult, row: Row | undefined): string => {
   if (row === undefined) return '—'
+  if (!verified(row)) return `unverified (the server counted ${((row.servedShare ?? 0) * 100).toFixed(0)}% of the hits)`
   const many = result.keysPerOp > 1
   return `${thousands(many ? row.keysPerSec : row.opsPerSec)}${many ? ' keys/s' : ''}, ${micro(many ? row.cpuUsPerKey : row.cpuUsPerOp)} µs`
 }
@@ -480,7 +502,9 @@ interface Target {
 }
 
 const rowOf = (result: WorkloadResult | undefined, role: Role): Row | undefined => result?.rows.find((row) => row.role === role)
-const peersOf = (result: WorkloadResult | undefined): ReadonlyArray<Row> => result?.rows.filter((row) => row.role === 'peer') ?? []
+/** A row whose gets the server did not all count as hits is not a result to compare with. */
+const verified = (row: Row): boolean => row.servedShare === undefined || row.servedShare >= 0.999
+const peersOf = (result: WorkloadResult | undefined): ReadonlyArray<Row> => result?.rows.filter((row) => row.role === 'peer' && verified(row)) ?? []
 const fastestPeer = (result: WorkloadResult | undefined): Row | undefined => peersOf(result).reduce<Row | undefined>((a, b) => (a === undefined || b.opsPerSec > a.opsPerSec ? b : a), undefined)
 const leanestPeer = (result: WorkloadResult | undefined): Row | undefined => peersOf(result).reduce<Row | undefined>((a, b) => (a === undefined || b.cpuUsPerOp < a.cpuUsPerOp ? b : a), undefined)
 
@@ -701,7 +725,12 @@ const main = async (): Promise<void> => {
     }
 
     const wallStart = performance.now()
-    const results = await runRounds(chosen, participantsOf)
+    const serverHits = async (): Promise<number> => {
+      const counted = await stats()(admin)()
+      if (E.isLeft(counted)) throw new Error(`stats failed: ${counted.left.message}`)
+      return Number(counted.right.get_hits)
+    }
+    const results = await runRounds(chosen, participantsOf, serverHits)
     for (const result of results) printWorkload(result)
 
     const memory = selected('memory') ? await measureMemory() : undefined
