@@ -13,7 +13,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describeValue } from '../describe.js'
 import type { MemcacheError } from '../error.js'
 import { invalidArgument, invalidKey, valueTooLarge } from './error.js'
-import { keyError, type KeyOptions } from './key.js'
+import { keyError, prefixProblem, type KeyOptions } from './key.js'
 import {
   describeMetaKey,
   MAX_BINARY_KEY_LENGTH,
@@ -82,6 +82,8 @@ interface WireKey {
 }
 
 const wireKey = (key: MetaKey, prefix: string, options: KeyOptions): E.Either<MemcacheError, WireKey> => {
+  const badPrefix = prefix === '' ? undefined : prefixProblem(prefix, options)
+  if (badPrefix !== undefined) return E.left(invalidArgument('keyPrefix', `${JSON.stringify(prefix)}: ${badPrefix}`))
   if (typeof key === 'string') {
     const error = keyError(key, prefix, options)
     return error === undefined ? E.right({ text: prefix + key, binary: false }) : E.left(error)
