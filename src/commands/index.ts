@@ -52,3 +52,24 @@ export { cacheMemlimit, flushAll, quit, shutdown, verbosity, version, type Flush
 export { raw, type RawReplies } from './raw.js'
 export { commands, type Commands } from './commands.js'
 export { getOrSet, type GetOrSetOptions } from './cache-aside.js'
+export {
+  casMeta,
+  counterMeta,
+  deleteManyMeta,
+  getAndTouchMeta,
+  getManyMeta,
+  getMeta,
+  getsMeta,
+  metaArithmetic,
+  metaBatch,
+  metaDebug,
+  metaDelete,
+  metaGet,
+  metaNoop,
+  metaSet,
+  setManyMeta,
+  type CounterOptions,
+  type MetaCasResult,
+  type MetaStoreOptions,
+  type MetaVersioned,
+} from './meta.js'
