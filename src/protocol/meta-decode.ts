@@ -11,9 +11,12 @@
  *   `ProtocolError`, never delivered. Requests without a reply got the suppressed one (`implied`).
  * - An error line (`CLIENT_ERROR`, `SERVER_ERROR`, `ERROR`) carries no token: memcached still
  *   answers in order and goes on (the stream stays in step up to `MN`), so the line belongs to one
- *   of the quiet requests between the two replies around it. When those requests are as many as
- *   the error lines, each gets its line, in order; when they are more, which ones failed cannot be
- *   told, and each of them gets a `Failure` saying so (the others were applied, or missed).
+ *   of the requests between the two replies around it. When those requests are as many as the
+ *   error lines, each gets its line, in order; when the lines are as many as the requests sent
+ *   without `q` there (which always answer), they are theirs; otherwise which ones failed cannot
+ *   be told, and each of them gets a `Failure` saying so (the others were applied, or missed).
+ *   Real memcached keeps the stream in step after such a line (an `ms` refused swallows its
+ *   data), so the batch goes on to its `MN` and the connection stays usable.
  *
  * @since 0.3.0
  */
@@ -407,6 +410,13 @@ const run = (plan: Plan, buffer: Uint8Array, offset: number, progress: MetaProgr
     if (errors.length < loud) return protocolError(`${count - errors.length} request(s) sent without q got no reply: the stream is out of step`)
     if (errors.length === count) {
       for (let i = 0; i < count; i++) answers.push([last + 1 + i, refine(plan.members[last + 1 + i], errors[i] as MetaFailure)])
+    } else if (errors.length === loud) {
+      // A loud request always answers and none did: the error lines are theirs, in order.
+      let next = 0
+      for (let i = last + 1; i < upTo; i++) {
+        const member = plan.members[i] as MetaKeyed
+        answers.push([i, isQuiet(plan, i) ? impliedReply(member) : refine(member, errors[next++] as MetaFailure)])
+      }
     } else if (errors.length > 0) {
       const shown = errors.map((failure) => failure.error.message).join('; ')
       for (let i = last + 1; i < upTo; i++) {
