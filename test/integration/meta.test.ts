@@ -35,7 +35,7 @@ const text = (value: string): Uint8Array => new TextEncoder().encode(value)
 const read = (value: Uint8Array | undefined): string => new TextDecoder().decode(value)
 
 let servers: ReadonlyArray<MemcachedServer> = []
-let connections: Array<Connection> = []
+const connections: Array<Connection> = []
 let one: Connection
 
 const open = async (server: string): Promise<Connection> => {
