@@ -413,6 +413,9 @@ export const makeEngine = (options: EngineOptions = {}): Engine => {
       case 'Shutdown':
       case 'Raw':
         return NEEDS_A_FRONT_END
+      default:
+        // The meta commands: not spoken here yet (memcached before 1.5.19 answers them ERROR too).
+        return Reply.failure(unknownCommand(''))
     }
   }
 

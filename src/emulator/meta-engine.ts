@@ -41,7 +41,7 @@ export type ReturnedFlag = readonly [flag: string, text: string]
 
 /** A meta command's reply line, and its value when the code is `VA`. @category model */
 export interface MetaReply {
-  readonly _tag: 'MetaReply'
+  readonly _tag: 'ServedMeta'
   readonly code: MetaCode
   readonly flags: ReadonlyArray<ReturnedFlag>
   readonly value: Uint8Array | undefined
@@ -106,7 +106,7 @@ const SLAB_CLASS_SIZES: ReadonlyArray<number> = (() => {
 // -------------------------------------------------------------------------------------
 
 const reply = (code: MetaCode, flags: ReadonlyArray<ReturnedFlag>, silent = false, value?: Uint8Array): MetaReply => ({
-  _tag: 'MetaReply',
+  _tag: 'ServedMeta',
   code,
   flags,
   value,

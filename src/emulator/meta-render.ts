@@ -20,7 +20,7 @@ const NOTHING: ReadonlyArray<Uint8Array> = []
  * The reply line of a meta reply, without its line ending.
  *
  * @example
- * metaLine({ _tag: 'MetaReply', code: 'HD', flags: [['c', '5'], ['W', '']], value: undefined, silent: false }) // 'HD c5 W'
+ * metaLine({ _tag: 'ServedMeta', code: 'HD', flags: [['c', '5'], ['W', '']], value: undefined, silent: false }) // 'HD c5 W'
  * @category rendering
  */
 export const metaLine = (reply: MetaReply): string => {
@@ -35,11 +35,11 @@ export const metaLine = (reply: MetaReply): string => {
  * A value is referenced, not copied.
  *
  * @example
- * renderMeta({ _tag: 'MetaReply', code: 'VA', flags: [], value: bytes('hi'), silent: false }) // [bytes('VA 2\r\n'), bytes('hi'), bytes('\r\n')]
+ * renderMeta({ _tag: 'ServedMeta', code: 'VA', flags: [], value: bytes('hi'), silent: false }) // [bytes('VA 2\r\n'), bytes('hi'), bytes('\r\n')]
  * @category rendering
  */
 export const renderMeta = (result: MetaResult): ReadonlyArray<Uint8Array> => {
-  if (result._tag !== 'MetaReply') return renderReply(result)
+  if (result._tag !== 'ServedMeta') return renderReply(result)
   if (result.silent) return NOTHING
   const head = Buffer.from(metaLine(result) + '\r\n', 'latin1')
   if (result.code !== 'VA' || result.value === undefined) return [head]

@@ -111,5 +111,8 @@ export const renderReply = (reply: Reply.Reply): ReadonlyArray<Uint8Array> => {
       return NOTHING
     case 'Failure':
       return [lineBytes(failureLine(reply))]
+    default:
+      // Meta replies: the engine does not produce them yet.
+      return [lineBytes(WORDS.error)]
   }
 }

@@ -36,6 +36,8 @@ import { type MemcacheError } from '../error.js'
 import * as Reply from './reply.js'
 import type * as R from './request.js'
 import { REPLY_WORDS, WORDS, type WordReply } from './words.js'
+import { isMetaRequest, type MetaRequest } from './meta.js'
+import { decodeMetaStep, type MetaProgress } from './meta-decode.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -107,6 +109,8 @@ export interface NeedMore {
   readonly entries: ReadonlyArray<readonly [string, string]>
   readonly count: number
   readonly pendingValue: PendingValue | undefined
+  /** Where a meta reply stands (meta requests only). */
+  readonly meta?: MetaProgress
 }
 
 /**
@@ -730,7 +734,7 @@ const decodeStore = storageReply([Reply.stored, Reply.notStored, Reply.exists, R
 const decodeCas = storageReply([Reply.stored, Reply.exists, Reply.notFound])
 
 type Decoders = {
-  readonly [K in R.Request['_tag']]: (request: Extract<R.Request, { _tag: K }>, buffer: Uint8Array, offset: number) => number
+  readonly [K in Exclude<R.Request, MetaRequest>['_tag']]: (request: Extract<R.Request, { _tag: K }>, buffer: Uint8Array, offset: number) => number
 }
 
 const decoders: Decoders = {
@@ -766,7 +770,7 @@ const decoders: Decoders = {
 }
 
 const run = (request: R.Request, buffer: Uint8Array, offset: number): number =>
-  (decoders[request._tag] as (request: R.Request, buffer: Uint8Array, offset: number) => number)(request, buffer, offset)
+  (decoders[request._tag as keyof Decoders] as (request: R.Request, buffer: Uint8Array, offset: number) => number)(request, buffer, offset)
 
 /** The cursor's outcome as a `DecodeResult`. */
 const asResult = (next: number): DecodeResult => {
@@ -782,6 +786,10 @@ const asResult = (next: number): DecodeResult => {
   release()
   return E.right(O.some([reply, next] as const))
 }
+
+/** A meta decoder's step as a `DecodeResult`. */
+const metaResult = (step: Step): DecodeResult =>
+  E.isLeft(step) ? step : step.right._tag === 'NeedMore' ? NEED_MORE : E.right(O.some([step.right.reply, step.right.next] as const))
 
 /** The cursor's outcome as a `Step`. */
 const asStep = (next: number): Step => {
@@ -809,6 +817,7 @@ const asStep = (next: number): Step => {
  * @category utils
  */
 export const decodeReply = (request: R.Request, buffer: Uint8Array, offset: number, limits: ReplyLimits = defaultReplyLimits): DecodeResult => {
+  if (isMetaRequest(request)) return metaResult(decodeMetaStep(request, buffer, offset, undefined, limits))
   begin(undefined, limits)
   return asResult(run(request, buffer, offset))
 }
@@ -844,6 +853,7 @@ export const decode =
  * @category utils
  */
 export const decodeStep = (request: R.Request, buffer: Uint8Array, offset: number, from?: NeedMore, limits: ReplyLimits = defaultReplyLimits): Step => {
+  if (isMetaRequest(request)) return decodeMetaStep(request, buffer, offset, from, limits)
   begin(from, limits)
   return asStep(run(request, buffer, offset))
 }

@@ -15,6 +15,8 @@ import { type MemcacheError } from '../error.js'
 import { describeValue } from '../describe.js'
 import { keyError, prefixProblem, type KeyOptions } from './key.js'
 import type * as R from './request.js'
+import { isMetaRequest, type MetaRequest } from './meta.js'
+import { encodeMeta } from './meta-encode.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -144,7 +146,7 @@ const checkValue = (key: string, value: Uint8Array, options: EncodeOptions): Mem
 // encoders, one per tag
 // -------------------------------------------------------------------------------------
 
-type Encoders = { readonly [K in R.Request['_tag']]: (request: Extract<R.Request, { _tag: K }>, options: EncodeOptions) => E.Either<MemcacheError, Chunks> }
+type Encoders = { readonly [K in Exclude<R.Request, MetaRequest>['_tag']]: (request: Extract<R.Request, { _tag: K }>, options: EncodeOptions) => E.Either<MemcacheError, Chunks> }
 
 const retrieval = (command: string, request: R.Get | R.Gets, options: EncodeOptions) => {
   const prefix = request.prefix ?? ''
@@ -255,7 +257,9 @@ const encoders: Encoders = {
 export const makeEncoder =
   (options: EncodeOptions = {}): Encoder =>
   (request) =>
-    (encoders[request._tag] as (request: R.Request, options: EncodeOptions) => E.Either<MemcacheError, Chunks>)(request, options)
+    isMetaRequest(request)
+      ? encodeMeta(request, options)
+      : (encoders[request._tag] as (request: R.Request, options: EncodeOptions) => E.Either<MemcacheError, Chunks>)(request, options)
 
 /**
  * Encodes with the default rules (ASCII keys, no client-side size limit).

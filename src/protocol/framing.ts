@@ -40,6 +40,12 @@
  * and dropped, so the stream stays in step. Bytes that do not decode as the head's reply fail the
  * connection with that request as the culprit.
  *
+ * **Meta requests** go in the same FIFO: a single meta request is one entry whose reply is one
+ * line (and a value); a quiet one and a `MetaBatch` are one entry whose decoder reads every reply
+ * up to the `MN` that closes it, matching each by its opaque token (`meta-decode.ts`). A reply
+ * that matches no waiting request fails the connection. Before the first meta request on a
+ * connection, the connection asks the server's version (`versionCheck`).
+ *
  * To keep an error reply of a request from being ambiguous, do not follow `noreply` requests with
  * requests whose reply may be an error without a round trip in between (e.g. a `version`).
  *
@@ -60,6 +66,8 @@ import { protocolError } from './error.js'
 import type { MemcacheError } from '../error.js'
 import type { Reply } from './reply.js'
 import { expectsNoReply, type Request } from './request.js'
+import { isMetaRequest } from './meta.js'
+import { unsupportedBy } from './meta-support.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -145,6 +153,13 @@ export interface Framing {
    * fail the connection (`ProtocolError`) before they are buffered.
    */
   readonly makeMatcher: <W extends Tracked>(effects: FramingEffects<W>, limits?: ReplyLimits) => Matcher<W>
+  /**
+   * For a request that needs to know the server's version (a meta request), the check of that
+   * version: the refusal of the request by a server of that `VERSION` text, or `undefined`. For
+   * any other request, `undefined`. A connection asks the server's version once, before the first
+   * request that needs it, and refuses what the server would not understand before writing it.
+   */
+  readonly versionCheck?: (request: Request) => ((version: string) => MemcacheError | undefined) | undefined
 }
 
 /**
@@ -317,4 +332,6 @@ export const textFraming: Framing = {
   makeEncoder,
   expectsReply: (request) => !expectsNoReply(request),
   makeMatcher: makeTextMatcher,
+  // Meta requests share the FIFO (memcached answers every request in order, meta or not).
+  versionCheck: (request) => (isMetaRequest(request) ? (version) => unsupportedBy(version)(request) : undefined),
 }

@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import type { ClientError, ServerError, UnknownCommand, ValueTooLarge } from './error.js'
+import type { MetaReplies } from './meta.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -101,6 +102,7 @@ export interface Failure {
 
 /** @category model */
 export type Reply =
+  | MetaReplies
   | Values
   | Stored
   | NotStored

@@ -12,6 +12,8 @@
  * @since 0.1.0
  */
 
+import { describeMetaKey, isMetaIdempotent, isMetaKeyed, metaCommandName, type MetaDebug, type MetaKeyed, type MetaRequest } from './meta.js'
+
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
@@ -185,6 +187,7 @@ export interface Raw {
 
 /** @category model */
 export type Request =
+  | MetaRequest
   | Get
   | Gets
   | Gat
@@ -398,6 +401,14 @@ export const expectsNoReply = (request: Request): boolean => {
     case 'Gats':
     case 'Stats':
     case 'Version':
+    case 'MetaGet':
+    case 'MetaSet':
+    case 'MetaDelete':
+    case 'MetaArithmetic':
+    case 'MetaNoop':
+    case 'MetaDebug':
+    case 'MetaBatch':
+      // A quiet meta request is followed by `mn`: it is always answered.
       return false
     default:
       return request.noreply
@@ -440,7 +451,15 @@ export const isSingleKey = (request: Request): request is SingleKey =>
  * @category utils
  */
 export const keysOf = (request: Request): ReadonlyArray<string> =>
-  isRetrieval(request) ? request.keys : isSingleKey(request) ? [request.key] : []
+  isRetrieval(request)
+    ? request.keys
+    : isSingleKey(request)
+      ? [request.key]
+      : request._tag === 'MetaBatch'
+        ? request.requests.map((member) => describeMetaKey(member.key))
+        : isMetaKeyed(request) || request._tag === 'MetaDebug'
+          ? [describeMetaKey(request.key)]
+          : []
 
 /**
  * The memcached command name, for errors, logs and metrics.
@@ -459,6 +478,14 @@ export const commandName = (request: Request): string => {
       return 'flush_all'
     case 'CacheMemlimit':
       return 'cache_memlimit'
+    case 'MetaGet':
+    case 'MetaSet':
+    case 'MetaDelete':
+    case 'MetaArithmetic':
+    case 'MetaNoop':
+    case 'MetaDebug':
+    case 'MetaBatch':
+      return metaCommandName(request)
     default:
       return request._tag.toLowerCase()
   }
@@ -492,6 +519,14 @@ export const isIdempotent = (request: Request): boolean => {
     case 'Shutdown':
     case 'Quit':
       return false
+    case 'MetaGet':
+    case 'MetaSet':
+    case 'MetaDelete':
+    case 'MetaArithmetic':
+    case 'MetaNoop':
+    case 'MetaDebug':
+    case 'MetaBatch':
+      return isMetaIdempotent(request)
     case 'Store':
       return (request.command === 'set' || request.command === 'replace') && !request.noreply
     default:
@@ -500,7 +535,7 @@ export const isIdempotent = (request: Request): boolean => {
 }
 
 /** Requests that name keys and may carry a key prefix. @category model */
-export type Keyed = Retrieval | SingleKey
+export type Keyed = Retrieval | SingleKey | MetaKeyed | MetaDebug
 
 /**
  * Whether the request names keys (and so may carry a prefix).
@@ -510,7 +545,8 @@ export type Keyed = Retrieval | SingleKey
  * isKeyed(version) // false
  * @category utils
  */
-export const isKeyed = (request: Request): request is Keyed => isRetrieval(request) || isSingleKey(request)
+export const isKeyed = (request: Request): request is Keyed =>
+  isRetrieval(request) || isSingleKey(request) || isMetaKeyed(request) || request._tag === 'MetaDebug'
 
 /**
  * The request with its keys sent as `prefix + key`: a shallow copy carrying the prefix. A prefix
@@ -527,6 +563,7 @@ export const isKeyed = (request: Request): request is Keyed => isRetrieval(reque
 export const prefixed =
   (prefix: string) =>
   <A extends Request>(request: A): A => {
+    if (prefix !== '' && request._tag === 'MetaBatch') return { ...request, requests: request.requests.map(prefixed(prefix)) }
     if (prefix === '' || !isKeyed(request)) return request
     // A copy of the same shape with one more field: `A` is a keyed request, which has `prefix`.
     return { ...request, prefix: prefix + (request.prefix ?? '') } as A

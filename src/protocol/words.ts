@@ -48,3 +48,21 @@ export const WORDS = {
   serverError: 'SERVER_ERROR',
   memlimit: 'MEMLIMIT_',
 } as const
+
+/**
+ * The words of the meta protocol's replies: the return codes, the `mn` fence and `me`'s line.
+ *
+ * @example
+ * `${META_WORDS.value} 2` // 'VA 2'
+ * @category model
+ */
+export const META_WORDS = {
+  done: 'HD',
+  value: 'VA',
+  miss: 'EN',
+  notFound: 'NF',
+  notStored: 'NS',
+  exists: 'EX',
+  noop: 'MN',
+  debug: 'ME',
+} as const

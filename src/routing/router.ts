@@ -7,6 +7,9 @@
  *   and its reply comes back as the node gave it.
  * - `get`/`gets`/`gat`/`gats` with many keys are split by node, sent in parallel, and merged back
  *   into one `Values` reply in the caller's key order.
+ * - A meta request goes to the node of its key (a binary key is placed as the text key with the
+ *   same UTF-8 bytes); a `MetaBatch` is split by node — one batch and one `mn` per node, sent in
+ *   parallel — and its replies merged back in request order.
  * - `stats`, `flush_all`, `version`, `verbosity` and `cache_memlimit` go to every node: `broadcast`
  *   answers each node's result; `send` answers the first node's reply when every node succeeded,
  *   else the first error (in node order), else the first `Failure` reply.
@@ -76,6 +79,7 @@ import {
   type Ticket,
 } from './health.js'
 import { makeKetama, type KetamaOptions } from './ketama.js'
+import { isMetaKeyed, metaBatch, metaBatchReply, routingString, type MetaBatch, type MetaFailure, type MetaKeyed, type MetaReply } from '../protocol/meta.js'
 import { rendezvous } from './rendezvous.js'
 
 // -------------------------------------------------------------------------------------
@@ -415,6 +419,38 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
     return E.right(valuesFor(request.keys, found))
   }
 
+  /** A meta batch split by node (one batch and one `mn` per node, in parallel), merged back in request order. */
+  const sendMetaBatch = async (request: MetaBatch, context: RequestContext | undefined): Promise<E.Either<MemcacheError, Reply>> => {
+    const admitted: Admitted = new Map()
+    const groups = new Map<NodeState, { target: Chosen; indexes: Array<number> }>()
+    for (let index = 0; index < request.requests.length; index++) {
+      const member = request.requests[index] as MetaKeyed
+      const target = targetOf(routingString(member.key), admitted)
+      if (target._tag === 'Refused') {
+        for (const [state, ticket] of admitted) if (O.isSome(ticket)) state.health.giveBack(ticket.value)
+        return E.left(target.error)
+      }
+      const group = groups.get(target.state)
+      if (group === undefined) groups.set(target.state, { target, indexes: [index] })
+      else group.indexes.push(index)
+    }
+    const list = [...groups.values()]
+    if (list.length === 1 && list[0] !== undefined) return dispatch(list[0].target, request, context)
+    const results = await Promise.all(
+      list.map((group) => dispatch(group.target, metaBatch(group.indexes.map((index) => request.requests[index] as MetaKeyed)), context)),
+    )
+    const replies: Array<MetaReply | MetaFailure> = new Array(request.requests.length)
+    for (let i = 0; i < list.length; i++) {
+      const result = results[i] as E.Either<MemcacheError, Reply>
+      if (E.isLeft(result) || result.right._tag !== 'MetaBatchReply') return result
+      const indexes = (list[i] as { readonly indexes: ReadonlyArray<number> }).indexes
+      result.right.replies.forEach((reply, at) => {
+        replies[indexes[at] as number] = reply
+      })
+    }
+    return E.right(metaBatchReply(replies))
+  }
+
   const sendToState = async (state: NodeState, request: Request, context: RequestContext | undefined): Promise<E.Either<MemcacheError, Reply>> => {
     const ticket = state.health.admit()
     return O.isNone(ticket) ? E.left(noServers(state.health.refusal())) : dispatch({ _tag: 'Target', state, ticket: ticket.value }, request, context)
@@ -445,6 +481,12 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
       if (closed) return refuseClosed()
       readmitDue()
       if (isSingleKey(request)) return sendOne(request, request.key, context)
+      // A binary key is placed as the text key with its bytes: a text `get` of it finds the item.
+      if (isMetaKeyed(request) || request._tag === 'MetaDebug') return sendOne(request, routingString(request.key), context)
+      if (request._tag === 'MetaBatch') {
+        if (request.requests.length === 0) return E.left(invalidArgument('requests', 'a meta batch needs at least one request'))
+        return sendMetaBatch(request, context)
+      }
       if (isRetrieval(request)) {
         const [only, ...others] = request.keys
         // One key: straight to its node, no split and no merge.

@@ -30,6 +30,13 @@
  * drops every command pipelined behind it. `Failure` replies (the server refused but the stream is
  * in step) are `Right`: the command layer decides what they mean.
  *
+ * **The server's version.** Before the first request on a connection that needs to know the
+ * server's version (a meta request: `Framing.versionCheck`), the connection writes a `version`
+ * and holds every request sent meanwhile, in order, until the answer; from then on, a meta request
+ * the server would not understand (a command or flag newer than it) is refused (`InvalidArgument`
+ * naming the flag and both versions) before anything is written. Asked once per connection, so
+ * a reconnect to an upgraded server asks again.
+ *
  * **The process.** An idle connection does not keep a Node process alive: its socket is `unref`'d
  * while no caller waits on it, and `ref`'d while one does (a request waiting for its reply, a
  * `noreply` request not yet written), so a script that forgets `close()` exits once its work is
@@ -55,7 +62,7 @@ import { STOP, textFraming, type Framing, type FramingEffects } from '../protoco
 import { aborted, authError, connectError, connectionClosed, overloaded, overloadedBytes, timeout } from './error.js'
 import { type MemcacheError } from '../error.js'
 import { noReply, type Reply } from '../protocol/reply.js'
-import { commandName, set, type Request } from '../protocol/request.js'
+import { commandName, set, version, type Request } from '../protocol/request.js'
 import { addressName, parseAddress, type Address } from './address.js'
 import { emptyContext, interruption, watch, type RequestContext } from './context.js'
 import { makeReceiveBuffer } from './receive-buffer.js'
@@ -628,7 +635,46 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
       }
     })
 
+  /**
+   * The server's version, asked once per connection before the first request that needs it
+   * (`Framing.versionCheck`): `undefined` until known. While the question is out, every request
+   * waits behind it (`versionProbe`), in the order sent, so requests still go out in call order.
+   */
+  let serverVersion: E.Either<MemcacheError, string> | undefined
+  let versionProbe: Promise<void> | undefined
+  let waitingForVersion = 0
+
+  const askVersion = (): Promise<void> =>
+    sendNow(version, emptyContext)().then((result) => {
+      // A server that does not answer `version` as expected is given the benefit of the doubt ('').
+      serverVersion = E.isLeft(result) ? result : E.right(result.right._tag === 'Version' ? result.right.version : '')
+    })
+
+  const sendChecked = (request: Request, context: RequestContext): Promise<E.Either<MemcacheError, Reply>> => {
+    const check = framing.versionCheck?.(request)
+    if (check !== undefined && serverVersion !== undefined) {
+      if (E.isLeft(serverVersion)) return Promise.resolve(serverVersion)
+      const refused = check(serverVersion.right)
+      if (refused !== undefined) return Promise.resolve(E.left(refused))
+    }
+    return sendNow(request, context)()
+  }
+
   const send =
+    (request: Request, context: RequestContext = emptyContext): TE.TaskEither<MemcacheError, Reply> =>
+    () => {
+      if (versionProbe === undefined && serverVersion === undefined && state === 'open' && framing.versionCheck?.(request) !== undefined) {
+        versionProbe = askVersion()
+      }
+      if (versionProbe === undefined) return sendChecked(request, context)
+      waitingForVersion++
+      return versionProbe.then(() => {
+        if (--waitingForVersion === 0) versionProbe = undefined
+        return sendChecked(request, context)
+      })
+    }
+
+  const sendNow =
     (request: Request, context: RequestContext = emptyContext): TE.TaskEither<MemcacheError, Reply> =>
     () => {
       if (state !== 'open') return Promise.resolve(E.left(refusal))

@@ -10,7 +10,7 @@ import * as Reply from '../../src/protocol/reply.js'
 
 const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'latin1'))
 const text = (chunks: ReadonlyArray<Uint8Array>): string => Buffer.concat(chunks).toString('latin1')
-const meta = (code: MetaReply['code'], flags: MetaReply['flags'], value?: Uint8Array, silent = false): MetaReply => ({ _tag: 'MetaReply', code, flags, value, silent })
+const meta = (code: MetaReply['code'], flags: MetaReply['flags'], value?: Uint8Array, silent = false): MetaReply => ({ _tag: 'ServedMeta', code, flags, value, silent })
 
 describe('renderMeta', () => {
   it.each([
