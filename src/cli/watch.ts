@@ -216,7 +216,6 @@ const lineCount = (text: string): number => text.split('\n').length - 1
 export const runWatch = async (loop: WatchLoop): Promise<ExitCode> => {
   const previous = new Map<string, Sample>()
   let drawn = 0
-  let failed = false
   // A function, not a field read: the signal fires while the loop awaits.
   const interrupted = (): boolean => loop.signal?.aborted === true
   for (let refresh = 1; !interrupted(); refresh++) {
@@ -231,7 +230,7 @@ export const runWatch = async (loop: WatchLoop): Promise<ExitCode> => {
       previous.set(server, sample)
       return row
     })
-    failed = rows.some((row) => row._tag === 'Failed')
+    const failed = rows.some((row) => row._tag === 'Failed')
     const text = renderWatch(rows, loop.mode, at, loop.interval)
     loop.write(loop.mode === 'terminal' ? `${eraseUp(drawn)}${text}` : text)
     drawn = lineCount(text)
