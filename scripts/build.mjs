@@ -10,14 +10,18 @@
 // The command line (src/cli, the package's `bin`) is built as ES modules only: dist/cli/main.js
 // keeps its `#!/usr/bin/env node` line and is made executable.
 //
+// `--out-dir <dir>` builds there instead of dist/ (test/cli runs the built CLI from a folder of its
+// own, so that it never races test/package over dist/).
+//
 // The old dist/ is removed first, so nothing stale is packed. One process, one TypeScript load.
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { basename, dirname, join, relative, sep } from 'node:path'
+import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const dist = join(root, 'dist')
+const outDirFlag = process.argv.indexOf('--out-dir')
+const dist = outDirFlag > 0 && process.argv[outDirFlag + 1] !== undefined ? resolve(process.argv[outDirFlag + 1]) : join(root, 'dist')
 const cjs = join(dist, 'cjs')
 const cli = join(root, 'src', 'cli')
 const isCli = (file) => !relative(cli, file).startsWith('..')
@@ -57,7 +61,7 @@ rmSync(dist, { recursive: true, force: true })
 
 // ES modules, checked.
 const esm = parseConfig('tsconfig.build.json')
-const program = ts.createProgram({ rootNames: esm.fileNames, options: esm.options, projectReferences: esm.projectReferences })
+const program = ts.createProgram({ rootNames: esm.fileNames, options: { ...esm.options, outDir: dist }, projectReferences: esm.projectReferences })
 const emitted = program.emit()
 const diagnostics = [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics]
 if (diagnostics.length > 0 || emitted.emitSkipped) fail(diagnostics)
