@@ -90,7 +90,7 @@ const NUMERIC = /^-?\d+(\.\d+)?%?$/
  *
  * @example
  * table(['KEY', 'SIZE'], [['a', '5'], ['bb', '12']])
- * // 'KEY  SIZE\na        5\nbb      12\n'
+ * // 'KEY  SIZE\na       5\nbb     12\n'
  * @category utils
  */
 export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {

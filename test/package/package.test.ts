@@ -197,6 +197,13 @@ describe('the packed package', () => {
     })
   })
 
+  it('installs the fp-memcache command (package bin), which runs from the tarball', { timeout: 60_000 }, async () => {
+    const help = await run(join(consumer, 'node_modules', '.bin', 'fp-memcache'), ['route', '--help'], consumer)
+    expect(succeeded(help)).toContain('Usage: fp-memcache route')
+    const route = await run(join(consumer, 'node_modules', '.bin', 'fp-memcache'), ['--servers', '127.0.0.1:1,127.0.0.1:2', '--json', 'route', 'k'], consumer)
+    expect(Object.keys(JSON.parse(succeeded(route)) as object)).toEqual(['k'])
+  })
+
   it.each(Object.keys(RESOLUTIONS) as ReadonlyArray<Resolution>)('type-checks a TypeScript consumer under moduleResolution %s', { timeout: 120_000 }, async (resolution) => {
     const result = await (typeChecks as Record<Resolution, Promise<Run>>)[resolution]
     expect(result.output.trim()).toBe('')
