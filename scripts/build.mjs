@@ -7,15 +7,24 @@
 //   package.json saying `"type": "commonjs"`: Node then loads its .js files as CommonJS, and
 //   TypeScript reads its .d.ts files as CommonJS declarations, inside the package's `"type": "module"`.
 //
+// The command line (src/cli, the package's `bin`) is built as ES modules only: dist/cli/main.js
+// keeps its `#!/usr/bin/env node` line and is made executable.
+//
+// `--out-dir <dir>` builds there instead of dist/ (test/cli runs the built CLI from a folder of its
+// own, so that it never races test/package over dist/).
+//
 // The old dist/ is removed first, so nothing stale is packed. One process, one TypeScript load.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { basename, dirname, join, relative, sep } from 'node:path'
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const dist = join(root, 'dist')
+const outDirFlag = process.argv.indexOf('--out-dir')
+const dist = outDirFlag > 0 && process.argv[outDirFlag + 1] !== undefined ? resolve(process.argv[outDirFlag + 1]) : join(root, 'dist')
 const cjs = join(dist, 'cjs')
+const cli = join(root, 'src', 'cli')
+const isCli = (file) => !relative(cli, file).startsWith('..')
 
 const host = {
   getCanonicalFileName: (name) => name,
@@ -52,7 +61,7 @@ rmSync(dist, { recursive: true, force: true })
 
 // ES modules, checked.
 const esm = parseConfig('tsconfig.build.json')
-const program = ts.createProgram({ rootNames: esm.fileNames, options: esm.options, projectReferences: esm.projectReferences })
+const program = ts.createProgram({ rootNames: esm.fileNames, options: { ...esm.options, outDir: dist }, projectReferences: esm.projectReferences })
 const emitted = program.emit()
 const diagnostics = [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics]
 if (diagnostics.length > 0 || emitted.emitSkipped) fail(diagnostics)
@@ -60,7 +69,7 @@ if (diagnostics.length > 0 || emitted.emitSkipped) fail(diagnostics)
 // CommonJS, transpiled file by file.
 const commonjs = parseConfig('tsconfig.cjs.json')
 const sourceRoot = esm.options.rootDir ?? join(root, 'src')
-for (const source of esm.fileNames.filter((file) => !file.endsWith('.d.ts'))) {
+for (const source of esm.fileNames.filter((file) => !file.endsWith('.d.ts') && !isCli(file))) {
   const target = join(cjs, relative(sourceRoot, source)).replace(/\.ts$/, '.js')
   const result = ts.transpileModule(readFileSync(source, 'utf8'), { compilerOptions: commonjs.options, fileName: source, reportDiagnostics: true })
   if (result.diagnostics !== undefined && result.diagnostics.length > 0) fail(result.diagnostics)
@@ -78,7 +87,7 @@ const copyDeclarations = (folder) => {
   for (const entry of readdirSync(folder, { withFileTypes: true })) {
     const from = join(folder, entry.name)
     if (entry.isDirectory()) {
-      if (from !== cjs) copyDeclarations(from)
+      if (from !== cjs && from !== join(dist, 'cli')) copyDeclarations(from)
       continue
     }
     const to = join(cjs, relative(dist, from))
@@ -88,3 +97,6 @@ const copyDeclarations = (folder) => {
 }
 copyDeclarations(dist)
 write(join(cjs, 'package.json'), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`)
+
+// The executable: `npm install` links it as `fp-memcache`; its shebang line came through from the source.
+chmodSync(join(dist, 'cli', 'main.js'), 0o755)

@@ -5,7 +5,7 @@
  * in-memory transport), and a TypeScript consumer is type-checked under `node16` (an `.mts` and a
  * `.cts` file), `bundler` and `node` (node10, through `typesVersions`) resolution.
  *
- * Nothing is fetched: fp-ts and io-ts are linked from this checkout's node_modules (`file:`), the
+ * Nothing is fetched: fp-ts, io-ts and commander are linked from this checkout's node_modules (`file:`), the
  * install runs `--offline` with its own npm cache, and tsc is this checkout's, with its Node types.
  */
 import { execFile } from 'node:child_process'
@@ -154,7 +154,13 @@ beforeAll(async () => {
   succeeded(await run('npm', ['run', 'build'], repository, npmEnv))
   const packed = JSON.parse(succeeded(await run('npm', ['pack', '--json', '--pack-destination', dir], repository, npmEnv))) as ReadonlyArray<{ readonly filename: string }>
   const tarball = join(dir, packed[0]?.filename ?? 'missing.tgz')
-  const dependencies = { 'fp-memcache': `file:${tarball}`, 'fp-ts': `file:${join(modules, 'fp-ts')}`, 'io-ts': `file:${join(modules, 'io-ts')}` }
+  // commander is the CLI's dependency: linked too, as nothing is fetched.
+  const dependencies = {
+    'fp-memcache': `file:${tarball}`,
+    'fp-ts': `file:${join(modules, 'fp-ts')}`,
+    'io-ts': `file:${join(modules, 'io-ts')}`,
+    commander: `file:${join(modules, 'commander')}`,
+  }
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'fp-memcache-consumer', private: true, dependencies }))
   succeeded(await run('npm', ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], consumer, npmEnv))
   writeFileSync(join(consumer, 'esm.mjs'), ESM)
@@ -195,6 +201,13 @@ describe('the packed package', () => {
       manifest: 'fp-memcache',
       address: 'Right',
     })
+  })
+
+  it('installs the fp-memcache command (package bin), which runs from the tarball', { timeout: 60_000 }, async () => {
+    const help = await run(join(consumer, 'node_modules', '.bin', 'fp-memcache'), ['route', '--help'], consumer)
+    expect(succeeded(help)).toContain('Usage: fp-memcache route')
+    const route = await run(join(consumer, 'node_modules', '.bin', 'fp-memcache'), ['--servers', '127.0.0.1:1,127.0.0.1:2', '--json', 'route', 'k'], consumer)
+    expect(Object.keys(JSON.parse(succeeded(route)) as object)).toEqual(['k'])
   })
 
   it.each(Object.keys(RESOLUTIONS) as ReadonlyArray<Resolution>)('type-checks a TypeScript consumer under moduleResolution %s', { timeout: 120_000 }, async (resolution) => {
