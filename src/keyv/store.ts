@@ -67,8 +67,8 @@ export interface KeyvStoreOptions {
   readonly maxKeyBytes?: number
   /** Milliseconds since the epoch, for TTLs over 30 days and `has`. Default `Date.now`. */
   readonly clock?: () => number
-  /** The namespace until Keyv sets its own. */
-  readonly namespace?: string
+  /** The namespace until Keyv sets its own (Keyv always does; its default is `keyv`). */
+  readonly namespace?: string | undefined
 }
 
 /**
