@@ -28,6 +28,10 @@ import type { MemcacheError } from '../error.js'
 
 /**
  * The three commands generations need, on keys memcached can store, values as text.
+ *
+ * @example
+ * const { get, add, set } = commands(text)
+ * const onServer: GenerationCommands = { get: (key) => get(key)(transport), add: (key, value) => add(key, value)(transport), set: (key, value) => set(key, value)(transport) }
  * @category model
  */
 export interface GenerationCommands {
@@ -38,6 +42,9 @@ export interface GenerationCommands {
 
 /**
  * The generations of every namespace of one store.
+ *
+ * @example
+ * const generations: Generations = makeGenerations(onServer, generationKey)
  * @category model
  */
 export interface Generations {

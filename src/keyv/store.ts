@@ -87,6 +87,9 @@ export interface ExistingClient {
 /**
  * `createClient`'s options (values are always text, so no `serde`): the store makes the client
  * and closes it on `disconnect`.
+ *
+ * @example
+ * const own: OwnClient = { servers: '10.0.0.1:11211,10.0.0.2:11211', pool: true, keyPrefix: 'app:' }
  * @category model
  */
 export type OwnClient = ClientOptions<string> extends infer Options ? (Options extends unknown ? Omit<Options, 'serde'> & { readonly serde?: undefined; readonly client?: undefined } : never) : never
@@ -102,6 +105,9 @@ export type KeyvMemcacheOptions = (ExistingClient | OwnClient) & KeyvStoreOption
 
 /**
  * `opts`, as Keyv's stores expose them. Keyv and its test suite read and write it.
+ *
+ * @example
+ * store.opts.deserialize = (data) => msgpack.decode(Buffer.from(data, 'base64')) // what `has` reads `expires` with
  * @category model
  */
 export interface KeyvMemcacheOpts {
@@ -159,6 +165,9 @@ export interface KeyvMemcache {
 
 /**
  * One entry of `setMany`, as Keyv passes it.
+ *
+ * @example
+ * await store.setMany([{ key: 'keyv:a', value: '{"value":1}', ttl: 60_000 }, { key: 'keyv:b', value: '{"value":2}' }])
  * @category model
  */
 export interface KeyvEntry {
