@@ -25,6 +25,7 @@ const expectations: Record<string, ReadonlyArray<RegExp>> = {
   'typed-values': [/read back Ada, a admin since 2024 \(a real Date: true\)/, /Left SerdeError: value does not match User: at \$\.roles/],
   'cache-aside-http': [/GET \/products\/7\s+-> 200/, /GET \/products\/nope\s+-> 404/, /database calls: 2/],
   'migrate-from-memcached-npm': [/old read: \{ migrated: true, at: 2026 \}/],
+  'keyv-cache-manager': [/wrap product:7 \(from memcached\)\s+-> \{"id":7/, /lookups so far\s+-> 1/, /get a 300-byte key with spaces\s+-> \{"user":"ada"\}/, /get product:7 after del\s+-> "\(miss\)"/],
 }
 
 describe('examples, with embedded servers', () => {
@@ -45,7 +46,7 @@ describe('examples, against real memcached (MEMCACHED_SERVERS)', () => {
     await Promise.all(servers.map((server) => server.stop()))
   })
 
-  it.each(['quickstart', 'pipeline', 'migrate-from-memcached-npm'])('%s', async (example) => {
+  it.each(['quickstart', 'pipeline', 'migrate-from-memcached-npm', 'keyv-cache-manager'])('%s', async (example) => {
     const { code, output } = await run(example, { MEMCACHED_SERVERS: servers.map((server) => server.server).join(',') })
     expect(output).toContain('MEMCACHED_SERVERS=')
     expect(output).not.toMatch(/SOMETHING ELSE/)

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-const SUBPATHS = ['protocol', 'transport', 'middleware', 'serde', 'routing', 'pool', 'emulator'] as const
+const SUBPATHS = ['protocol', 'transport', 'middleware', 'serde', 'routing', 'pool', 'emulator', 'keyv'] as const
 
 interface Run {
   readonly code: number
@@ -60,7 +60,10 @@ const found = await get('k')(memory)()
 await memory.close()
 const fromCommonJs = createRequire(import.meta.url)('fp-memcache/emulator').memoryTransport()
 const crossed = [await set('k', 'crossed')(fromCommonJs)(), await get('k')(fromCommonJs)()]
-console.log(JSON.stringify({ exported, stored, found, crossed, version: protocol.encode(protocol.Request.version)._tag }))
+const store = keyv.makeKeyvStore({ transport: emulator.memoryTransport(), namespace: 'n' })
+const keyvStore = [await store.set('n:k', 'kept'), await store.get('n:k')]
+await store.disconnect()
+console.log(JSON.stringify({ exported, stored, found, crossed, keyvStore, version: protocol.encode(protocol.Request.version)._tag }))
 `
 
 const CJS = `
@@ -75,7 +78,10 @@ const main = async () => {
   const found = await get('k')(transport)()
   await transport.close()
   const manifest = require('fp-memcache/package.json').name
-  console.log(JSON.stringify({ exported, stored, found, manifest, address: loaded.transport.parseAddress('127.0.0.1:11211')._tag }))
+  const store = loaded.keyv.makeKeyvStore({ transport: memoryTransport(), namespace: 'n' })
+  const keyvStore = [await store.set('n:k', 'kept'), await store.get('n:k')]
+  await store.disconnect()
+  console.log(JSON.stringify({ exported, stored, found, manifest, keyvStore, address: loaded.transport.parseAddress('127.0.0.1:11211')._tag }))
 }
 main()
 `
@@ -92,6 +98,7 @@ import { text } from 'fp-memcache/serde'
 import { rendezvous, type Hashing } from 'fp-memcache/routing'
 import { makePooled } from 'fp-memcache/pool'
 import { memoryTransport } from 'fp-memcache/emulator'
+import { makeKeyvStore, type KeyvMemcache } from 'fp-memcache/keyv'
 
 const transport: Transport = withTimeout(100)(memoryTransport())
 const { set, get } = commands(text)
@@ -104,6 +111,7 @@ export const address = parseAddress('127.0.0.1:11211')
 export const hashing: Hashing = rendezvous
 export const pooled = (): Transport => makePooled(connect({ server: '127.0.0.1:11211' }), { maxSize: 2 })
 export const client = createClient({ servers: '127.0.0.1:11211' })
+export const store: KeyvMemcache = makeKeyvStore({ transport: memoryTransport(), allowFlushAll: true })
 // @ts-expect-error the types are real, not \`any\`: a key is a string
 export const wrong = get(42)
 `
@@ -154,7 +162,7 @@ beforeAll(async () => {
   succeeded(await run('npm', ['run', 'build'], repository, npmEnv))
   const packed = JSON.parse(succeeded(await run('npm', ['pack', '--json', '--pack-destination', dir], repository, npmEnv))) as ReadonlyArray<{ readonly filename: string }>
   const tarball = join(dir, packed[0]?.filename ?? 'missing.tgz')
-  // commander is the CLI's dependency: linked too, as nothing is fetched.
+  // The package's own dependency (commander, for the CLI) linked too, so the install stays offline.
   const dependencies = {
     'fp-memcache': `file:${tarball}`,
     'fp-ts': `file:${join(modules, 'fp-ts')}`,
@@ -188,6 +196,7 @@ describe('the packed package', () => {
         { _tag: 'Right', right: true },
         { _tag: 'Right', right: { _tag: 'Some', value: 'crossed' } },
       ],
+      keyvStore: [true, 'kept'],
       version: 'Right',
     })
   })
@@ -199,6 +208,7 @@ describe('the packed package', () => {
       stored: { _tag: 'Right', right: true },
       found: { _tag: 'Right', right: { _tag: 'Some', value: 'from cjs' } },
       manifest: 'fp-memcache',
+      keyvStore: [true, 'kept'],
       address: 'Right',
     })
   })
