@@ -183,6 +183,16 @@ export interface Raw {
   readonly expect: RawExpect
 }
 
+/**
+ * `config get <key>`: ElastiCache's configuration command; `configGet()` asks for the cluster's
+ * node list (see `cluster-config.ts`). Plain memcached answers `ERROR`.
+ * @category model
+ */
+export interface ConfigGet {
+  readonly _tag: 'ConfigGet'
+  readonly key: string
+}
+
 /** @category model */
 export type Request =
   | Get
@@ -203,6 +213,7 @@ export type Request =
   | Quit
   | Shutdown
   | Raw
+  | ConfigGet
 
 /** Options shared by the writing commands. @category model */
 export interface WriteOptions {
@@ -373,6 +384,13 @@ export const shutdown = (graceful = false): Shutdown => ({ _tag: 'Shutdown', gra
 export const raw = (line: string, expect: RawExpect, data?: Uint8Array): Raw =>
   data === undefined ? { _tag: 'Raw', line, expect } : { _tag: 'Raw', line, expect, data }
 
+/**
+ * @example
+ * configGet() // config get cluster: the version and node list of an ElastiCache cluster
+ * @category constructors
+ */
+export const configGet = (key = 'cluster'): ConfigGet => ({ _tag: 'ConfigGet', key })
+
 // -------------------------------------------------------------------------------------
 // utils
 // -------------------------------------------------------------------------------------
@@ -398,6 +416,7 @@ export const expectsNoReply = (request: Request): boolean => {
     case 'Gats':
     case 'Stats':
     case 'Version':
+    case 'ConfigGet':
       return false
     default:
       return request.noreply
@@ -459,6 +478,8 @@ export const commandName = (request: Request): string => {
       return 'flush_all'
     case 'CacheMemlimit':
       return 'cache_memlimit'
+    case 'ConfigGet':
+      return 'config'
     default:
       return request._tag.toLowerCase()
   }
