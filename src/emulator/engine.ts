@@ -32,6 +32,7 @@ import * as Reply from '../protocol/reply.js'
 import type * as R from '../protocol/request.js'
 import { WORDS } from '../protocol/words.js'
 import { asciiBytes, joinBytes } from './bytes.js'
+import { answerConfigGet, type ClusterConfigSource } from './cluster.js'
 import { makeConnections, type ConnectionHandle } from './connections.js'
 import { byteString, strtoull } from './numbers.js'
 import { generalStats, makeCounters, resetCounters, statsFor, type StatsSource } from './stats.js'
@@ -55,6 +56,8 @@ export interface EngineOptions {
   readonly version?: string
   /** What `stats` reports as `pid`. Default `process.pid`. */
   readonly pid?: number
+  /** What `config get cluster` answers (see `makeClusterConfig`). Default none: `ERROR`, as plain memcached. */
+  readonly cluster?: ClusterConfigSource
 }
 
 /** Whether a data block ended in `\r\n`. @category model */
@@ -362,6 +365,8 @@ export const makeEngine = (options: EngineOptions = {}): Engine => {
     return Reply.statsReply(statsFor(argument, statsSource()).map(([name, value]) => [name, String(value)] as const))
   }
 
+  const configGet = answerConfigGet(options.cluster)
+
   const execute = (request: R.Request): Reply.Reply => {
     switch (request._tag) {
       case 'Get':
@@ -396,6 +401,8 @@ export const makeEngine = (options: EngineOptions = {}): Engine => {
         return Reply.ok
       case 'CacheMemlimit':
         return cacheMemlimit(request.megabytes)
+      case 'ConfigGet':
+        return configGet(request)
       case 'Quit':
       case 'Shutdown':
       case 'Raw':

@@ -6,6 +6,7 @@
  *
  * @since 0.2.0
  */
+import { CLUSTER_CONFIG_KEY, CONFIG_WORD, formatClusterConfig } from '../protocol/cluster-config.js'
 import * as Reply from '../protocol/reply.js'
 import { REPLY_WORDS, WORDS, type WordReply } from '../protocol/words.js'
 
@@ -111,5 +112,9 @@ export const renderReply = (reply: Reply.Reply): ReadonlyArray<Uint8Array> => {
       return NOTHING
     case 'Failure':
       return [lineBytes(failureLine(reply))]
+    case 'ClusterConfig': {
+      const payload = formatClusterConfig(reply)
+      return [lineBytes(`${CONFIG_WORD} ${CLUSTER_CONFIG_KEY} 0 ${payload.length}`), payload, CRLF, END]
+    }
   }
 }
