@@ -367,6 +367,7 @@ const routingChecks: { readonly [K in keyof Required<KetamaRouterOptions>]: Chec
   routingKey: aFunction,
   onHealth: aFunction,
   now: aFunction,
+  drainTimeout: milliseconds,
   weights: anObject,
   defaultPort: expected('a port number or null', (value) => value === null || isPositiveInteger(value)),
 }
