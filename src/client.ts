@@ -11,6 +11,7 @@
  * withRetry               `retry`, when given
  * withBatching            `batching`, when given
  * router                  `hashing` (rendezvous | ketama) + `routing`; with several servers (or `routing` given)
+ *   (discovery)           `discovery`: the router follows a configuration endpoint (`makeDiscovery`, `setNodes`)
  * per server:
  *   withKeyPrefix         `keyPrefix`
  *   makePooled(connect)   `pool`, when given — else one reconnecting connection
