@@ -15,6 +15,8 @@ import type { MemcacheError } from './error.js'
 import type { BatchingOptions } from './middleware/batching.js'
 import type { PymemcacheRetryOptions, RetryOptions } from './middleware/retry.js'
 import { invalidArgument, type InvalidArgument } from './protocol/error.js'
+import type { AddressPreference } from './protocol/cluster-config.js'
+import type { DiscoveryCommand, DiscoveryEvent } from './routing/discovery.js'
 import type { KetamaRouterOptions } from './routing/router.js'
 import type { Serde } from './serde/serde.js'
 import { parseAddress, type Address } from './transport/address.js'
@@ -153,6 +155,43 @@ export interface ServerOptions<A> extends CommonOptions<A> {
    * `'ketama'` only). A router is used with several servers, or with one when this is given.
    */
   readonly routing?: KetamaRouterOptions
+  /** Follow a configuration endpoint's node list: see `DiscoveredOptions`. */
+  readonly discovery?: undefined
+}
+
+/**
+ * Where and how a client follows a cluster's node list (see `makeDiscovery`).
+ *
+ * @example
+ * createClient({ discovery: { endpoint: 'mycluster.cfg.use1.cache.amazonaws.com:11211', intervalMs: 30_000 } })
+ * @category model
+ */
+export interface ClientDiscoveryOptions {
+  /** The configuration endpoint, `host:port`. Polled on a connection of its own, with the client's socket options. */
+  readonly endpoint: string
+  /** Milliseconds between polls. Default 60 000. */
+  readonly intervalMs?: number
+  /** Up to this many milliseconds added at random to each interval. Default a tenth of `intervalMs`. */
+  readonly jitterMs?: number
+  /** Milliseconds a poll may take. Default 5000. */
+  readonly timeoutMs?: number
+  /** `'config'` (`config get cluster`, engines 1.4.14+) or `'legacy'` (`get AmazonElastiCache:cluster`). Default `'config'`. */
+  readonly command?: DiscoveryCommand
+  /** Name nodes by their `'ip'` (default, as pymemcache's `use_vpc`) or their `'host'` name. */
+  readonly address?: AddressPreference
+  /** Told what each poll did (applied, unchanged, stale, failed...). Must not throw. */
+  readonly observe?: (event: DiscoveryEvent) => void
+}
+
+/**
+ * The client follows a cluster's configuration endpoint (`discovery`); `servers`, when given,
+ * are the nodes used until the first poll succeeds. Without them, requests made before the first
+ * poll is over wait for it.
+ * @category model
+ */
+export interface DiscoveredOptions<A> extends Omit<ServerOptions<A>, 'servers' | 'discovery'> {
+  readonly discovery: ClientDiscoveryOptions
+  readonly servers?: string | ReadonlyArray<string>
 }
 
 /**
@@ -174,6 +213,7 @@ export interface TransportOptions<A> extends CommonOptions<A> {
   readonly pool?: undefined
   readonly hashing?: undefined
   readonly routing?: undefined
+  readonly discovery?: undefined
 }
 
 /**
@@ -183,7 +223,7 @@ export interface TransportOptions<A> extends CommonOptions<A> {
  * const options: ClientOptions<string> = { servers: '127.0.0.1:11211,127.0.0.1:11212', pool: true, retry: { attempts: 2 } }
  * @category model
  */
-export type ClientOptions<A> = ServerOptions<A> | TransportOptions<A>
+export type ClientOptions<A> = ServerOptions<A> | DiscoveredOptions<A> | TransportOptions<A>
 
 /** Why a value is refused, or `undefined`; `path` names it in the error (`pool.size`). */
 type Check = (value: unknown, path: string) => InvalidArgument | undefined
@@ -367,6 +407,7 @@ const routingChecks: { readonly [K in keyof Required<KetamaRouterOptions>]: Chec
   routingKey: aFunction,
   onHealth: aFunction,
   now: aFunction,
+  drainTimeout: milliseconds,
   weights: anObject,
   defaultPort: expected('a port number or null', (value) => value === null || isPositiveInteger(value)),
 }
@@ -375,6 +416,25 @@ const poolChecks: { readonly [K in keyof Required<PoolOptions>]: Check } = {
   size: positiveInteger,
   busyAt: positiveInteger,
   idleTimeout: milliseconds,
+}
+
+const discoveryChecks: { readonly [K in keyof Required<ClientDiscoveryOptions>]: Check } = {
+  endpoint: text,
+  intervalMs: expected('a number of milliseconds, more than 0', (value) => typeof value === 'number' && value > 0 && value !== Infinity),
+  jitterMs: milliseconds,
+  timeoutMs: expected('a number of milliseconds, more than 0', (value) => typeof value === 'number' && value > 0),
+  command: expected('"config" or "legacy"', (value) => value === 'config' || value === 'legacy'),
+  address: expected('"ip" or "host"', (value) => value === 'ip' || value === 'host'),
+  observe: aFunction,
+}
+
+const discoveryCheck: Check = (value, path) => {
+  const problem = fields(discoveryChecks)(value, path)
+  if (problem !== undefined) return problem
+  const endpoint = (value as Readonly<Record<string, unknown>>)['endpoint']
+  if (endpoint === undefined) return invalidArgument(member(path, 'endpoint'), "required: the configuration endpoint, 'host:port'")
+  const parsed = parseAddress(String(endpoint).trim())
+  return E.isLeft(parsed) ? invalidArgument(member(path, 'endpoint'), parsed.left.message) : undefined
 }
 
 const batchingChecks: { readonly [K in keyof Required<BatchingOptions>]: Check } = {
@@ -405,6 +465,7 @@ const optionChecks: { readonly [K in keyof Required<ClientOptions<unknown>>]: Ch
   retry: retryCheck,
   batching: flagOr(fields(batchingChecks)),
   middleware: arrayOf('middleware ((next) => Transport)', aFunction),
+  discovery: discoveryCheck,
 }
 
 /** Options that only mean something for the sockets the client opens itself. */
@@ -420,6 +481,7 @@ const SOCKET_ONLY: ReadonlyArray<keyof ServerOptions<unknown>> = [
   'pool',
   'hashing',
   'routing',
+  'discovery',
 ]
 
 const defined = (options: Readonly<Record<string, unknown>>, key: string): boolean => options[key] !== undefined
@@ -444,7 +506,7 @@ export const optionsProblem = (options: unknown): InvalidArgument | undefined =>
     if (socketOnly !== undefined) return invalidArgument(socketOnly, 'applies to the sockets createClient opens; with a `transport`, configure that transport')
     return undefined
   }
-  if (!defined(options, 'servers')) return invalidArgument('servers', "required: a server string ('127.0.0.1:11211'), several ('a:11211,b:11211' or an array), or a `transport` instead")
+  if (!defined(options, 'servers') && !defined(options, 'discovery')) return invalidArgument('servers', "required: a server string ('127.0.0.1:11211'), several ('a:11211,b:11211' or an array), or a `transport` instead")
   const routing = options['routing']
   if (isRecord(routing) && options['hashing'] !== 'ketama') {
     const ketamaOnly = ['weights', 'defaultPort'].find((key) => defined(routing, key))

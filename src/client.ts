@@ -11,6 +11,7 @@
  * withRetry               `retry`, when given
  * withBatching            `batching`, when given
  * router                  `hashing` (rendezvous | ketama) + `routing`; with several servers (or `routing` given)
+ *   (discovery)           `discovery`: the router follows a configuration endpoint (`makeDiscovery`, `setNodes`)
  * per server:
  *   withKeyPrefix         `keyPrefix`
  *   makePooled(connect)   `pool`, when given — else one reconnecting connection
@@ -42,7 +43,15 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type * as T from 'fp-ts/lib/Task.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { optionsProblem, parseServers, type ClientOptions, type ClientRetryOptions, type PoolOptions, type ServerOptions } from './client-options.js'
+import {
+  optionsProblem,
+  parseServers,
+  type ClientOptions,
+  type ClientRetryOptions,
+  type DiscoveredOptions,
+  type PoolOptions,
+  type ServerOptions,
+} from './client-options.js'
 import { getOrSet, type GetOrSetOptions } from './commands/cache-aside.js'
 import type { Command, CommandDefaults } from './commands/command.js'
 import { commands, type Commands } from './commands/commands.js'
@@ -56,17 +65,21 @@ import { invalidArgument, type InvalidArgument } from './protocol/error.js'
 import type { Encoder } from './protocol/encode.js'
 import { textFraming } from './protocol/framing.js'
 import { isRetrieval, prefixed, type RawExpect } from './protocol/request.js'
-import { ketamaRouter, rendezvousRouter, type KetamaRouterOptions, type Node } from './routing/router.js'
+import { nodeAddress } from './protocol/cluster-config.js'
+import { makeDiscovery, withFirstPoll } from './routing/discovery.js'
+import { ketamaRouter, rendezvousRouter, type KetamaRouterOptions, type Node, type Router } from './routing/router.js'
 import type { Serde } from './serde/serde.js'
 import { text } from './serde/text.js'
-import { addressName, type Address } from './transport/address.js'
+import { addressName, parseAddress, type Address } from './transport/address.js'
 import { connect, DEFAULT_TIMEOUT, type ConnectOptions } from './transport/connection.js'
 import { emptyContext, withinMs, type CallOptions } from './transport/context.js'
 import { reconnecting } from './transport/reconnecting.js'
 import type { Middleware, Transport } from './transport/transport.js'
 
 export type {
+  ClientDiscoveryOptions,
   ClientOptions,
+  DiscoveredOptions,
   ClientRetryOptions,
   CommonOptions,
   HashingName,
@@ -126,7 +139,10 @@ const givenTransport = (options: unknown): Transport | undefined => {
   return typeof candidate.send === 'function' && typeof candidate.close === 'function' ? (transport as Transport) : undefined
 }
 
-const connectOptions = <A>(options: ServerOptions<A>, server: Address): ConnectOptions => ({
+/** The options about the sockets the client opens, whether its servers are given or discovered. */
+type SocketOptions<A> = Omit<ServerOptions<A>, 'servers' | 'discovery'>
+
+const connectOptions = <A>(options: SocketOptions<A>, server: Address): ConnectOptions => ({
   server,
   ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
   ...(options.connectTimeout === undefined ? {} : { connectTimeout: options.connectTimeout }),
@@ -159,7 +175,7 @@ const defaultDeadline =
  * checked by the connections' encoder first, so that a bad key or argument is refused without
  * opening one.
  */
-const pooledNode = <A>(options: ServerOptions<A>, server: Address, pool: PoolOptions): Transport => {
+const pooledNode = <A>(options: SocketOptions<A>, server: Address, pool: PoolOptions): Transport => {
   const connection = connectOptions(options, server)
   return makePooled(connect(connection), {
     node: addressName(server),
@@ -203,19 +219,28 @@ const requestErrorsFirst =
     }
   }
 
+/** A connection (or a pool) to one server, under the key prefix. */
+const nodeTransport = <A>(options: SocketOptions<A>): ((server: Address) => Transport) => {
+  const keyPrefix = withKeyPrefix(options.keyPrefix ?? '', { allowUnicodeKeys: options.allowUnicodeKeys ?? false })
+  const pool = options.pool === true ? {} : options.pool === false ? undefined : options.pool
+  return (server) => keyPrefix(pool === undefined ? reconnecting(connectOptions(options, server)) : pooledNode(options, server, pool))
+}
+
 /** Per server a connection (or a pool) under the key prefix, and a router over them. */
 const serverTransport = <A>(options: ServerOptions<A>): E.Either<InvalidArgument, Transport> => {
   const parsed = parseServers(options.servers)
   if (E.isLeft(parsed)) return parsed
   const addresses = parsed.right
-  const prefix = options.keyPrefix ?? ''
-  const keyPrefix = withKeyPrefix(prefix, { allowUnicodeKeys: options.allowUnicodeKeys ?? false })
-  const pool = options.pool === true ? {} : options.pool === false ? undefined : options.pool
-  const node = (server: Address): Transport =>
-    keyPrefix(pool === undefined ? reconnecting(connectOptions(options, server)) : pooledNode(options, server, pool))
+  const node = nodeTransport(options)
   const [first] = addresses
   if (first !== undefined && addresses.length === 1 && options.routing === undefined) return E.right(node(first))
   const nodes: ReadonlyArray<Node> = addresses.map((server) => ({ name: addressName(server), transport: node(server) }))
+  return E.right(routed(options, nodes).transport)
+}
+
+/** A router over `nodes` as the options say, under the request checks. */
+const routed = <A>(options: SocketOptions<A>, nodes: ReadonlyArray<Node>): { readonly router: Router; readonly transport: Transport } => {
+  const prefix = options.keyPrefix ?? ''
   const routing: KetamaRouterOptions = options.routing ?? {}
   // The memcached package hashes the key as sent, its namespace included.
   const placeByPrefixedKey = prefix === '' || routing.routingKey !== undefined ? {} : { routingKey: (key: string) => prefix + key }
@@ -224,7 +249,51 @@ const serverTransport = <A>(options: ServerOptions<A>): E.Either<InvalidArgument
     ...(options.allowUnicodeKeys === undefined ? {} : { allowUnicodeKeys: options.allowUnicodeKeys }),
     ...(options.maxValueSize === undefined ? {} : { maxValueSize: options.maxValueSize }),
   })
-  return E.right(requestErrorsFirst(check, prefix, routing.ignoreErrors === true)(router))
+  return { router, transport: requestErrorsFirst(check, prefix, routing.ignoreErrors === true)(router) }
+}
+
+/**
+ * A router that follows the configuration endpoint: seeded with `servers` when given (used until
+ * the first poll succeeds), else empty with requests held until the first poll is over. `close`
+ * stops the poller at once, then closes the endpoint's connection and the nodes.
+ */
+const discoveredTransport = <A>(options: DiscoveredOptions<A>): E.Either<InvalidArgument, Transport> => {
+  const seeds = options.servers === undefined ? E.right([]) : parseServers(options.servers)
+  if (E.isLeft(seeds)) return seeds
+  const settings = options.discovery
+  const endpointAddress = parseAddress(settings.endpoint.trim())
+  if (E.isLeft(endpointAddress)) return endpointAddress
+  const node = nodeTransport(options)
+  const { router, transport } = routed(
+    options,
+    seeds.right.map((server) => ({ name: addressName(server), transport: node(server) })),
+  )
+  const endpoint = reconnecting(connectOptions(options, endpointAddress.right))
+  const transportOf = (name: string): Transport => {
+    const address = parseAddress(name)
+    // Names come from nodeAddress, which always parses; a node that did not would be refused on every request.
+    return E.isRight(address) ? node(address.right) : refusing(address.left)
+  }
+  const discovery = makeDiscovery({
+    endpoint,
+    name: addressName(endpointAddress.right),
+    apply: (config) => async () => {
+      await router.setNodes(config.nodes.map((each) => nodeAddress(each, settings.address ?? 'ip')), transportOf)()
+    },
+    ...(settings.intervalMs === undefined ? {} : { intervalMs: settings.intervalMs }),
+    ...(settings.jitterMs === undefined ? {} : { jitterMs: settings.jitterMs }),
+    ...(settings.timeoutMs === undefined ? {} : { timeoutMs: settings.timeoutMs }),
+    ...(settings.command === undefined ? {} : { command: settings.command }),
+    ...(settings.observe === undefined ? {} : { observe: settings.observe }),
+  })
+  const held = seeds.right.length === 0 ? withFirstPoll(discovery)(transport) : transport
+  return E.right({
+    send: held.send,
+    close: async () => {
+      await discovery.close()
+      await Promise.all([endpoint.close(), held.close()])
+    },
+  })
 }
 
 const retryOptions = (retry: ClientRetryOptions): RetryOptions => {
@@ -271,7 +340,7 @@ const buildTransport = <A>(options: ClientOptions<A>): Transport => {
     const prefixed = withKeyPrefix(options.keyPrefix ?? '', { allowUnicodeKeys: options.allowUnicodeKeys ?? false })(options.transport)
     return stack(options, prefixed)
   }
-  const base = serverTransport(options)
+  const base = options.discovery !== undefined ? discoveredTransport(options) : serverTransport(options)
   return E.isLeft(base) ? refusing(base.left) : stack(options, base.right)
 }
 

@@ -75,6 +75,13 @@ describe('optionsProblem', () => {
     ['ketama weights with rendezvous', { servers: 'a,b', routing: { weights: { a: 2 } } }, 'routing.weights', /hashing: 'ketama' only/],
     ['options that are a string', 'localhost:11211', 'options', /must be an object such as \{ servers: '127.0.0.1:11211' \}, got the string "localhost:11211"/],
     ['no options', undefined, 'options', /got undefined/],
+    ['a misspelt discovery option', { discovery: { endpoint: 'a:1', interval: 5 } }, 'discovery.interval', /did you mean "intervalMs"/],
+    ['discovery without an endpoint', { discovery: { intervalMs: 50 } }, 'discovery.endpoint', /required/],
+    ['a discovery endpoint that does not parse', { discovery: { endpoint: 'a:notaport' } }, 'discovery.endpoint', /port/],
+    ['a discovery interval of 0', { discovery: { endpoint: 'a:1', intervalMs: 0 } }, 'discovery.intervalMs', /more than 0/],
+    ['an unknown discovery command', { discovery: { endpoint: 'a:1', command: 'stats' } }, 'discovery.command', /"config" or "legacy"/],
+    ['discovery with a transport', { transport: memoryTransport(), discovery: { endpoint: 'a:1' } }, 'discovery', /configure that transport/],
+    ['a negative drainTimeout', { servers: 'a', routing: { drainTimeout: -1 } }, 'routing.drainTimeout', /milliseconds/],
   ]
 
   it.each(refusals)('refuses %s', (_, options, argument, message) => {
@@ -92,6 +99,9 @@ describe('optionsProblem', () => {
       { servers: 'a', pool: false, batching: false, keyPrefix: undefined, timeout: undefined, middleware: [] },
       { transport: memoryTransport(), keyPrefix: 'app:', timeout: 50, retry: {}, middleware: [(next: Transport) => next] },
       { servers: 'a', credentials: { username: 'u', password: 'p' }, tls: { servername: 'a' }, maxPending: 10, maxValueSize: 1024, onUnsolicited: () => undefined },
+      { discovery: { endpoint: 'cfg.example:11211' } },
+      { servers: 'a:1,b:2', discovery: { endpoint: 'cfg.example:11211', intervalMs: 50, jitterMs: 0, timeoutMs: 100, command: 'legacy', address: 'host', observe: () => undefined } },
+      { discovery: { endpoint: '127.0.0.1:1' }, hashing: 'ketama', pool: true, routing: { drainTimeout: Infinity } },
     ]
     for (const options of accepted) expect(optionsProblem(options)).toBeUndefined()
   })
@@ -556,5 +566,33 @@ describe('keys of the wrong type, from plain JavaScript', () => {
     } finally {
       await client.close()
     }
+  })
+})
+
+describe('createClient({ discovery })', () => {
+  it('uses the seed servers until a poll succeeds, and reports the failed polls (a plain server answers ERROR)', async () => {
+    const { serve } = await import('../src/emulator/serve.js')
+    const served = await serve()()
+    if (E.isLeft(served)) throw new Error(served.left.message)
+    const events: Array<string> = []
+    const client = createClient({
+      servers: served.right.server,
+      discovery: { endpoint: served.right.server, intervalMs: 20, observe: (event) => events.push(event._tag === 'PollFailed' ? event.error._tag : event._tag) },
+    })
+    expect(await right(client.set('seeded', 'yes'))).toBe(true)
+    expect(await right(client.get('seeded'))).toEqual(O.some('yes'))
+    for (let turn = 0; turn < 200 && events.length < 2; turn++) await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(events.slice(0, 2)).toEqual(['UnknownCommand', 'UnknownCommand'])
+    await client.close()
+    const after = events.length
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    expect(events.length).toBe(after)
+    await served.right.close()
+  })
+
+  it('without seeds and with an endpoint that fails, requests answer NoServers once the first poll is over', async () => {
+    const client = createClient({ discovery: { endpoint: `127.0.0.1:${await closedPort()}`, intervalMs: 1000, timeoutMs: 500 }, connectTimeout: 200 })
+    expect(await left(client.get('k'))).toMatchObject({ _tag: 'NoServers' })
+    await client.close()
   })
 })

@@ -33,6 +33,7 @@ import * as Reply from '../protocol/reply.js'
 import type * as R from '../protocol/request.js'
 import { WORDS } from '../protocol/words.js'
 import { asciiBytes, joinBytes } from './bytes.js'
+import { answerConfigGet, type ClusterConfigSource } from './cluster.js'
 import { makeConnections, type ConnectionHandle } from './connections.js'
 import { byteString, strtoull } from './numbers.js'
 import { makeMetaEngine, type MetaResult } from './meta-engine.js'
@@ -61,6 +62,8 @@ export interface EngineOptions {
   readonly version?: string
   /** What `stats` reports as `pid`. Default `process.pid`. */
   readonly pid?: number
+  /** What `config get cluster` answers (see `makeClusterConfig`). Default none: `ERROR`, as plain memcached. */
+  readonly cluster?: ClusterConfigSource
 }
 
 /** Whether a data block ended in `\r\n`. @category model */
@@ -375,6 +378,8 @@ export const makeEngine = (options: EngineOptions = {}): Engine => {
     return Reply.statsReply(statsFor(argument, statsSource()).map(([name, value]) => [name, String(value)] as const))
   }
 
+  const configGet = answerConfigGet(options.cluster)
+
   const execute = (request: R.Request): Reply.Reply => {
     switch (request._tag) {
       case 'Get':
@@ -409,13 +414,15 @@ export const makeEngine = (options: EngineOptions = {}): Engine => {
         return Reply.ok
       case 'CacheMemlimit':
         return cacheMemlimit(request.megabytes)
+      case 'ConfigGet':
+        return configGet(request)
       case 'Quit':
       case 'Shutdown':
       case 'Raw':
         return NEEDS_A_FRONT_END
       default:
-        // The meta commands: not spoken here yet (memcached before 1.5.19 answers them ERROR too).
-        return Reply.failure(unknownCommand(''))
+        // Meta requests are answered from their bytes, by `executeMeta` / `storeMeta`, as a session does.
+        return NEEDS_A_FRONT_END
     }
   }
 

@@ -55,3 +55,4 @@ export {
 } from './session.js'
 export { DEFAULT_LINE_MEMORY_LIMIT, DEFAULT_MAX_CONNECTIONS, serve, TOO_MANY_CONNECTIONS, type ServeOptions, type Served } from './serve.js'
 export { memoryTransport, type MemoryTransport, type MemoryTransportOptions } from './memory.js'
+export { answerConfigGet, makeClusterConfig, type ClusterConfigSource } from './cluster.js'

@@ -288,6 +288,8 @@ const parseTokens = (line: string): LineCommand => {
       return either(3, 4) ? parseVerbosity(tokens, count) : answer(ERROR)
     case 'cache_memlimit':
       return either(3, 4) ? parseCacheMemlimit(tokens, count) : answer(ERROR)
+    case 'config':
+      return count === 4 && tokens[1] === 'get' ? execute(R.configGet(tokens[2])) : answer(ERROR)
     default:
       return answer(ERROR)
   }

@@ -6,6 +6,7 @@
  *
  * @since 0.2.0
  */
+import { CLUSTER_CONFIG_KEY, CONFIG_WORD, formatClusterConfig } from '../protocol/cluster-config.js'
 import * as Reply from '../protocol/reply.js'
 import { REPLY_WORDS, WORDS, type WordReply } from '../protocol/words.js'
 
@@ -111,8 +112,12 @@ export const renderReply = (reply: Reply.Reply): ReadonlyArray<Uint8Array> => {
       return NOTHING
     case 'Failure':
       return [lineBytes(failureLine(reply))]
+    case 'ClusterConfig': {
+      const payload = formatClusterConfig(reply)
+      return [lineBytes(`${CONFIG_WORD} ${CLUSTER_CONFIG_KEY} 0 ${payload.length}`), payload, CRLF, END]
+    }
     default:
-      // Meta replies: the engine does not produce them yet.
+      // The client's meta reply shapes: the engine's meta answers are `ServedMeta`, written by meta-render.
       return [lineBytes(WORDS.error)]
   }
 }

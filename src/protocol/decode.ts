@@ -31,6 +31,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
+import { CONFIG_WORD, parseClusterConfig } from './cluster-config.js'
 import { clientError, protocolError, serverError, unknownCommand, valueTooLarge } from './error.js'
 import { type MemcacheError } from '../error.js'
 import * as Reply from './reply.js'
@@ -728,6 +729,52 @@ const decodeMemlimit: Core = (buffer, offset) => {
   return decodeOk(buffer, offset)
 }
 
+const CONFIG_ = bytesOf(`${CONFIG_WORD} `)
+
+/**
+ * `CONFIG <key> <flags> <bytes>`, the payload, `\r\n`, `END`: a `VALUE` block by another word,
+ * located by its length. The header is read once; while the payload arrives, its length waits in
+ * the cursor's pending value. The payload's own format is `cluster-config.ts`'s.
+ */
+const decodeClusterConfig = (request: R.ConfigGet, buffer: Uint8Array, offset: number): number => {
+  let position = offset + cursor.at
+  let size = cursor.pendingSize
+  if (size < 0) {
+    const end = lineEnd(buffer, position, offset)
+    if (end < 0) return end
+    if (!startsWith(buffer, position, end, CONFIG_)) {
+      const failure = errorLine(buffer, position, end)
+      return failure !== undefined ? done(failure, end + 2) : badLine(buffer, position, end, `${CONFIG_WORD} ${request.key} <flags> <bytes>`)
+    }
+    const keyStart = position + CONFIG_.length
+    const keyEnd = spaceIn(buffer, keyStart, end)
+    const flagsEnd = spaceIn(buffer, keyEnd + 1, end)
+    size = flagsEnd < end ? parseUint(buffer, flagsEnd + 1, end) : -1
+    if (!namesKey(buffer, keyStart, keyEnd, '', request.key) || keyEnd >= end || parseUint(buffer, keyEnd + 1, flagsEnd) < 0 || size < 0) {
+      return badLine(buffer, position, end, `${CONFIG_WORD} ${request.key} <flags> <bytes>`)
+    }
+    if (size > cursor.limits.maxStatsSize) return fail(protocolError(`${CONFIG_WORD} reply announces ${size} bytes, over maxStatsSize (${cursor.limits.maxStatsSize})`))
+    position = end + 2
+  }
+  const payloadEnd = position + size
+  const replyEnd = payloadEnd + 2 + END.length + 2
+  if (buffer.length < replyEnd) {
+    cursor.at = position - offset
+    cursor.pendingKey = request.key
+    cursor.pendingFlags = 0
+    cursor.pendingCas = undefined
+    cursor.pendingSize = size
+    cursor.needed = replyEnd - buffer.length
+    return NEED
+  }
+  cursor.pendingSize = -1
+  if (buffer[payloadEnd] !== CR || buffer[payloadEnd + 1] !== LF || !lineIs(buffer, payloadEnd + 2, replyEnd - 2, END) || buffer[replyEnd - 2] !== CR || buffer[replyEnd - 1] !== LF) {
+    return fail(protocolError(`${CONFIG_WORD} payload of ${size} bytes is not followed by CRLF and END`))
+  }
+  const config = parseClusterConfig(buffer.subarray(position, payloadEnd))
+  return E.isLeft(config) ? fail(config.left) : done(Reply.clusterConfigReply(config.right), replyEnd)
+}
+
 const decodeDelete = oneOf([Reply.deleted, Reply.notFound])
 const decodeTouch = oneOf([Reply.touched, Reply.notFound])
 const decodeStore = storageReply([Reply.stored, Reply.notStored, Reply.exists, Reply.notFound])
@@ -767,6 +814,7 @@ const decoders: Decoders = {
         return decodeValues(buffer, offset, [], '', undefined, 'any')
     }
   },
+  ConfigGet: decodeClusterConfig,
 }
 
 const run = (request: R.Request, buffer: Uint8Array, offset: number): number =>

@@ -240,6 +240,7 @@ const encoders: Encoders = {
     }
     return request.data === undefined ? line(request.line) : E.right(withData(request.line, request.data))
   },
+  ConfigGet: (request, options) => orLine(keyError(request.key, '', options), () => `config get ${request.key}`),
 }
 
 // -------------------------------------------------------------------------------------

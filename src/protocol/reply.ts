@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+import type { ClusterConfig } from './cluster-config.js'
 import type { ClientError, ServerError, UnknownCommand, ValueTooLarge } from './error.js'
 import type { MetaReplies } from './meta.js'
 
@@ -94,6 +95,11 @@ export interface NoReply {
   readonly _tag: 'NoReply'
 }
 
+/** `CONFIG cluster ...` `END`: the configuration's version and node list. @category model */
+export interface ClusterConfigReply extends ClusterConfig {
+  readonly _tag: 'ClusterConfig'
+}
+
 /** The server refused this request; the connection is still in step. @category model */
 export interface Failure {
   readonly _tag: 'Failure'
@@ -118,6 +124,7 @@ export type Reply =
   | Line
   | NoReply
   | Failure
+  | ClusterConfigReply
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -176,6 +183,13 @@ export const versionReply = (version: string): VersionReply => ({ _tag: 'Version
  * @category constructors
  */
 export const line = (text: string): Line => ({ _tag: 'Line', line: text })
+
+/**
+ * @example
+ * clusterConfigReply({ version: 1, nodes: [{ host: 'localhost', ip: '127.0.0.1', port: 11211 }] })
+ * @category constructors
+ */
+export const clusterConfigReply = (config: ClusterConfig): ClusterConfigReply => ({ _tag: 'ClusterConfig', version: config.version, nodes: config.nodes })
 
 /**
  * @example

@@ -185,6 +185,16 @@ export interface Raw {
   readonly expect: RawExpect
 }
 
+/**
+ * `config get <key>`: ElastiCache's configuration command; `configGet()` asks for the cluster's
+ * node list (see `cluster-config.ts`). Plain memcached answers `ERROR`.
+ * @category model
+ */
+export interface ConfigGet {
+  readonly _tag: 'ConfigGet'
+  readonly key: string
+}
+
 /** @category model */
 export type Request =
   | MetaRequest
@@ -206,6 +216,7 @@ export type Request =
   | Quit
   | Shutdown
   | Raw
+  | ConfigGet
 
 /** Options shared by the writing commands. @category model */
 export interface WriteOptions {
@@ -376,6 +387,13 @@ export const shutdown = (graceful = false): Shutdown => ({ _tag: 'Shutdown', gra
 export const raw = (line: string, expect: RawExpect, data?: Uint8Array): Raw =>
   data === undefined ? { _tag: 'Raw', line, expect } : { _tag: 'Raw', line, expect, data }
 
+/**
+ * @example
+ * configGet() // config get cluster: the version and node list of an ElastiCache cluster
+ * @category constructors
+ */
+export const configGet = (key = 'cluster'): ConfigGet => ({ _tag: 'ConfigGet', key })
+
 // -------------------------------------------------------------------------------------
 // utils
 // -------------------------------------------------------------------------------------
@@ -401,6 +419,7 @@ export const expectsNoReply = (request: Request): boolean => {
     case 'Gats':
     case 'Stats':
     case 'Version':
+    case 'ConfigGet':
     case 'MetaGet':
     case 'MetaSet':
     case 'MetaDelete':
@@ -486,6 +505,8 @@ export const commandName = (request: Request): string => {
     case 'MetaDebug':
     case 'MetaBatch':
       return metaCommandName(request)
+    case 'ConfigGet':
+      return 'config'
     default:
       return request._tag.toLowerCase()
   }

@@ -59,6 +59,7 @@ import * as O from 'fp-ts/lib/Option.js'
 import type * as T from 'fp-ts/lib/Task.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import { connectionClosed } from '../transport/error.js'
+import { timerDelay } from '../transport/timer.js'
 import { invalidArgument } from '../protocol/error.js'
 import { isFatalToConnection, isTransient, type MemcacheError } from '../error.js'
 import { noServers } from './error.js'
@@ -127,6 +128,32 @@ export interface RouterOptions extends HealthOptions {
   readonly onHealth?: (event: HealthEvent) => void
   /** The clock health decisions read, in ms. Default `Date.now`. */
   readonly now?: () => number
+  /**
+   * Milliseconds a removed node (`removeNode`, `setNodes`) is given to finish the requests it
+   * already has before its transport is closed anyway. Default `DEFAULT_DRAIN_TIMEOUT` (10 s);
+   * `Infinity` waits for them however long they take.
+   */
+  readonly drainTimeout?: number
+}
+
+/**
+ * How long a removed node may take to finish its requests in flight before it is closed: 10 s.
+ * @example
+ * makeRouter(rendezvous, nodes, { drainTimeout: DEFAULT_DRAIN_TIMEOUT / 2 })
+ * @category model
+ */
+export const DEFAULT_DRAIN_TIMEOUT = 10_000
+
+/**
+ * What `setNodes` changed: the names added and the names removed, in the order given / held.
+ *
+ * @example
+ * const change: Membership = { added: ['10.0.0.4:11211'], removed: ['10.0.0.1:11211'] }
+ * @category model
+ */
+export interface Membership {
+  readonly added: ReadonlyArray<string>
+  readonly removed: ReadonlyArray<string>
 }
 
 /**
@@ -179,8 +206,18 @@ export interface Router extends Transport {
   readonly sendTo: (node: string, request: Request, context?: RequestContext) => TE.TaskEither<MemcacheError, Reply>
   /** Adds a node (it starts `Up`); `false` when a node of that name is already there. */
   readonly addNode: (node: Node) => IO.IO<boolean>
-  /** Removes a node and closes its transport; `false` when there is no such node. */
+  /**
+   * Removes a node: at once no new request goes to it (its keys move as the hashing says), the
+   * requests it already has finish, then its transport is closed (after `drainTimeout` at most).
+   * `false` when there is no such node.
+   */
   readonly removeNode: (name: string) => T.Task<boolean>
+  /**
+   * Makes the node set `names`: adds the new ones (their transports from `transportOf`, called
+   * for new names only) and removes the others as `removeNode` does, in one step, so keys move
+   * once, straight to their new owners. Resolves when the removed nodes are drained and closed.
+   */
+  readonly setNodes: (names: ReadonlyArray<string>, transportOf: (name: string) => Transport) => T.Task<Membership>
   /** Every node and its health, re-admitting the dead whose time is up. */
   readonly status: IO.IO<ReadonlyArray<NodeStatus>>
   /** The node that owns `key` now (rotation as it is, failover not considered); `none` without nodes in rotation. */
@@ -191,6 +228,8 @@ interface NodeState {
   readonly name: string
   readonly transport: Transport
   readonly health: NodeHealth
+  /** Requests sent to the node and not answered yet, and who waits for them to reach 0. */
+  readonly load: { inFlight: number; onIdle: (() => void) | undefined }
 }
 
 interface Chosen {
@@ -283,12 +322,15 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
   const routingKey = options.routingKey ?? ((key: string) => key)
   const failover = options.failover === true
   const ignoreErrors = options.ignoreErrors === true
+  const drainTimeout = options.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT
 
   const states = new Map<string, NodeState>()
   // Transports given twice under one name are not routed to, but they are still ours to close.
   const duplicates: Array<Transport> = []
   let deadCount = 0
   let closed = false
+  // Removed nodes still finishing their requests: `close` closes them too, at once.
+  const draining = new Set<NodeState>()
   // Rebuilt whenever the set of nodes in rotation changes.
   let placement: Placement
 
@@ -319,6 +361,7 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
           report(event)
         },
       }),
+      load: { inFlight: 0, onIdle: undefined },
     }
     return state
   }
@@ -366,10 +409,12 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
   const dispatch = async (target: Chosen, request: Request, context: RequestContext | undefined): Promise<E.Either<MemcacheError, Reply>> => {
     const { state, ticket } = target
     let result: E.Either<MemcacheError, Reply> | undefined
+    state.load.inFlight++
     try {
       result = await state.transport.send(request, context)()
       return result
     } finally {
+      if (--state.load.inFlight === 0) state.load.onIdle?.()
       // A send that broke its promise and rejected leaves nothing to count; its probe comes back.
       if (result === undefined) state.health.giveBack(ticket)
       else state.health.record(ticket, result)
@@ -475,6 +520,37 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
 
   const refuseClosed = (): E.Either<MemcacheError, Reply> => E.left(connectionClosed('router', 'was closed'))
 
+  /** Out of the node table at once: no new request can reach it. The caller rebuilds the placement. */
+  const detach = (state: NodeState): void => {
+    states.delete(state.name)
+    if (isDead(state.health.current())) deadCount--
+    draining.add(state)
+    report({ _tag: 'Removed', node: state.name })
+  }
+
+  /** Resolves when the node has no request in flight, after `drainTimeout` at most, or at once on `close`. */
+  const drained = (state: NodeState): Promise<void> =>
+    new Promise((resolve) => {
+      if (state.load.inFlight === 0 || closed || !(drainTimeout > 0)) return resolve()
+      const delay = timerDelay(drainTimeout)
+      const timer = delay === undefined ? undefined : setTimeout(() => finish(), delay)
+      // A drain must not keep the process alive on its own.
+      timer?.unref()
+      const finish = (): void => {
+        if (timer !== undefined) clearTimeout(timer)
+        state.load.onIdle = undefined
+        resolve()
+      }
+      state.load.onIdle = finish
+    })
+
+  /** Closes a detached node once its requests are done (unless `close` already closed it). */
+  const retire = async (state: NodeState): Promise<void> => {
+    await drained(state)
+    if (!draining.delete(state)) return
+    await state.transport.close()
+  }
+
   const send =
     (request: Request, context?: RequestContext): TE.TaskEither<MemcacheError, Reply> =>
     async () => {
@@ -521,12 +597,25 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
     removeNode: (name) => async () => {
       const state = states.get(name)
       if (state === undefined) return false
-      states.delete(name)
-      if (isDead(state.health.current())) deadCount--
+      detach(state)
       placement = place()
-      report({ _tag: 'Removed', node: name })
-      await state.transport.close()
+      await retire(state)
       return true
+    },
+    setNodes: (names, transportOf) => async () => {
+      if (closed) return { added: [], removed: [] }
+      const wanted = new Set(names)
+      const added = [...wanted].filter((name) => !states.has(name))
+      const leaving = [...states.values()].filter((state) => !wanted.has(state.name))
+      for (const state of leaving) detach(state)
+      for (const name of added) {
+        states.set(name, stateOf({ name, transport: transportOf(name) }))
+        report({ _tag: 'Added', node: name })
+      }
+      // One new placement for the whole change: a key moves once, straight to its new owner.
+      if (added.length > 0 || leaving.length > 0) placement = place()
+      await Promise.all(leaving.map(retire))
+      return { added, removed: leaving.map((state) => state.name) }
     },
     status: () => {
       readmitDue()
@@ -539,7 +628,13 @@ export const makeRouter = (hashing: Hashing, nodes: ReadonlyArray<Node>, options
     close: async () => {
       if (closed) return
       closed = true
-      await Promise.all([...[...states.values()].map((state) => state.transport.close()), ...duplicates.map((transport) => transport.close())])
+      const leaving = [...draining]
+      draining.clear()
+      for (const state of leaving) state.load.onIdle?.()
+      await Promise.all([
+        ...[...states.values(), ...leaving].map((state) => state.transport.close()),
+        ...duplicates.map((transport) => transport.close()),
+      ])
     },
   }
 }

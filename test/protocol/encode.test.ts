@@ -71,6 +71,7 @@ const encodeRows: ReadonlyArray<EncodeRow> = [
   { name: 'raw line with data', request: R.raw('set k 0 0 2', 'line', bytes('ab')), wire: 'set k 0 0 2\r\nab\r\n' },
   { name: 'unicode keys when allowed', request: R.get(['clé', '日本']), wire: 'get clé 日本\r\n', options: unicode },
   { name: 'a 250-byte key', request: R.del('k'.repeat(250)), wire: `delete ${'k'.repeat(250)}\r\n` },
+  { name: 'config get cluster', request: R.configGet(), wire: 'config get cluster\r\n' },
 ]
 
 const app = R.prefixed('app:')
@@ -117,6 +118,7 @@ const everyTag: Record<Exclude<R.Request, MetaRequest>['_tag'], true> = {
   Quit: true,
   Shutdown: true,
   Raw: true,
+  ConfigGet: true,
 }
 
 const chunksOf = (request: R.Request, options: EncodeOptions = {}) => {
