@@ -32,10 +32,10 @@ import { clientError, serverError, unknownCommand } from '../protocol/error.js'
 import * as Reply from '../protocol/reply.js'
 import type * as R from '../protocol/request.js'
 import { WORDS } from '../protocol/words.js'
-import { asciiBytes, joinBytes } from './bytes.js'
+import { addDelta } from './arithmetic.js'
+import { joinBytes } from './bytes.js'
 import { answerConfigGet, type ClusterConfigSource } from './cluster.js'
 import { makeConnections, type ConnectionHandle } from './connections.js'
-import { byteString, strtoull } from './numbers.js'
 import { makeMetaEngine, type MetaResult } from './meta-engine.js'
 import type { MetaRequest, MetaSetHeader } from './meta-parse.js'
 import { generalStats, makeCounters, resetCounters, statsFor, type StatsSource } from './stats.js'
@@ -134,17 +134,13 @@ export interface Engine {
 export const MAX_RELATIVE_EXPTIME = 60 * 60 * 24 * 30
 
 const MEBIBYTE = 1024 * 1024
-const U64 = 1n << 64n
 const ALREADY_EXPIRED = 1
-const SPACE = 0x20
 
 const DEFAULT_VERSION = '1.6.18-fp-memcache-emulator'
 
 const TOO_LARGE = Reply.failure(serverError('object too large for cache'))
 const NO_MEMORY = Reply.failure(serverError('out of memory storing object'))
 const BAD_DATA_CHUNK = Reply.failure(clientError('bad data chunk'))
-const NOT_A_NUMBER = Reply.failure(clientError('cannot increment or decrement non-numeric value'))
-const NO_MEMORY_FOR_NUMBER = Reply.failure(serverError('out of memory'))
 const NEEDS_A_FRONT_END = Reply.failure(unknownCommand(''))
 const MEMLIMIT_TOO_SMALL = Reply.line(`${WORDS.memlimit}TOO_SMALL cannot set maxbytes to less than 8m`)
 const MEMLIMIT_ADJUST_FAILED = Reply.line(`${WORDS.memlimit}ADJUST_FAILED input value is megabytes not bytes`)
@@ -286,32 +282,20 @@ export const makeEngine = (options: EngineOptions = {}): Engine => {
     return Reply.values(found)
   }
 
-  /** memcached's `do_add_delta`. */
+  /** `incr` / `decr`: memcached's `process_arithmetic_command`. */
   const arithmetic = (key: string, delta: bigint, increment: boolean): Reply.Reply => {
-    const now = tick()
-    const item = items.find(key, now)
-    if (item === undefined) {
-      if (increment) counters.incr_misses++
-      else counters.decr_misses++
-      return Reply.notFound
+    const moved = addDelta(items, counters, key, increment, delta, 0n, tick())
+    switch (moved._tag) {
+      case 'Changed':
+        return Reply.numeric(moved.value)
+      case 'Failed':
+        return moved.reply
+      case 'NotFound':
+      case 'Mismatch':
+        if (increment) counters.incr_misses++
+        else counters.decr_misses++
+        return Reply.notFound
     }
-    const current = item.value.length === 0 ? undefined : strtoull(byteString(item.value))
-    if (current === undefined) return NOT_A_NUMBER
-    const next = increment ? (current + delta) % U64 : delta > current ? 0n : current - delta
-    if (increment) counters.incr_hits++
-    else counters.decr_hits++
-    const digits = next.toString()
-    if (digits.length <= item.value.length) {
-      // Rewritten in place: memcached keeps the length and pads with spaces.
-      const value = new Uint8Array(item.value.length).fill(SPACE)
-      value.set(asciiBytes(digits), 0)
-      items.rewrite(item, value)
-      return Reply.numeric(next)
-    }
-    const replacement = makeItem(key, item.flags, asciiBytes(digits), item.expiresAt, now)
-    if (!items.makeRoom(replacement.size, now)) return NO_MEMORY_FOR_NUMBER
-    items.link(replacement)
-    return Reply.numeric(next)
   }
 
   const touch = (key: string, exptime: number): Reply.Reply => {

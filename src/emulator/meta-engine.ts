@@ -25,7 +25,7 @@ import { encodeBase64 } from './base64.js'
 import { asciiBytes, joinBytes } from './bytes.js'
 import type { DataChunk } from './engine.js'
 import { META_MAX_OPAQUE, type MetaOptions, type MetaRequest, type MetaSetHeader, type MetaToken } from './meta-parse.js'
-import { byteString, strtoull } from './numbers.js'
+import { addDelta } from './arithmetic.js'
 import type { Counters } from './stats.js'
 import { makeItem, noteFetch, type Item, type Store } from './store.js'
 
@@ -77,12 +77,8 @@ export interface MetaEngine {
 
 const OPAQUE_TOO_LONG = Reply.failure(clientError('opaque token too long'))
 const BAD_DATA_CHUNK = Reply.failure(clientError('bad data chunk'))
-const NOT_A_NUMBER = Reply.failure(clientError('cannot increment or decrement non-numeric value'))
-const NO_MEMORY = Reply.failure(serverError('out of memory'))
 const NO_MEMORY_FOR_NEW_ITEM = Reply.failure(serverError('Out of memory allocating new item'))
 const EMPTY = new Uint8Array(0)
-const U64 = 1n << 64n
-const SPACE = 0x20
 const NONE: ReadonlyArray<ReturnedFlag> = []
 /** memcached's `process_started` is `ITEM_UPDATE_INTERVAL + 2` seconds before its start. */
 const PROCESS_STARTED_BEFORE = 62
@@ -268,41 +264,10 @@ export const makeMetaEngine = (dependencies: MetaEngineDependencies): MetaEngine
     return reply('HD', flags, options.quiet)
   }
 
-  type Delta =
-    | { readonly _tag: 'Changed'; readonly item: Item; readonly digits: string }
-    | { readonly _tag: 'NotFound' }
-    | { readonly _tag: 'Mismatch' }
-    | { readonly _tag: 'Failed'; readonly reply: Reply.Reply }
-
-  /** memcached's `do_add_delta` with a cas to compare. */
-  const addDelta = (key: string, increment: boolean, delta: bigint, compareCas: bigint, now: number): Delta => {
-    const item = items.find(key, now)
-    if (item === undefined) return { _tag: 'NotFound' }
-    if (item.value.length === 0) return { _tag: 'Failed', reply: NOT_A_NUMBER }
-    if (compareCas !== 0n && item.cas !== compareCas) return { _tag: 'Mismatch' }
-    const current = strtoull(byteString(item.value))
-    if (current === undefined) return { _tag: 'Failed', reply: NOT_A_NUMBER }
-    const next = increment ? (current + delta) % U64 : delta > current ? 0n : current - delta
-    if (increment) counters.incr_hits++
-    else counters.decr_hits++
-    const digits = next.toString()
-    if (digits.length <= item.value.length) {
-      const value = new Uint8Array(item.value.length).fill(SPACE)
-      value.set(asciiBytes(digits), 0)
-      items.rewrite(item, value)
-      return { _tag: 'Changed', item, digits }
-    }
-    const replacement = makeItem(key, item.flags, asciiBytes(digits), item.expiresAt, now)
-    if (!items.makeRoom(replacement.size, now)) return { _tag: 'Failed', reply: NO_MEMORY }
-    items.link(replacement)
-    // memcached answers from the old item, given the new cas: a TTL set now does not reach the new one.
-    return { _tag: 'Changed', item: { ...item, cas: replacement.cas }, digits }
-  }
-
   /** memcached's `process_marithmetic_command` from the lookup on. */
   const arithmetic = (key: string, increment: boolean, options: MetaOptions, tokens: ReadonlyArray<MetaToken>): MetaResult => {
     const now = tick()
-    const delta = addDelta(key, increment, options.delta, options.compareCas ?? 0n, now)
+    const delta = addDelta(items, counters, key, increment, options.delta, options.compareCas ?? 0n, now)
     let item: Item | undefined
     let digits = ''
     let created = false
