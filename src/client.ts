@@ -117,7 +117,7 @@ export type Client<A> = { readonly [K in Exclude<keyof Commands<A>, 'raw'>]: Bou
   /**
    * Stampede protection over the meta commands (see `makeStampede`, `metaStampedeOps`): the
    * cached value, or `compute`'s, computed by one caller however many ask at once (in however many
-   * processes); needs memcached 1.6 or later. Cache failures are errors here: with no cache there
+   * processes); needs memcached 1.6.10 or later. Cache failures are errors here: with no cache there
    * is no lock to share.
    */
   readonly getOrCompute: <E>(key: string, compute: TE.TaskEither<E, A>, options: GetOrComputeOptions) => TE.TaskEither<GetOrComputeError<E, A>, A>

@@ -218,7 +218,7 @@ export interface PromiseClient<A> {
    */
   readonly getOrSet: (key: string, compute: () => A | PromiseLike<A>, options?: PromiseGetOrSetOptions) => Promise<A>
   /**
-   * Stampede protection (memcached 1.6+; see `makeStampede`): the cached value, or `compute()`'s
+   * Stampede protection (memcached 1.6.10+; see `makeStampede`): the cached value, or `compute()`'s
    * (a value or a Promise of it), computed by one caller however many ask at once, in however many
    * processes; the others wait for it, or are served the value being recached or invalidated.
    * Options: `ttl` (required, seconds), `lockTtl`, `recacheBefore`, `maxWait`, `backoff`,
@@ -326,7 +326,7 @@ const computeRejection = <A>(error: GetOrComputeError<unknown, A>): unknown => {
     case 'ComputeFailed':
       return error.error
     case 'LockWaitExceeded':
-      return toException({ ...timeout(error.waitedMs, 'getOrCompute', `the fill lock of ${error.key}`), message: error.message })
+      return toException({ ...timeout(error.waitedMs, 'getOrCompute', 'stampede'), message: error.message })
     default:
       return toException(error)
   }
