@@ -55,6 +55,8 @@ import {
 import { getOrSet, type GetOrSetOptions } from './commands/cache-aside.js'
 import type { Command, CommandDefaults } from './commands/command.js'
 import { commands, type Commands } from './commands/commands.js'
+import type { GetOrComputeError, GetOrComputeOptions, InvalidateOptions } from './commands/stampede.js'
+import { metaStampede } from './commands/stampede-meta.js'
 import type { RawReplies } from './commands/raw.js'
 import { type MemcacheError } from './error.js'
 import { withBatching } from './middleware/batching.js'
@@ -98,8 +100,8 @@ export { parseServers } from './client-options.js'
 export type Bound<F> = F extends (...args: infer P) => Command<infer R> ? (...args: P) => TE.TaskEither<MemcacheError, R> : never
 
 /**
- * Every command of `Commands<A>` and `getOrSet`, bound to the client's transport, plus the
- * transport itself and `close`.
+ * Every command of `Commands<A>`, `getOrSet`, and stampede protection (`getOrCompute`,
+ * `invalidate`), bound to the client's transport, plus the transport itself and `close`.
  *
  * @example
  * const client: Client<string> = createClient({ servers: '127.0.0.1:11211' })
@@ -112,6 +114,15 @@ export type Client<A> = { readonly [K in Exclude<keyof Commands<A>, 'raw'>]: Bou
    * Cache failures are worked around (reported to `onCacheError`); only `compute`'s error fails it.
    */
   readonly getOrSet: <E>(key: string, compute: TE.TaskEither<E, A>, options?: GetOrSetOptions) => TE.TaskEither<E, A>
+  /**
+   * Stampede protection over the meta commands (see `makeStampede`, `metaStampedeOps`): the
+   * cached value, or `compute`'s, computed by one caller however many ask at once (in however many
+   * processes); needs memcached 1.6.10 or later. Cache failures are errors here: with no cache there
+   * is no lock to share.
+   */
+  readonly getOrCompute: <E>(key: string, compute: TE.TaskEither<E, A>, options: GetOrComputeOptions) => TE.TaskEither<GetOrComputeError<E, A>, A>
+  /** Marks the value stale (`md <key> I T<staleFor>`): one reader recomputes it, the others are served it meanwhile. `false`: no such key. */
+  readonly invalidate: (key: string, options?: InvalidateOptions) => TE.TaskEither<MemcacheError, boolean>
   /** Any command line (see `raw`); with several servers it is refused (a raw line names no key). */
   readonly raw: <K extends RawExpect>(line: string, expect: K, data?: Uint8Array, options?: CallOptions) => TE.TaskEither<MemcacheError, RawReplies[K]>
   /** The composed transport, to run stand-alone commands or `ReaderTaskEither` pipelines on. */
@@ -368,9 +379,13 @@ const refusedClient = <A>(problem: InvalidArgument, owned: Transport | undefined
   const bound: Record<string, unknown> = {}
   for (const name of Object.keys(commands(text))) bound[name] = refuse
   const cacheAside = getOrSet<A>({ get: () => refuse, set: () => refuse })
+  // Its lookups fail with `problem` before the serde is reached.
+  const stampede = metaStampede(text as unknown as Serde<A>)(transport)
   return {
-    ...(bound as Omit<Client<A>, 'close' | 'transport' | 'getOrSet'>),
+    ...(bound as Omit<Client<A>, 'close' | 'transport' | 'getOrSet' | 'getOrCompute' | 'invalidate'>),
     getOrSet: (key, compute, options) => cacheAside(key, compute, options)(transport),
+    getOrCompute: stampede.getOrCompute,
+    invalidate: stampede.invalidate,
     transport,
     close: transport.close,
   }
@@ -384,12 +399,12 @@ const refusedClient = <A>(problem: InvalidArgument, owned: Transport | undefined
  * await client.get('greeting')() // right(some('hello'))
  * @category utils
  */
-export const bindCommands = <A>(all: Commands<A>, transport: Transport): Omit<Client<A>, 'close' | 'transport' | 'getOrSet'> => {
+export const bindCommands = <A>(all: Commands<A>, transport: Transport): Omit<Client<A>, 'close' | 'transport' | 'getOrSet' | 'getOrCompute' | 'invalidate'> => {
   const bound: Record<string, unknown> = {}
   for (const [name, command] of Object.entries(all) as ReadonlyArray<[string, (...args: ReadonlyArray<unknown>) => Command<unknown>]>) {
     bound[name] = (...args: ReadonlyArray<unknown>) => command(...args)(transport)
   }
-  return bound as Omit<Client<A>, 'close' | 'transport' | 'getOrSet'>
+  return bound as Omit<Client<A>, 'close' | 'transport' | 'getOrSet' | 'getOrCompute' | 'invalidate'>
 }
 
 // -------------------------------------------------------------------------------------
@@ -417,6 +432,7 @@ export const bindCommands = <A>(all: Commands<A>, transport: Transport): Omit<Cl
  * await client.set('greeting', 'hello', { exptime: 60 })() // right(true)
  * await client.get('greeting')() // right(some('hello'))
  * await client.getOrSet('user:1', TE.right('Ada'), { exptime: 300 })() // right('Ada'), computed once
+ * await client.getOrCompute('user:2', TE.right('Grace'), { ttl: 300 })() // right('Grace'), computed by one caller of all that ask at once
  * await client.close()
  *
  * const inTests = createClient({ transport: memoryTransport() }) // no sockets
@@ -437,9 +453,12 @@ export function createClient<A>(options: ClientOptions<A>): Client<A> {
   const serde = options.serde ?? (text as unknown as Serde<A>)
   const all = commands(serde, defaults)
   const cacheAside = getOrSet(all)
+  const stampede = metaStampede(serde)(transport)
   return {
     ...bindCommands(all, transport),
     getOrSet: (key, compute, callOptions) => cacheAside(key, compute, callOptions)(transport),
+    getOrCompute: stampede.getOrCompute,
+    invalidate: stampede.invalidate,
     transport,
     close: transport.close,
   }

@@ -28,6 +28,8 @@ import type { FlushAllOptions, ShutdownOptions } from './commands/admin.js'
 import type { Delta } from './commands/arithmetic.js'
 import type { NoreplyOption, StoreOptions } from './commands/command.js'
 import { commands } from './commands/commands.js'
+import type { GetOrComputeError, GetOrComputeOptions, InvalidateOptions } from './commands/stampede.js'
+import { metaStampede } from './commands/stampede-meta.js'
 import type { Versioned } from './commands/retrieval.js'
 import type { GeneralStats, SettingsStats, StatRecord } from './commands/stats.js'
 import type { CasResult } from './commands/storage.js'
@@ -37,6 +39,7 @@ import { isMemcacheException, toException, type MemcacheException } from './exce
 import { invalidArgument, invalidKey } from './protocol/error.js'
 import type { Serde } from './serde/serde.js'
 import { serdeError } from './serde/error.js'
+import { timeout } from './transport/error.js'
 import { text } from './serde/text.js'
 import type { CallOptions } from './transport/context.js'
 import type { Transport } from './transport/transport.js'
@@ -214,6 +217,19 @@ export interface PromiseClient<A> {
    * (`Aborted`) reject. What `compute` throws or rejects with rejects, unchanged.
    */
   readonly getOrSet: (key: string, compute: () => A | PromiseLike<A>, options?: PromiseGetOrSetOptions) => Promise<A>
+  /**
+   * Stampede protection (memcached 1.6.10+; see `makeStampede`): the cached value, or `compute()`'s
+   * (a value or a Promise of it), computed by one caller however many ask at once, in however many
+   * processes; the others wait for it, or are served the value being recached or invalidated.
+   * Options: `ttl` (required, seconds), `lockTtl`, `recacheBefore`, `maxWait`, `backoff`,
+   * `afterWait`, `onOutcome`, and `signal`/`timeout`/`retry`. Cache failures reject with a
+   * `MemcacheException` (no cache, no lock: nothing is computed); what `compute` throws or
+   * rejects with rejects unchanged; a wait for another caller's fill beyond `maxWait` rejects with
+   * a `Timeout` exception (`request: 'getOrCompute'`) whose message says so.
+   */
+  readonly getOrCompute: (key: string, compute: () => A | PromiseLike<A>, options: GetOrComputeOptions) => Promise<A>
+  /** Marks the value stale (`md <key> I T<staleFor>`): one reader recomputes it, the others are served it meanwhile. `false`: no such key. */
+  readonly invalidate: (key: string, options?: InvalidateOptions) => Promise<boolean>
   /** General statistics; integers as `Counter`s. */
   readonly stats: (options?: CallOptions) => Promise<PlainStats<GeneralStats>>
   /** `stats settings`. */
@@ -264,7 +280,7 @@ const unusable =
     invalidArgument('arguments', `${method} could not run with them: ${thrownText(cause)}`)
 
 /** How the type of each known option is checked. */
-type OptionKind = 'number' | 'boolean' | 'signal' | 'function'
+type OptionKind = 'number' | 'boolean' | 'string' | 'object' | 'signal' | 'function'
 type OptionSpec = Readonly<Record<string, OptionKind>>
 
 const CALL: OptionSpec = { signal: 'signal', timeout: 'number', retry: 'boolean' }
@@ -273,6 +289,17 @@ const STORE: OptionSpec = { ...NOREPLY, exptime: 'number' }
 const FLUSH: OptionSpec = { ...NOREPLY, delay: 'number' }
 const SHUTDOWN: OptionSpec = { ...CALL, graceful: 'boolean' }
 const GET_OR_SET: OptionSpec = { ...CALL, exptime: 'number', onCacheError: 'function' }
+const GET_OR_COMPUTE: OptionSpec = {
+  ...CALL,
+  ttl: 'number',
+  lockTtl: 'number',
+  recacheBefore: 'number',
+  maxWait: 'number',
+  backoff: 'object',
+  afterWait: 'string',
+  onOutcome: 'function',
+}
+const INVALIDATE: OptionSpec = { ...CALL, staleFor: 'number' }
 
 /** Names other clients use for what is `exptime` here (memjs `expires`, memcached `lifetime`...). */
 const EXPTIME_ALIASES: ReadonlySet<string> = new Set(['expires', 'expire', 'expiry', 'expiration', 'lifetime', 'ttl'])
@@ -281,8 +308,27 @@ const hasKind = (value: unknown, kind: OptionKind): boolean => {
   switch (kind) {
     case 'signal':
       return value instanceof AbortSignal
+    case 'object':
+      return typeof value === 'object' && value !== null
     default:
       return typeof value === kind
+  }
+}
+
+/**
+ * A `getOrCompute` error as the Promise client rejects: what `compute` threw, unchanged; a cache
+ * error as its exception; a lock wait past `maxWait` as a `Timeout` of `getOrCompute`.
+ */
+const computeRejection = <A>(error: GetOrComputeError<unknown, A>): unknown => {
+  switch (error._tag) {
+    case 'ComputeThrew':
+      return error.thrown
+    case 'ComputeFailed':
+      return error.error
+    case 'LockWaitExceeded':
+      return toException({ ...timeout(error.waitedMs, 'getOrCompute', 'stampede'), message: error.message })
+    default:
+      return toException(error)
   }
 }
 
@@ -464,7 +510,8 @@ const refusing = (error: MemcacheError): Transport => ({
 /** A client whose every command fails with `error`: what a client that cannot be built is. */
 const refusingClient = <A>(error: MemcacheError): Client<A> => {
   const transport = refusing(error)
-  return { ...bindCommands(commands(text as unknown as Serde<A>), transport), transport, close: transport.close } as Client<A>
+  const { getOrCompute, invalidate } = metaStampede(text as unknown as Serde<A>)(transport)
+  return { ...bindCommands(commands(text as unknown as Serde<A>), transport), getOrCompute, invalidate, transport, close: transport.close } as Client<A>
 }
 
 // -------------------------------------------------------------------------------------
@@ -632,6 +679,30 @@ export const toPromises = <A>(client: Client<A>): PromiseClient<A> => {
       const value = await (compute as () => A | PromiseLike<A>)()
       await set(key as string, value, { ...callOptions, ...(given.exptime === undefined ? {} : { exptime: given.exptime }) }).catch(report('set'))
       return value
+    },
+    getOrCompute: async (key: unknown, compute: unknown, options?: unknown) => {
+      const problem = problemIn('getOrCompute', () => [
+        keyProblem(key),
+        typeof compute === 'function' ? undefined : invalidArgument('compute', `must be a function giving the value (or a Promise of it), got ${describeValue(compute)}`),
+        options === undefined || options === null
+          ? invalidArgument('options', 'getOrCompute needs its options, the ttl at least: getOrCompute(key, compute, { ttl: 300 })')
+          : optionsProblem('getOrCompute', GET_OR_COMPUTE, options),
+      ])
+      if (problem !== undefined) return reject(problem)
+      // A throw or a rejection of compute becomes ComputeThrew, given back unchanged below.
+      const computed: TE.TaskEither<never, A> = async () => E.right(await (compute as () => A | PromiseLike<A>)())
+      let result: E.Either<GetOrComputeError<never, A>, A>
+      try {
+        result = await client.getOrCompute(key as string, computed, options as GetOrComputeOptions)()
+      } catch (cause) {
+        return reject(unusable('getOrCompute')(cause))
+      }
+      return E.isRight(result) ? result.right : Promise.reject(computeRejection(result.left))
+    },
+    invalidate: async (key: unknown, options?: unknown) => {
+      const problem = problemIn('invalidate', () => [keyProblem(key), optionsProblem('invalidate', INVALIDATE, options)])
+      if (problem !== undefined) return reject(problem)
+      return settle(() => client.invalidate(key as string, optionsOf(options)), unusable('invalidate'))
     },
     stats: simple('stats', CALL, (options: CallOptions | undefined) => client.stats(options), (stats) => toPlainStats(stats)),
     statsSettings: simple('statsSettings', CALL, (options: CallOptions | undefined) => client.statsSettings(options), (stats) => toPlainStats(stats)),

@@ -25,6 +25,14 @@ const expectations: Record<string, ReadonlyArray<RegExp>> = {
   'typed-values': [/read back Ada, a admin since 2024 \(a real Date: true\)/, /Left SerdeError: value does not match User: at \$\.roles/],
   'cache-aside-http': [/GET \/products\/7\s+-> 200/, /GET \/products\/nope\s+-> 404/, /database calls: 2/],
   'migrate-from-memcached-npm': [/old read: \{ migrated: true, at: 2026 \}/],
+  stampede: [
+    /cold cache, 50 at once: 50 served \(1 Computed, 49 Hit\), renders so far: 1$/m,
+    /warm cache, 50 at once: 50 served \(50 Hit\), renders so far: 1$/m,
+    /invalidate -> true/,
+    /after invalidate, 50 at once \(the old page served, one re-render\): 50 served \(49 Stale, 1 Computed\), renders so far: 2$/m,
+    /afterwards: 50 served \(50 Hit\), renders so far: 2$/m,
+    /cached page -> <h1>product 7<\/h1><p>12 €<\/p>/,
+  ],
   'keyv-cache-manager': [/wrap product:7 \(from memcached\)\s+-> \{"id":7/, /lookups so far\s+-> 1/, /get a 300-byte key with spaces\s+-> \{"user":"ada"\}/, /get product:7 after del\s+-> "\(miss\)"/],
 }
 
@@ -46,7 +54,7 @@ describe('examples, against real memcached (MEMCACHED_SERVERS)', () => {
     await Promise.all(servers.map((server) => server.stop()))
   })
 
-  it.each(['quickstart', 'pipeline', 'migrate-from-memcached-npm', 'keyv-cache-manager'])('%s', async (example) => {
+  it.each(['quickstart', 'pipeline', 'migrate-from-memcached-npm', 'keyv-cache-manager', 'stampede'])('%s', async (example) => {
     const { code, output } = await run(example, { MEMCACHED_SERVERS: servers.map((server) => server.server).join(',') })
     expect(output).toContain('MEMCACHED_SERVERS=')
     expect(output).not.toMatch(/SOMETHING ELSE/)

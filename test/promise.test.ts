@@ -504,3 +504,86 @@ describe('the fp client', () => {
     expect(cache.transport).toBe(client.transport)
   })
 })
+
+describe('getOrCompute and invalidate', () => {
+  it('compute (a value or a Promise of it) runs once for concurrent callers; later callers are served the stored value', async () => {
+    const { cache } = memoryCache()
+    let runs = 0
+    const compute = async (): Promise<string> => {
+      runs++
+      return 'page'
+    }
+    const values = await Promise.all(Array.from({ length: 20 }, () => cache.getOrCompute('page:/', compute, { ttl: 60, backoff: { initialMs: 1, maxMs: 1 } })))
+    expect(values).toEqual(Array.from({ length: 20 }, () => 'page'))
+    expect(runs).toBe(1)
+    expect(await cache.get('page:/')).toBe('page')
+    expect(await cache.getOrCompute('other', () => 'plain value', { ttl: 60 })).toBe('plain value')
+  })
+
+  it('rejects with what compute throws or rejects with, unchanged', async () => {
+    const { cache } = memoryCache()
+    const failure = new RangeError('database down')
+    await expect(cache.getOrCompute('a', () => Promise.reject(failure), { ttl: 60 })).rejects.toBe(failure)
+    await expect(
+      cache.getOrCompute('b', () => {
+        throw failure
+      }, { ttl: 60 }),
+    ).rejects.toBe(failure)
+  })
+
+  it('a wait for another caller past maxWait rejects with a Timeout exception of getOrCompute', async () => {
+    const { cache } = memoryCache()
+    // The failed compute keeps the lock until lockTtl: the next caller finds it taken.
+    await expect(cache.getOrCompute('k', () => Promise.reject(new Error('down')), { ttl: 60 })).rejects.toThrow('down')
+    const exception = await rejection(cache.getOrCompute('k', () => 'v', { ttl: 60, maxWait: 0 }))
+    expect(exception).toMatchObject({ _tag: 'Timeout', request: 'getOrCompute' })
+    expect(exception.message).toContain('maxWait')
+  })
+
+  it('a cache that fails rejects with its MemcacheException, computing nothing', async () => {
+    const down: Transport = { send: () => () => Promise.resolve(E.left(connectionClosed('memory', 'is closed'))), close: () => Promise.resolve() }
+    const { cache } = memoryCache(text, down)
+    let runs = 0
+    const exception = await rejection(cache.getOrCompute('k', () => String(++runs), { ttl: 60 }))
+    expect(exception._tag).toBe('ConnectionClosed')
+    expect(runs).toBe(0)
+    expect(await rejection(cache.invalidate('k'))).toMatchObject({ _tag: 'ConnectionClosed' })
+  })
+
+  it('invalidate: true when the key was marked stale, false when there was none', async () => {
+    const { cache } = memoryCache()
+    await cache.set('k', 'v')
+    expect(await cache.invalidate('k', { staleFor: 30 })).toBe(true)
+    expect(await cache.invalidate('none')).toBe(false)
+  })
+
+  const rows: ReadonlyArray<{ readonly call: string; readonly method: string; readonly args: ReadonlyArray<unknown>; readonly tag: MemcacheError['_tag'] }> = [
+    { call: "getOrCompute('k', 'value', { ttl: 5 })", method: 'getOrCompute', args: ['k', 'value', { ttl: 5 }], tag: 'InvalidArgument' },
+    { call: "getOrCompute('k', f)", method: 'getOrCompute', args: ['k', () => 'v'], tag: 'InvalidArgument' },
+    { call: "getOrCompute('k', f, { exptime: 5 })", method: 'getOrCompute', args: ['k', () => 'v', { exptime: 5 }], tag: 'InvalidArgument' },
+    { call: "getOrCompute('k', f, { ttl: '5' })", method: 'getOrCompute', args: ['k', () => 'v', { ttl: '5' }], tag: 'InvalidArgument' },
+    { call: "getOrCompute('k', f, { ttl: 5, backoff: 10 })", method: 'getOrCompute', args: ['k', () => 'v', { ttl: 5, backoff: 10 }], tag: 'InvalidArgument' },
+    { call: "getOrCompute('k', f, { ttl: -1 })", method: 'getOrCompute', args: ['k', () => 'v', { ttl: -1 }], tag: 'InvalidArgument' },
+    { call: "getOrCompute(7, f, { ttl: 5 })", method: 'getOrCompute', args: [7, () => 'v', { ttl: 5 }], tag: 'InvalidKey' },
+    { call: "invalidate('k', { staleFor: '5' })", method: 'invalidate', args: ['k', { staleFor: '5' }], tag: 'InvalidArgument' },
+    { call: "invalidate('k', { staleFor: 0 })", method: 'invalidate', args: ['k', { staleFor: 0 }], tag: 'InvalidArgument' },
+    { call: 'invalidate(null)', method: 'invalidate', args: [null], tag: 'InvalidKey' },
+  ]
+
+  it.each(rows)('$call rejects with $tag before any I/O', async ({ method, args, tag }) => {
+    const { cache, sent } = memoryCache()
+    let returned: unknown
+    expect(() => {
+      returned = untyped(cache)[method]?.(...args)
+    }).not.toThrow()
+    expect(returned).toBeInstanceOf(Promise)
+    expect((await rejection(returned as Promise<unknown>))._tag).toBe(tag)
+    expect(sent()).toBe(0)
+  })
+
+  it('a client that cannot be made rejects with why', async () => {
+    const cache = createPromiseClient(undefined as unknown as { servers: string })
+    expect(await rejection(cache.getOrCompute('k', () => 'v', { ttl: 5 }))).toMatchObject({ _tag: 'InvalidArgument' })
+    expect(await rejection(cache.invalidate('k'))).toMatchObject({ _tag: 'InvalidArgument' })
+  })
+})

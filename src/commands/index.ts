@@ -78,6 +78,7 @@ export {
   type StoreParams,
   type StoreResult,
 } from './stampede.js'
+export { metaStampede, metaStampedeOps } from './stampede-meta.js'
 export {
   casMeta,
   counterMeta,

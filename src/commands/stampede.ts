@@ -117,12 +117,8 @@ export interface Lookup<A> {
  * context and must honour it as every layer does.
  *
  * @example
- * // wiring to the meta commands (sketch):
- * const ops: StampedeOps<Encoded> = {
- *   lookup: (key, { lockTtl, recacheBefore }, context) => metaGet(key, { value: true, cas: true, vivify: lockTtl, recache: recacheBefore })(transport), // mg v c N R
- *   store: (key, value, { ttl, cas }, context) => metaSet(key, value, { ttl, compareCas: cas })(transport),                                          // ms T C
- *   invalidate: (key, { staleFor }, context) => metaDelete(key, { invalidate: true, ttl: staleFor })(transport),                                       // md I T
- * }
+ * // the meta commands over a transport (stampede-meta.ts): mg v c f N R / ms T C / md I T
+ * const ops: StampedeOps<Encoded> = metaStampedeOps(client.transport)
  * @category model
  */
 export interface StampedeOps<A> {
