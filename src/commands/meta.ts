@@ -13,7 +13,7 @@
  * memcached 1.6.10 or later (the connection refuses meta requests an older one would not
  * understand, before writing them).
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'

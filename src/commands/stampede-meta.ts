@@ -20,7 +20,7 @@
  * `metaStampede(serde)(transport)` is the whole of it for typed values: what `createClient`'s
  * `getOrCompute` and `invalidate` are.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'

@@ -74,7 +74,7 @@
  * - A lookup or invalidate that fails (server down) is the `Left` it is: with no cache there is no
  *   lock, and computing anyway would be the stampede this module exists to prevent.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'

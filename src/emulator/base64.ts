@@ -7,7 +7,7 @@
  *
  * Keys are byte strings (one char per byte), as everywhere in the emulator.
  *
- * @since 0.4.0
+ * @since 0.2.0
  */
 
 // -------------------------------------------------------------------------------------

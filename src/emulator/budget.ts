@@ -3,7 +3,7 @@
  * command lines they hold while waiting for a newline, so a server's input buffers are bounded
  * in total (a cap per connection would still grow with the number of connections).
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 
 // -------------------------------------------------------------------------------------

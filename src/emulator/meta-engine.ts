@@ -17,7 +17,7 @@
  * (`mg`: `EN`; `ms`, `md`: `HD`; `ma`: `HD`/`VA`), never an error. Times come from the engine's
  * clock in whole seconds.
  *
- * @since 0.4.0
+ * @since 0.2.0
  */
 import { clientError, serverError } from '../protocol/error.js'
 import * as Reply from '../protocol/reply.js'

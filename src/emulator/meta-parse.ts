@@ -12,7 +12,7 @@
  * Checks memcached makes while it executes (an opaque over 32 bytes is refused only when the reply
  * is written, after `N`, `T` or a delta took effect) are the engine's (`meta-engine.ts`).
  *
- * @since 0.4.0
+ * @since 0.2.0
  */
 import { clientError, unknownCommand } from '../protocol/error.js'
 import * as Reply from '../protocol/reply.js'

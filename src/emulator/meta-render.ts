@@ -4,7 +4,7 @@
  * Errors and `ME` lines are text protocol replies (`render.ts`). The reply words are the meta
  * protocol's own and live here.
  *
- * @since 0.4.0
+ * @since 0.2.0
  */
 import type { MetaReply, MetaResult } from './meta-engine.js'
 import { renderReply } from './render.js'

@@ -18,7 +18,7 @@
  *   Real memcached keeps the stream in step after such a line (an `ms` refused swallows its
  *   data), so the batch goes on to its `MN` and the connection stays usable.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { MemcacheError } from '../error.js'

@@ -7,7 +7,7 @@
  * `MetaBatch` writes each member with its index as opaque token — quiet unless the member says
  * `quiet: false` — then one `mn`.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { describeValue } from '../describe.js'

@@ -8,7 +8,7 @@
  * 1.6.13 (1.6.10-1.6.12 returned the item's old one). Sources: memcached's doc/protocol.txt and
  * proto_text.c at each release tag.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import { invalidArgument, type InvalidArgument } from './error.js'
 import { metaCommandName, type MetaRequest } from './meta.js'

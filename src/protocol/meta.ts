@@ -23,7 +23,7 @@
  * A `MetaBatch` is a pipeline of keyed requests, each quiet and numbered with an opaque token,
  * closed by one `mn`: it costs one round trip, and its reply lists one reply per request, in order.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import type { ClientError, ServerError, UnknownCommand, ValueTooLarge } from './error.js'
 
