@@ -157,9 +157,9 @@ const batchCommand = <B>(
 
 const SET_MODES: Readonly<Record<Request.StoreCommand, Meta.MetaSetMode>> = { set: 'set', add: 'add', replace: 'replace', append: 'append', prepend: 'prepend' }
 
-/** `ms` flags for a value: its client flags, a TTL unless 0 (never), a mode unless `set`. */
+/** `ms` flags for a value: its client flags unless 0, a TTL unless 0 (never), a mode unless `set` (absent is the default). */
 const setFlags = (encoded: Encoded, exptime: number, mode: Meta.MetaSetMode): Meta.MetaSetFlags => ({
-  clientFlags: encoded.flags,
+  ...(encoded.flags === 0 ? {} : { clientFlags: encoded.flags }),
   ...(exptime === 0 ? {} : { ttl: exptime }),
   ...(mode === 'set' ? {} : { mode }),
 })
