@@ -12,6 +12,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { describeValue } from './describe.js'
 import type { MemcacheError } from './error.js'
+import { PROTOCOLS, type Protocol } from './commands/command.js'
 import type { BatchingOptions } from './middleware/batching.js'
 import type { PymemcacheRetryOptions, RetryOptions } from './middleware/retry.js'
 import { invalidArgument, type InvalidArgument } from './protocol/error.js'
@@ -100,6 +101,12 @@ export interface CommonOptions<A> {
    * `{ attempts, retryDelay, retryFor?, doNotRetryFor? }`. Default: no retry.
    */
   readonly retry?: ClientRetryOptions
+  /**
+   * The protocol of the key-value commands when a call does not give its own `protocol`:
+   * `'text'` (default) or `'meta'` (memcached 1.6.10+: binary keys, one quiet pipeline per server
+   * for the many-key forms; see `ProtocolOption`). Stats, admin and `raw` stay text.
+   */
+  readonly protocol?: Protocol
   /** Merge concurrent `get`s into one multi-key `get` (`withBatching`): `true` or its options. Default off. */
   readonly batching?: boolean | BatchingOptions
   /**
@@ -466,6 +473,7 @@ const optionChecks: { readonly [K in keyof Required<ClientOptions<unknown>>]: Ch
   batching: flagOr(fields(batchingChecks)),
   middleware: arrayOf('middleware ((next) => Transport)', aFunction),
   discovery: discoveryCheck,
+  protocol: expected(PROTOCOLS.map((name) => JSON.stringify(name)).join(' or '), (value) => (PROTOCOLS as ReadonlyArray<unknown>).includes(value)),
 }
 
 /** Options that only mean something for the sockets the client opens itself. */

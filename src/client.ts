@@ -449,6 +449,7 @@ export function createClient<A>(options: ClientOptions<A>): Client<A> {
     noreply: options.defaultNoreply ?? false,
     // A batch (`setMany`, `deleteMany`) is refused whole, before any of it is written.
     keys: { allowUnicodeKeys: options.allowUnicodeKeys ?? false, prefix: options.keyPrefix ?? '' },
+    protocol: options.protocol ?? 'text',
   }
   const serde = options.serde ?? (text as unknown as Serde<A>)
   const all = commands(serde, defaults)

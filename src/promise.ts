@@ -25,11 +25,13 @@ import * as O from 'fp-ts/lib/Option.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import { bindCommands, createClient, type Client, type ClientOptions } from './client.js'
 import type { FlushAllOptions, ShutdownOptions } from './commands/admin.js'
-import type { Delta } from './commands/arithmetic.js'
-import type { NoreplyOption, StoreOptions } from './commands/command.js'
-import { commands } from './commands/commands.js'
+import { toDelta, type Delta } from './commands/arithmetic.js'
+import { PROTOCOLS, type NoreplyOption } from './commands/command.js'
+import { commands, type ReadOptions, type UpdateOptions, type WriteOptions } from './commands/commands.js'
+import type { CounterOptions } from './commands/meta.js'
 import type { GetOrComputeError, GetOrComputeOptions, InvalidateOptions } from './commands/stampede.js'
 import { metaStampede } from './commands/stampede-meta.js'
+import type { MetaArithmeticMode, MetaKey } from './protocol/meta.js'
 import type { Versioned } from './commands/retrieval.js'
 import type { GeneralStats, SettingsStats, StatRecord } from './commands/stats.js'
 import type { CasResult } from './commands/storage.js'
@@ -148,6 +150,22 @@ export interface PromiseGetOrSetOptions extends CallOptions {
 }
 
 /**
+ * Options of the Promise client's `counter`.
+ *
+ * @example
+ * await cache.counter('visits', 1, { initial: 0, ttl: 86_400 }) // 0 when created, then 1, 2...
+ * @category model
+ */
+export interface PromiseCounterOptions extends CallOptions {
+  /** Create a missing counter with this value (a non-negative safe integer or a `bigint`). */
+  readonly initial?: Delta
+  /** Seconds a created counter lives; also set on every count. */
+  readonly ttl?: number
+  /** `'incr'` (default) or `'decr'`. */
+  readonly mode?: MetaArithmeticMode
+}
+
+/**
  * The client with Promise methods and plain results. Every method takes its `CallOptions`
  * (`signal`, `timeout`, `retry`) last, inside its options object.
  *
@@ -161,54 +179,61 @@ export interface PromiseGetOrSetOptions extends CallOptions {
  */
 export interface PromiseClient<A> {
   /** The value, or `undefined` on a miss. (With a serde that can store `undefined`, such as v8, use `gets` to tell.) */
-  readonly get: (key: string, options?: CallOptions) => Promise<A | undefined>
+  readonly get: (key: MetaKey, options?: ReadOptions) => Promise<A | undefined>
   /** The keys found, each once, as a prototype-less object; misses are absent. No I/O for `[]`. */
-  readonly getMany: (keys: ReadonlyArray<string>, options?: CallOptions) => Promise<Found<A>>
+  readonly getMany: (keys: ReadonlyArray<string>, options?: ReadOptions) => Promise<Found<A>>
   /** `{ value, cas }`, or `undefined` on a miss; `cas` is a `bigint` to pass to `cas`. `JSON.stringify` writes `cas` as a string. */
-  readonly gets: (key: string, options?: CallOptions) => Promise<Versioned<A> | undefined>
+  readonly gets: (key: MetaKey, options?: ReadOptions) => Promise<Versioned<A> | undefined>
   /** `{ value, cas }` by key for the keys found. */
-  readonly getsMany: (keys: ReadonlyArray<string>, options?: CallOptions) => Promise<Found<Versioned<A>>>
+  readonly getsMany: (keys: ReadonlyArray<string>, options?: ReadOptions) => Promise<Found<Versioned<A>>>
   /** `get`, and the expiry set to `exptime`. */
-  readonly gat: (key: string, exptime: number, options?: CallOptions) => Promise<A | undefined>
+  readonly gat: (key: MetaKey, exptime: number, options?: ReadOptions) => Promise<A | undefined>
   /** `getMany`, and the expiry of each key found set to `exptime`. */
-  readonly gatMany: (keys: ReadonlyArray<string>, exptime: number, options?: CallOptions) => Promise<Found<A>>
+  readonly gatMany: (keys: ReadonlyArray<string>, exptime: number, options?: ReadOptions) => Promise<Found<A>>
   /** `gets`, and the expiry set to `exptime`. */
-  readonly gats: (key: string, exptime: number, options?: CallOptions) => Promise<Versioned<A> | undefined>
+  readonly gats: (key: MetaKey, exptime: number, options?: ReadOptions) => Promise<Versioned<A> | undefined>
   /** `getsMany`, and the expiry of each key found set to `exptime`. */
-  readonly gatsMany: (keys: ReadonlyArray<string>, exptime: number, options?: CallOptions) => Promise<Found<Versioned<A>>>
+  readonly gatsMany: (keys: ReadonlyArray<string>, exptime: number, options?: ReadOptions) => Promise<Found<Versioned<A>>>
   /** Stores the value: `true`. */
-  readonly set: (key: string, value: A, options?: StoreOptions) => Promise<boolean>
+  readonly set: (key: MetaKey, value: A, options?: WriteOptions) => Promise<boolean>
   /** Stores only if the key is absent: `false` when it exists. */
-  readonly add: (key: string, value: A, options?: StoreOptions) => Promise<boolean>
+  readonly add: (key: MetaKey, value: A, options?: WriteOptions) => Promise<boolean>
   /** Stores only if the key exists: `false` when it is absent. */
-  readonly replace: (key: string, value: A, options?: StoreOptions) => Promise<boolean>
+  readonly replace: (key: MetaKey, value: A, options?: WriteOptions) => Promise<boolean>
   /** Adds bytes after the stored value (flags and expiry kept): `false` when the key is absent. */
-  readonly append: (key: string, value: A, options?: StoreOptions) => Promise<boolean>
+  readonly append: (key: MetaKey, value: A, options?: WriteOptions) => Promise<boolean>
   /** Adds bytes before the stored value: `false` when the key is absent. */
-  readonly prepend: (key: string, value: A, options?: StoreOptions) => Promise<boolean>
+  readonly prepend: (key: MetaKey, value: A, options?: WriteOptions) => Promise<boolean>
   /** Several `set`s pipelined: the keys that were not stored (`[]` when all were). */
-  readonly setMany: (entries: PlainEntries<A>, options?: StoreOptions) => Promise<ReadonlyArray<string>>
+  readonly setMany: (entries: PlainEntries<A>, options?: WriteOptions) => Promise<ReadonlyArray<string>>
   /**
    * Stores only if the item is unchanged since the `gets` that gave `cas`: `true` stored; `false`
    * someone changed it since (read again and retry); `undefined` the key is gone. With
    * `noreply`: `true`. Like pymemcache's `cas` (True / False / None).
    */
-  readonly cas: (key: string, value: A, cas: CasUnique, options?: StoreOptions) => Promise<boolean | undefined>
+  readonly cas: (key: MetaKey, value: A, cas: CasUnique, options?: WriteOptions) => Promise<boolean | undefined>
   /** `true` when the key existed. */
-  readonly delete: (key: string, options?: NoreplyOption) => Promise<boolean>
+  readonly delete: (key: MetaKey, options?: UpdateOptions) => Promise<boolean>
   /** The keys that were not there. */
-  readonly deleteMany: (keys: ReadonlyArray<string>, options?: NoreplyOption) => Promise<ReadonlyArray<string>>
+  readonly deleteMany: (keys: ReadonlyArray<string>, options?: UpdateOptions) => Promise<ReadonlyArray<string>>
   /** Sets a new expiry: `true` when the key exists. */
-  readonly touch: (key: string, exptime: number, options?: NoreplyOption) => Promise<boolean>
+  readonly touch: (key: MetaKey, exptime: number, options?: UpdateOptions) => Promise<boolean>
   /**
    * Adds `delta` (a non-negative safe integer or a `bigint`) to the counter: its new value, or
    * `undefined` when the key is missing (memcached does not create it: `add` a start value
    * first). The value is a `number` up to 2^53 − 1 and the exact `bigint` past it (memcached
    * counts to 2^64 − 1, then wraps to 0). With `noreply`: `undefined`.
    */
-  readonly incr: (key: string, delta: Delta, options?: NoreplyOption) => Promise<Counter | undefined>
+  readonly incr: (key: MetaKey, delta: Delta, options?: UpdateOptions) => Promise<Counter | undefined>
   /** Subtracts `delta`, stopping at 0: the new value, as `incr` gives it, or `undefined` when missing. */
-  readonly decr: (key: string, delta: Delta, options?: NoreplyOption) => Promise<Counter | undefined>
+  readonly decr: (key: MetaKey, delta: Delta, options?: UpdateOptions) => Promise<Counter | undefined>
+  /**
+   * A counter in one request, over the meta protocol (memcached 1.6.10+): adds `delta` (default
+   * 1; subtracts with `mode: 'decr'`), creating the counter at `initial` to live `ttl` seconds
+   * when it is missing and `initial` is given. The new value as `incr` gives it, or `undefined`
+   * on a miss without `initial`.
+   */
+  readonly counter: (key: MetaKey, delta?: Delta, options?: PromiseCounterOptions) => Promise<Counter | undefined>
   /**
    * Cache-aside: the cached value, or `compute()`'s, stored for `exptime` seconds. Only on a miss
    * is `compute` called. A cache that fails (down, slow, a value it cannot read or write) is
@@ -280,12 +305,15 @@ const unusable =
     invalidArgument('arguments', `${method} could not run with them: ${thrownText(cause)}`)
 
 /** How the type of each known option is checked. */
-type OptionKind = 'number' | 'boolean' | 'string' | 'object' | 'signal' | 'function'
+type OptionKind = 'number' | 'boolean' | 'string' | 'object' | 'signal' | 'function' | 'protocol' | 'mode' | 'integer'
 type OptionSpec = Readonly<Record<string, OptionKind>>
 
 const CALL: OptionSpec = { signal: 'signal', timeout: 'number', retry: 'boolean' }
 const NOREPLY: OptionSpec = { ...CALL, noreply: 'boolean' }
-const STORE: OptionSpec = { ...NOREPLY, exptime: 'number' }
+const READ: OptionSpec = { ...CALL, protocol: 'protocol' }
+const UPDATE: OptionSpec = { ...NOREPLY, protocol: 'protocol' }
+const STORE: OptionSpec = { ...UPDATE, exptime: 'number' }
+const COUNTER: OptionSpec = { ...CALL, initial: 'integer', ttl: 'number', mode: 'mode' }
 const FLUSH: OptionSpec = { ...NOREPLY, delay: 'number' }
 const SHUTDOWN: OptionSpec = { ...CALL, graceful: 'boolean' }
 const GET_OR_SET: OptionSpec = { ...CALL, exptime: 'number', onCacheError: 'function' }
@@ -304,12 +332,30 @@ const INVALIDATE: OptionSpec = { ...CALL, staleFor: 'number' }
 /** Names other clients use for what is `exptime` here (memjs `expires`, memcached `lifetime`...). */
 const EXPTIME_ALIASES: ReadonlySet<string> = new Set(['expires', 'expire', 'expiry', 'expiration', 'lifetime', 'ttl'])
 
+const WANTED: Readonly<Record<OptionKind, string>> = {
+  number: 'a number',
+  boolean: 'a boolean',
+  string: 'a string',
+  object: 'an object',
+  signal: 'an AbortSignal',
+  function: 'a function',
+  protocol: PROTOCOLS.map((name) => JSON.stringify(name)).join(' or '),
+  mode: '"incr" or "decr"',
+  integer: 'a safe integer or a bigint',
+}
+
 const hasKind = (value: unknown, kind: OptionKind): boolean => {
   switch (kind) {
     case 'signal':
       return value instanceof AbortSignal
     case 'object':
       return typeof value === 'object' && value !== null
+    case 'protocol':
+      return (PROTOCOLS as ReadonlyArray<unknown>).includes(value)
+    case 'mode':
+      return value === 'incr' || value === 'decr'
+    case 'integer':
+      return typeof value === 'bigint' || Number.isSafeInteger(value)
     default:
       return typeof value === kind
   }
@@ -351,7 +397,7 @@ const optionsProblem = (method: string, spec: OptionSpec, options: unknown): Mem
       return invalidArgument('options', `${method} has no option ${JSON.stringify(name)}${hint}; it takes ${known.join(', ')}`)
     }
     if (value !== undefined && !hasKind(value, kind)) {
-      const wanted = kind === 'signal' ? 'an AbortSignal' : `a ${kind}`
+      const wanted = WANTED[kind]
       return invalidArgument(name, `must be ${wanted}, got ${describeValue(value)}`)
     }
   }
@@ -363,6 +409,9 @@ const optionsOf = <O>(options: unknown): O | undefined => (options === null || o
 
 const keyProblem = (key: unknown): MemcacheError | undefined =>
   typeof key === 'string' ? undefined : invalidKey(typeof key === 'number' || typeof key === 'bigint' ? String(key) : describeValue(key), `a key must be a string, got ${describeValue(key)}`)
+
+/** A single-key command's key: a string, or bytes (judged by the command: meta takes them, text says how). */
+const singleKeyProblem = (key: unknown): MemcacheError | undefined => (key instanceof Uint8Array ? undefined : keyProblem(key))
 
 const keysProblem = (keys: unknown): MemcacheError | undefined => {
   if (!Array.isArray(keys)) return invalidArgument('keys', `must be an array of key strings, got ${describeValue(keys)}`)
@@ -538,29 +587,29 @@ export const toPromises = <A>(client: Client<A>): PromiseClient<A> => {
   }
 
   const readOne = <B>(method: 'get' | 'gets', convert: (value: B) => B) => async (key: unknown, options?: unknown): Promise<B | undefined> => {
-    const problem = problemIn(method, () => [keyProblem(key), optionsProblem(method, CALL, options)])
+    const problem = problemIn(method, () => [singleKeyProblem(key), optionsProblem(method, READ, options)])
     if (problem !== undefined) return reject(problem)
-    const found = await settle(() => (client[method] as (key: string, options?: CallOptions) => TE.TaskEither<MemcacheError, O.Option<B>>)(key as string, optionsOf(options)), unreadable)
+    const found = await settle(() => (client[method] as (key: MetaKey, options?: ReadOptions) => TE.TaskEither<MemcacheError, O.Option<B>>)(key as MetaKey, optionsOf(options)), unreadable)
     return O.isSome(found) ? convert(found.value) : undefined
   }
 
   const readMany = <B>(method: 'getMany' | 'getsMany', convert: (value: B) => B) => async (keys: unknown, options?: unknown): Promise<Found<B>> => {
-    const problem = problemIn(method, () => [keysProblem(keys), optionsProblem(method, CALL, options)])
+    const problem = problemIn(method, () => [keysProblem(keys), optionsProblem(method, READ, options)])
     if (problem !== undefined) return reject(problem)
     const run = client[method] as (keys: ReadonlyArray<string>, options?: CallOptions) => TE.TaskEither<MemcacheError, ReadonlyMap<string, B>>
     return toFound(await settle(() => run(keys as ReadonlyArray<string>, optionsOf(options)), unreadable), convert)
   }
 
   const touchOne = <B>(method: 'gat' | 'gats', convert: (value: B) => B) => async (key: unknown, exptime: unknown, options?: unknown): Promise<B | undefined> => {
-    const problem = problemIn(method, () => [keyProblem(key), exptimeProblem(exptime), optionsProblem(method, CALL, options)])
+    const problem = problemIn(method, () => [singleKeyProblem(key), exptimeProblem(exptime), optionsProblem(method, READ, options)])
     if (problem !== undefined) return reject(problem)
-    const run = client[method] as (key: string, exptime: number, options?: CallOptions) => TE.TaskEither<MemcacheError, O.Option<B>>
-    const found = await settle(() => run(key as string, exptime as number, optionsOf(options)), unreadable)
+    const run = client[method] as (key: MetaKey, exptime: number, options?: ReadOptions) => TE.TaskEither<MemcacheError, O.Option<B>>
+    const found = await settle(() => run(key as MetaKey, exptime as number, optionsOf(options)), unreadable)
     return O.isSome(found) ? convert(found.value) : undefined
   }
 
   const touchMany = <B>(method: 'gatMany' | 'gatsMany', convert: (value: B) => B) => async (keys: unknown, exptime: unknown, options?: unknown): Promise<Found<B>> => {
-    const problem = problemIn(method, () => [keysProblem(keys), exptimeProblem(exptime), optionsProblem(method, CALL, options)])
+    const problem = problemIn(method, () => [keysProblem(keys), exptimeProblem(exptime), optionsProblem(method, READ, options)])
     if (problem !== undefined) return reject(problem)
     const run = client[method] as (keys: ReadonlyArray<string>, exptime: number, options?: CallOptions) => TE.TaskEither<MemcacheError, ReadonlyMap<string, B>>
     return toFound(await settle(() => run(keys as ReadonlyArray<string>, exptime as number, optionsOf(options)), unreadable), convert)
@@ -571,21 +620,21 @@ export const toPromises = <A>(client: Client<A>): PromiseClient<A> => {
     async (...args: ReadonlyArray<unknown>): Promise<boolean> => {
       const [key, value, options] = args
       const problem = problemIn(method, () => [
-        keyProblem(key),
+        singleKeyProblem(key),
         args.length < 2 ? invalidArgument('value', `${method} needs a key and a value: ${method}(key, value, options?)`) : undefined,
         optionsProblem(method, STORE, options),
       ])
       if (problem !== undefined) return reject(problem)
-      return settle(() => client[method](key as string, value as A, optionsOf(options)), unserializable)
+      return settle(() => client[method](key as MetaKey, value as A, optionsOf(options)), unserializable)
     }
 
   const count =
     (method: 'incr' | 'decr') =>
     async (key: unknown, delta: unknown, options?: unknown): Promise<Counter | undefined> => {
-      const problem = problemIn(method, () => [keyProblem(key), optionsProblem(method, NOREPLY, options)])
+      const problem = problemIn(method, () => [singleKeyProblem(key), optionsProblem(method, UPDATE, options)])
       if (problem !== undefined) return reject(problem)
       // An invalid delta is the command's own InvalidArgument, without I/O.
-      const value = await settle(() => client[method](key as string, delta as Delta, optionsOf(options)), unusable(method))
+      const value = await settle(() => client[method](key as MetaKey, delta as Delta, optionsOf(options)), unusable(method))
       return O.isSome(value) ? toCounter(value.value) : undefined
     }
 
@@ -626,32 +675,43 @@ export const toPromises = <A>(client: Client<A>): PromiseClient<A> => {
     cas: async (...args: ReadonlyArray<unknown>) => {
       const [key, value, cas, options] = args
       const problem = problemIn('cas', () => [
-        keyProblem(key),
+        singleKeyProblem(key),
         args.length < 3 ? invalidArgument('cas', 'cas needs a key, a value and the cas from gets: cas(key, value, cas, options?)') : undefined,
         optionsProblem('cas', STORE, options),
       ])
       if (problem !== undefined) return reject(problem)
       const unique = toCasUnique(cas)
       if (E.isLeft(unique)) return reject(unique.left)
-      return fromCasResult(await settle(() => client.cas(key as string, value as A, unique.right, optionsOf(options)), unserializable))
+      return fromCasResult(await settle(() => client.cas(key as MetaKey, value as A, unique.right, optionsOf(options)), unserializable))
     },
     delete: async (key: unknown, options?: unknown) => {
-      const problem = problemIn('delete', () => [keyProblem(key), optionsProblem('delete', NOREPLY, options)])
+      const problem = problemIn('delete', () => [singleKeyProblem(key), optionsProblem('delete', UPDATE, options)])
       if (problem !== undefined) return reject(problem)
-      return settle(() => client.delete(key as string, optionsOf(options)), unusable('delete'))
+      return settle(() => client.delete(key as MetaKey, optionsOf(options)), unusable('delete'))
     },
     deleteMany: async (keys: unknown, options?: unknown) => {
-      const problem = problemIn('deleteMany', () => [keysProblem(keys), optionsProblem('deleteMany', NOREPLY, options)])
+      const problem = problemIn('deleteMany', () => [keysProblem(keys), optionsProblem('deleteMany', UPDATE, options)])
       if (problem !== undefined) return reject(problem)
       return settle(() => client.deleteMany(keys as ReadonlyArray<string>, optionsOf(options)), unusable('deleteMany'))
     },
     touch: async (key: unknown, exptime: unknown, options?: unknown) => {
-      const problem = problemIn('touch', () => [keyProblem(key), exptimeProblem(exptime), optionsProblem('touch', NOREPLY, options)])
+      const problem = problemIn('touch', () => [singleKeyProblem(key), exptimeProblem(exptime), optionsProblem('touch', UPDATE, options)])
       if (problem !== undefined) return reject(problem)
-      return settle(() => client.touch(key as string, exptime as number, optionsOf(options)), unusable('touch'))
+      return settle(() => client.touch(key as MetaKey, exptime as number, optionsOf(options)), unusable('touch'))
     },
     incr: count('incr'),
     decr: count('decr'),
+    counter: async (key: unknown, delta?: unknown, options?: unknown) => {
+      const problem = problemIn('counter', () => [singleKeyProblem(key), optionsProblem('counter', COUNTER, options)])
+      if (problem !== undefined) return reject(problem)
+      const given = optionsOf<PromiseCounterOptions>(options) ?? {}
+      const initial = given.initial === undefined ? E.right(undefined) : toDelta(given.initial)
+      if (E.isLeft(initial)) return reject(invalidArgument('initial', initial.left.message.replace(/^invalid delta: /, '')))
+      const { initial: _given, ...rest } = given
+      const counterOptions: CounterOptions = { ...rest, ...(initial.right === undefined ? {} : { initial: initial.right }) }
+      const value = await settle(() => client.counter(key as MetaKey, (delta ?? 1n) as Delta, counterOptions), unusable('counter'))
+      return O.isSome(value) ? toCounter(value.value) : undefined
+    },
     getOrSet: async (key: unknown, compute: unknown, options?: unknown) => {
       const problem = problemIn('getOrSet', () => [
         keyProblem(key),

@@ -60,6 +60,8 @@ describe('optionsProblem', () => {
     ['a pool size of 0', { servers: 'a', pool: { size: 0 } }, 'pool.size', /a positive integer, got the number 0/],
     ['a pool given as a number', { servers: 'a', pool: 3 }, 'pool', /true, false or an object, got the number 3/],
     ['an unknown hashing', { servers: 'a', hashing: 'md5' }, 'hashing', /"rendezvous" or "ketama", got the string "md5"/],
+    ['a misspelled protocol', { servers: 'a', protocol: 'mega' }, 'protocol', /must be "text" or "meta", got the string "mega"/],
+    ['a protocol in another case', { transport: memoryTransport(), protocol: 'Meta' }, 'protocol', /must be "text" or "meta", got the string "Meta"/],
     ['retry: true', { servers: 'a', retry: true }, 'retry', /\{ policy \} .* \{ attempts, retryDelay \}, got the boolean true/],
     ['retry with a policy and pymemcache numbers', { servers: 'a', retry: { policy: limitRetries(1), attempts: 2 } }, 'retry.attempts', /not both/],
     ['retry attempts of 0', { servers: 'a', retry: { attempts: 0 } }, 'retry.attempts', /positive integer/],

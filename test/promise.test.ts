@@ -587,3 +587,49 @@ describe('getOrCompute and invalidate', () => {
     expect(await rejection(cache.invalidate('k'))).toMatchObject({ _tag: 'InvalidArgument' })
   })
 })
+
+describe('the protocol option', () => {
+  it('passes through createPromiseClient, per call too, with the same plain results', async () => {
+    const sent: Array<string> = []
+    const inner = memoryTransport()
+    const transport: Transport = { send: (request, context) => (sent.push(request._tag), inner.send(request, context)), close: inner.close }
+    const cache = createPromiseClient({ transport, protocol: 'meta' })
+    expect(await cache.set('k', 'v', { exptime: 60 })).toBe(true)
+    expect(await cache.get('k')).toBe('v')
+    expect(await cache.get('missing')).toBeUndefined()
+    expect(await cache.getMany(['k', 'missing'], { protocol: 'text' })).toEqual(Object.assign(Object.create(null) as object, { k: 'v' }))
+    const found = await cache.gets('k')
+    expect(found === undefined ? undefined : await cache.cas('k', 'w', found.cas)).toBe(true)
+    expect(await cache.delete('k')).toBe(true)
+    expect(sent).toEqual(['MetaSet', 'MetaGet', 'MetaGet', 'Get', 'MetaGet', 'MetaSet', 'MetaDelete'])
+    await cache.close()
+  })
+
+  it('takes binary keys on the meta path and refuses them on the text path', async () => {
+    const cache = createPromiseClient({ transport: memoryTransport() })
+    const key = Uint8Array.of(1, 2, 0xff)
+    expect(await cache.set(key, 'bytes', { protocol: 'meta' })).toBe(true)
+    expect(await cache.get(key, { protocol: 'meta' })).toBe('bytes')
+    await expect(cache.get(key)).rejects.toMatchObject({ _tag: 'InvalidKey', key: 'base64:AQL/' })
+    await expect(cache.getMany([key as unknown as string])).rejects.toMatchObject({ _tag: 'InvalidKey' })
+    await cache.close()
+  })
+
+  it('refuses a misspelled protocol per call, naming the valid ones', async () => {
+    const cache = createPromiseClient({ transport: memoryTransport() })
+    await expect(cache.get('k', { protocol: 'metta' } as never)).rejects.toMatchObject({ _tag: 'InvalidArgument', message: 'invalid protocol: must be "text" or "meta", got the string "metta"' })
+    await expect(cache.stats({ protocol: 'meta' } as never)).rejects.toMatchObject({ _tag: 'InvalidArgument' })
+    await cache.close()
+  })
+
+  it('counter: created with an initial value and a TTL, then counted; undefined on a miss', async () => {
+    const cache = createPromiseClient({ transport: memoryTransport() })
+    expect(await cache.counter('visits', 1, { initial: 100, ttl: 60 })).toBe(100)
+    expect(await cache.counter('visits')).toBe(101)
+    expect(await cache.counter('visits', 2n, { mode: 'decr' })).toBe(99)
+    expect(await cache.counter('none')).toBeUndefined()
+    await expect(cache.counter('visits', 1, { initial: -1 })).rejects.toMatchObject({ _tag: 'InvalidArgument', argument: 'initial' })
+    await expect(cache.counter('visits', 1, { mode: 'up' } as never)).rejects.toMatchObject({ _tag: 'InvalidArgument', argument: 'mode' })
+    await cache.close()
+  })
+})

@@ -55,6 +55,35 @@ export interface NoreplyOption extends CallOptions {
   readonly noreply?: boolean
 }
 
+/**
+ * Which protocol a command speaks: memcached's classic `'text'` commands (`get`, `set`...) or the
+ * `'meta'` commands (`mg`, `ms`, `md`, `ma`; memcached 1.6.10+). Both give the same results; see
+ * `ProtocolOption` for what meta changes.
+ *
+ * @example
+ * const protocol: Protocol = 'meta'
+ * @category model
+ */
+export type Protocol = 'text' | 'meta'
+
+/** The protocols a `protocol` option may name. @category model */
+export const PROTOCOLS: ReadonlyArray<Protocol> = ['text', 'meta']
+
+/**
+ * The per-call choice of protocol of the commands that have a meta path, in `commands(serde)` and
+ * on the client (the stand-alone `get`, `set`... are text, `getMeta`, `casMeta`... meta). A call
+ * without it uses the commands' default (`CommandDefaults.protocol`, the client's `protocol`
+ * option), `'text'` unless told. Results, errors and misses are the same either way; meta adds
+ * binary keys (`Uint8Array`) for `get`/`set`/`add`/`replace`/`delete`, and runs the many-key
+ * forms as one quiet pipeline per server. A `noreply` write goes through the text protocol
+ * whatever this says: a quiet meta request still waits for its `mn`, so only text can write
+ * and forget.
+ * @category model
+ */
+export interface ProtocolOption {
+  readonly protocol?: Protocol
+}
+
 /** Options of the storage commands (`set`, `add`, `replace`, `cas`...). @category model */
 export interface StoreOptions extends NoreplyOption {
   /** Seconds to live (up to 30 days), or a unix time; 0 (default) means never expire. */
@@ -79,6 +108,8 @@ export interface CommandDefaults {
    * time). `createClient` passes its own.
    */
   readonly keys?: KeyRules
+  /** The protocol of a call that does not say (`ProtocolOption`). Default `'text'`. */
+  readonly protocol?: Protocol
 }
 
 /** The key rules a set of commands checks a batch against. @category model */

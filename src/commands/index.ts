@@ -25,6 +25,9 @@ export {
   type CommandDefaults,
   type KeyRules,
   type NoreplyOption,
+  PROTOCOLS,
+  type Protocol,
+  type ProtocolOption,
   type ReplyCases,
   type StoreOptions,
 } from './command.js'
@@ -52,7 +55,8 @@ export {
 } from './stats.js'
 export { cacheMemlimit, flushAll, quit, shutdown, verbosity, version, type FlushAllOptions, type ShutdownOptions } from './admin.js'
 export { raw, type RawReplies } from './raw.js'
-export { commands, type Commands } from './commands.js'
+export { commands, type Commands, type ReadOptions, type UpdateOptions, type WriteOptions } from './commands.js'
+export { metaPath, type MetaPath } from './meta-path.js'
 export { getOrSet, type GetOrSetOptions } from './cache-aside.js'
 export {
   getOrCompute,

@@ -9,6 +9,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { unknownCommand } from '../../src/protocol/error.js'
 import { type MemcacheError } from '../../src/error.js'
+import * as Meta from '../../src/protocol/meta.js'
 import * as Reply from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
 import type { Transport } from '../../src/transport/transport.js'
@@ -348,6 +349,171 @@ export const conformanceSuite = (name: string, makeSubject: MakeSubject): void =
         expect(await send(Request.verbosity(0))).toEqual(Reply.ok)
         expect(await send(Request.cacheMemlimit(64))).toEqual(Reply.ok)
         expect(failureOf(await send(Request.cacheMemlimit(4)))).toBe('ServerError: MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m')
+      })
+    })
+
+
+    describe('the meta protocol, through the client codec', () => {
+      const metaOf = async (request: Meta.MetaKeyed): Promise<Meta.MetaReply> => {
+        const reply = await send(request)
+        if (reply._tag !== 'MetaReply') throw new Error(`expected a meta reply, got ${JSON.stringify(reply)}`)
+        return reply
+      }
+      const batchOf = async (requests: ReadonlyArray<Meta.MetaKeyed>): Promise<ReadonlyArray<Meta.MetaReply | Meta.MetaFailure>> => {
+        const reply = await send(Meta.metaBatch(requests))
+        if (reply._tag !== 'MetaBatchReply') throw new Error(`expected a batch reply, got ${JSON.stringify(reply)}`)
+        return reply.replies
+      }
+      const refusal = async (request: Meta.MetaRequest): Promise<string> => {
+        const result = await attempt(request)
+        return E.isLeft(result) ? `${result.left._tag}: ${'argument' in result.left ? result.left.argument : ''}` : `sent: ${result.right._tag}`
+      }
+
+      it('ms and mg with flags: client flags, TTL, cas, key, size, hit, opaque echoed', async () => {
+        const stored = await metaOf(Meta.metaSet('mt:f', bytes('hello'), { clientFlags: 7, ttl: 3600, returnCas: true, returnKey: true, opaque: 'o1' }))
+        expect(stored).toMatchObject({ code: 'HD', returned: { key: 'mt:f', opaque: 'o1' } })
+        const cas = stored.returned.cas
+        expect(typeof cas).toBe('bigint')
+        const got = await metaOf(
+          Meta.metaGet('mt:f', { returnValue: true, returnCas: true, returnFlags: true, returnKey: true, returnSize: true, returnHit: true, returnTtl: true, opaque: 'abc' }),
+        )
+        expect(got).toMatchObject({ code: 'VA', returned: { cas, clientFlags: 7, key: 'mt:f', size: 5, hit: false, opaque: 'abc' } })
+        expect(text(got.value ?? new Uint8Array())).toBe('hello')
+        expect(got.returned.ttl).toBeGreaterThan(3500)
+        expect((await metaOf(Meta.metaGet('mt:f', { returnHit: true }))).returned.hit).toBe(true)
+        expect(await metaOf(Meta.metaGet('mt:none', { returnValue: true, opaque: 'x' }))).toEqual(Meta.metaReply('EN', { opaque: 'x' }))
+        // The text protocol reads what meta wrote, flags included.
+        expect(await itemsOf(Request.get(['mt:f']))).toEqual([{ key: 'mt:f', flags: 7, value: bytes('hello') }])
+      })
+
+      it('a quiet batch closed by mn: each member answered in order, suppressed replies implied', async () => {
+        await set('mt:q1', 'one')
+        const replies = await batchOf([
+          Meta.metaGet('mt:q1', { returnValue: true }),
+          Meta.metaGet('mt:q-none', { returnValue: true }),
+          Meta.metaSet('mt:q2', bytes('two')),
+          Meta.metaSet('mt:q1', bytes('no'), { mode: 'add' }),
+          Meta.metaDelete('mt:q-none'),
+          Meta.metaDelete('mt:q2'),
+        ])
+        expect(replies.map((reply) => (reply._tag === 'Failure' ? reply._tag : `${reply.code}${reply.implied === true ? ' implied' : ''}`))).toEqual([
+          'VA',
+          'EN implied',
+          'HD implied',
+          'NS',
+          'NF',
+          'HD implied',
+        ])
+        const [first] = replies
+        expect(first?._tag === 'MetaReply' && text(first.value ?? new Uint8Array())).toBe('one')
+        expect(await send(Meta.metaNoop)).toEqual(Meta.metaNoopReply)
+        // A single quiet request: its mn tells that the reply was suppressed.
+        expect(await metaOf(Meta.metaSet('mt:q3', bytes('3'), { quiet: true }))).toEqual({ ...Meta.metaReply('HD'), implied: true })
+        expect(await valueOf('mt:q3')).toBe('3')
+      })
+
+      it('a binary key goes base64 and reads back with a text get of its bytes; k returns the bytes', async () => {
+        expect((await metaOf(Meta.metaSet(bytes('mt:bin'), bytes('b64')))).code).toBe('HD')
+        expect(await valueOf('mt:bin')).toBe('b64')
+        const binary = Uint8Array.of(0, 0xff, 0x20, 0x0d, 0x0a)
+        await metaOf(Meta.metaSet(binary, bytes('raw')))
+        const back = await metaOf(Meta.metaGet(binary, { returnValue: true, returnKey: true }))
+        expect(back.returned.key).toEqual(binary)
+        expect(text(back.value ?? new Uint8Array())).toBe('raw')
+        expect((await metaOf(Meta.metaDelete(binary))).code).toBe('HD')
+        expect((await metaOf(Meta.metaGet(binary, {}))).code).toBe('EN')
+      })
+
+      it('N vivifies a miss: the first caller wins, the next sees Z; the winner writes back with C', async () => {
+        // The stub is an empty value: VA 0 with W.
+        const first = await metaOf(Meta.metaGet('mt:viv', { returnValue: true, returnCas: true, vivify: 30 }))
+        expect(first.code).toBe('VA')
+        expect(first.value?.length).toBe(0)
+        expect(first.returned).toMatchObject({ win: true })
+        const second = await metaOf(Meta.metaGet('mt:viv', { returnValue: true, vivify: 30 }))
+        expect(second.code).toBe('VA')
+        expect(second.returned).toMatchObject({ alreadyWon: true })
+        expect(second.returned.win).toBeUndefined()
+        expect((await metaOf(Meta.metaSet('mt:viv', bytes('v1'), { compareCas: first.returned.cas ?? 0n }))).code).toBe('HD')
+        const after = await metaOf(Meta.metaGet('mt:viv', { returnValue: true, vivify: 30 }))
+        expect(after.returned).toEqual({})
+        expect(text(after.value ?? new Uint8Array())).toBe('v1')
+      })
+
+      it('R hands one caller a W to recache while the TTL is under its threshold', async () => {
+        await set('mt:rc', 'old', { exptime: 100 })
+        const far = await metaOf(Meta.metaGet('mt:rc', { returnValue: true, recache: 30 }))
+        expect(far.returned.win).toBeUndefined()
+        const near = await metaOf(Meta.metaGet('mt:rc', { returnValue: true, recache: 1000 }))
+        expect(near.returned).toMatchObject({ win: true })
+        const next = await metaOf(Meta.metaGet('mt:rc', { returnValue: true, recache: 1000 }))
+        expect(next.returned).toMatchObject({ alreadyWon: true })
+        expect(text(next.value ?? new Uint8Array())).toBe('old')
+      })
+
+      it('md I marks stale: readers see X, one wins W; ms C on the stale item stores and clears it', async () => {
+        await set('mt:inv', 'v1')
+        expect((await metaOf(Meta.metaDelete('mt:inv', { invalidate: true, ttl: 30 }))).code).toBe('HD')
+        const stale = await metaOf(Meta.metaGet('mt:inv', { returnValue: true, returnCas: true }))
+        expect(stale.returned).toMatchObject({ stale: true, win: true })
+        expect(text(stale.value ?? new Uint8Array())).toBe('v1')
+        const other = await metaOf(Meta.metaGet('mt:inv', { returnValue: true }))
+        expect(other.returned).toMatchObject({ stale: true, alreadyWon: true })
+        expect((await metaOf(Meta.metaSet('mt:inv', bytes('v2'), { compareCas: stale.returned.cas ?? 0n }))).code).toBe('HD')
+        const fresh = await metaOf(Meta.metaGet('mt:inv', { returnValue: true }))
+        expect(fresh.returned).toEqual({})
+        expect(text(fresh.value ?? new Uint8Array())).toBe('v2')
+      })
+
+      it('ma: N with J creates at the initial value, then counts; modes, NF on a miss', async () => {
+        const created = await metaOf(Meta.metaArithmetic('mt:ctr', { vivify: 60, initial: 10n, returnValue: true }))
+        expect(created.code).toBe('VA')
+        expect(text(created.value ?? new Uint8Array())).toBe('10')
+        const counted = await metaOf(Meta.metaArithmetic('mt:ctr', { vivify: 60, initial: 10n, delta: 5n, returnValue: true }))
+        expect(text(counted.value ?? new Uint8Array())).toBe('15')
+        const down = await metaOf(Meta.metaArithmetic('mt:ctr', { mode: 'decr', delta: 100n, returnValue: true }))
+        expect(text(down.value ?? new Uint8Array())).toBe('0')
+        expect((await metaOf(Meta.metaArithmetic('mt:ctr'))).code).toBe('HD')
+        // Rewritten in place at the length it had ('15'), as incr does.
+        expect(await valueOf('mt:ctr')).toBe('1 ')
+        expect((await metaOf(Meta.metaArithmetic('mt:ctr-none', { returnValue: true }))).code).toBe('NF')
+      })
+
+      it('EX, NS and NF: a stale cas, add on a present key, replace and delete of a missing one', async () => {
+        const stored = await metaOf(Meta.metaSet('mt:codes', bytes('a'), { returnCas: true }))
+        const cas = stored.returned.cas ?? 0n
+        await set('mt:codes', 'b')
+        expect((await metaOf(Meta.metaSet('mt:codes', bytes('c'), { compareCas: cas }))).code).toBe('EX')
+        expect((await metaOf(Meta.metaDelete('mt:codes', { compareCas: cas }))).code).toBe('EX')
+        expect((await metaOf(Meta.metaSet('mt:codes', bytes('c'), { mode: 'add' }))).code).toBe('NS')
+        expect((await metaOf(Meta.metaSet('mt:codes-none', bytes('c'), { mode: 'replace' }))).code).toBe('NS')
+        expect((await metaOf(Meta.metaSet('mt:codes-none', bytes('c'), { compareCas: 1n }))).code).toBe('NF')
+        expect((await metaOf(Meta.metaDelete('mt:codes-none'))).code).toBe('NF')
+        expect(await valueOf('mt:codes')).toBe('b')
+      })
+
+      it('me answers the item metadata, EN on a miss', async () => {
+        await set('mt:me', 'x')
+        const debug = await send(Meta.metaDebug('mt:me'))
+        expect(debug._tag === 'MetaDebugReply' && new Map(debug.entries).get('exp')).toBe('-1')
+        expect(await send(Meta.metaDebug('mt:me-none'))).toMatchObject({ _tag: 'MetaReply', code: 'EN' })
+      })
+
+      it('every mg flag at once fits the token limit; the encoder refuses a bad opaque and a long binary key before sending', async () => {
+        // Typed flags are each sent once, so no request can pass memcached's token limit
+        // (MAX_META_TOKENS): the longest mg, binary key, opaque and quiet included, is answered.
+        const everything: Meta.MetaGetFlags = {
+          returnValue: true, returnCas: true, returnFlags: true, returnHit: true, returnKey: true, returnLastAccess: true, returnSize: true,
+          returnTtl: true, noBump: true, touch: 100, vivify: 100, recache: 1, opaque: 'o'.repeat(Meta.MAX_OPAQUE_LENGTH), quiet: true,
+        }
+        await metaOf(Meta.metaSet(bytes('mt:all'), bytes('x')))
+        const all = await metaOf(Meta.metaGet(bytes('mt:all'), everything))
+        expect(all).toMatchObject({ code: 'VA', returned: { key: bytes('mt:all'), size: 1, opaque: 'o'.repeat(Meta.MAX_OPAQUE_LENGTH) } })
+        expect(await refusal(Meta.metaGet('mt:err', { ...everything, opaque: 'o'.repeat(Meta.MAX_OPAQUE_LENGTH + 1) }))).toBe('InvalidArgument: opaque')
+        expect(await refusal(Meta.metaGet('mt:err', { ...everything, opaque: 'has space' }))).toBe('InvalidArgument: opaque')
+        expect(await refusal(Meta.metaSet(new Uint8Array(Meta.MAX_BINARY_KEY_LENGTH + 1), bytes('x')))).toBe('InvalidKey: ')
+        expect(await refusal(Meta.metaBatch([Meta.metaGet('mt:a', { opaque: '1' })]))).toBe('InvalidArgument: opaque')
+        expect(await send(Request.version)).toMatchObject({ _tag: 'Version' })
       })
     })
 
