@@ -12,6 +12,9 @@
  * - `clear`: with a namespace (Keyv's default is `keyv`), a new generation of that namespace only
  *   (see `generation.ts`): other namespaces and other programs' keys on a shared server are
  *   untouched, and the old items stay in memcached until their TTL ends or its LRU evicts them.
+ *   Every operation checks the generation in the same round trip as its own request (one multi-key
+ *   `get`; a write pipelined behind the generation `get`), so an operation costs one round trip,
+ *   and a second once after a clear by another process (and at the first operation).
  *   Without a namespace, `clear` would be `flush_all` on every server — everyone's keys — so it
  *   runs only with `allowFlushAll: true`, and is otherwise an error;
  * - errors: as Keyv's own stores do, a failure (server down, timeout) is emitted as an `'error'`
@@ -28,7 +31,6 @@
  */
 import { EventEmitter } from 'node:events'
 import * as E from 'fp-ts/lib/Either.js'
-import * as O from 'fp-ts/lib/Option.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { flow, pipe } from 'fp-ts/lib/function.js'
 import { createClient, type ClientOptions } from '../client.js'
@@ -253,20 +255,38 @@ export const makeKeyvStore = (options: KeyvMemcacheOptions): KeyvMemcache => {
   const generations = makeGenerations(
     {
       get: (key) => on(memcache.get(key)),
+      getMany: (keys) => on(memcache.getMany(keys)),
       add: (key, value) => on(memcache.add(key, value)),
       set: (key, value) => on(memcache.set(key, value)),
     },
     (namespace) => sendable(generationKey(namespace)),
   )
 
-  /** The memcached key of each Keyv key, for the namespace Keyv has set now. */
-  const keysNow = (): TE.TaskEither<MemcacheError, (key: string) => string> => {
+  /** The memcached key of a Keyv key outside namespaces. */
+  const plainKey = flow(storedKey(undefined, ''), sendable)
+  const keyIn = (namespace: string, generation: string): ((key: string) => string) => flow(storedKey(namespace, generation), sendable)
+
+  /** The values of Keyv's `keys` (in their order) in the namespace Keyv has set now. */
+  const readNow = (keys: ReadonlyArray<string>): TE.TaskEither<MemcacheError, Array<string | undefined>> => {
     const namespace = store.namespace
-    if (!hasNamespace(namespace)) return TE.right(flow(storedKey(undefined, ''), sendable))
+    if (!hasNamespace(namespace)) {
+      const sent = keys.map(plainKey)
+      return pipe(
+        on(memcache.getMany(sent)),
+        TE.map((found) => sent.map((key) => found.get(key))),
+      )
+    }
     return pipe(
-      generations.current(namespace),
-      TE.map((generation) => flow(storedKey(namespace, generation), sendable)),
+      generations.read(namespace, (generation) => keys.map(keyIn(namespace, generation))),
+      TE.map(({ generation, found }) => keys.map((key) => found.get(keyIn(namespace, generation)(key)))),
     )
+  }
+
+  /** `write` with the memcached key of each Keyv key, in the namespace Keyv has set now. */
+  const writeNow = <A>(write: (keyOf: (key: string) => string) => TE.TaskEither<MemcacheError, A>): TE.TaskEither<MemcacheError, A> => {
+    const namespace = store.namespace
+    if (!hasNamespace(namespace)) return write(plainKey)
+    return generations.write(namespace, (generation) => write(keyIn(namespace, generation)))
   }
 
   const deserializer = (): ((data: string) => unknown) => store.opts.deserialize ?? JSON.parse
@@ -287,24 +307,10 @@ export const makeKeyvStore = (options: KeyvMemcacheOptions): KeyvMemcache => {
     return fallback
   }
 
-  const getMany = (keys: ReadonlyArray<string>): TE.TaskEither<MemcacheError, Array<string | undefined>> =>
-    keys.length === 0
-      ? TE.right([])
-      : pipe(
-          keysNow(),
-          TE.chain((keyOf) => {
-            const sent = keys.map(keyOf)
-            return pipe(
-              on(memcache.getMany(sent)),
-              TE.map((found) => sent.map((key) => found.get(key))),
-            )
-          }),
-        )
+  const getMany = (keys: ReadonlyArray<string>): TE.TaskEither<MemcacheError, Array<string | undefined>> => (keys.length === 0 ? TE.right([]) : readNow(keys))
 
   const setMany = (entries: ReadonlyArray<KeyvEntry>): TE.TaskEither<MemcacheError, void> =>
-    pipe(
-      keysNow(),
-      TE.chain((keyOf) => {
+    writeNow((keyOf) => {
         const now = clock()
         // memcached's batch takes one exptime: one batch per TTL.
         const byExptime = new Map<number, Array<readonly [string, string]>>()
@@ -319,8 +325,7 @@ export const makeKeyvStore = (options: KeyvMemcacheOptions): KeyvMemcache => {
           TE.sequenceArray,
           TE.map(() => undefined),
         )
-      }),
-    )
+      })
 
   const clear = (): TE.TaskEither<MemcacheError, void> => {
     const namespace = store.namespace
@@ -341,35 +346,27 @@ export const makeKeyvStore = (options: KeyvMemcacheOptions): KeyvMemcache => {
     get: <Value>(key: string) =>
       settle(
         pipe(
-          keysNow(),
-          TE.chain((keyOf) => on(memcache.get(keyOf(key)))),
-          TE.map(O.toUndefined),
+          readNow([key]),
+          TE.map(([value]) => value),
         ),
         undefined,
       ) as Promise<Value | undefined>,
     getMany: <Value>(keys: ReadonlyArray<string>) => settle(getMany(keys), keys.map(() => undefined)) as Promise<Array<Value | undefined>>,
     set: (key, value, ttl) =>
       settle(
-        pipe(
-          keysNow(),
-          TE.chain((keyOf) => on(memcache.set(keyOf(key), value, { exptime: toExptime(ttl, clock()) }))),
-        ),
+        writeNow((keyOf) => on(memcache.set(keyOf(key), value, { exptime: toExptime(ttl, clock()) }))),
         false,
       ),
     setMany: (entries) => settle(setMany(entries), undefined),
     delete: (key) =>
       settle(
-        pipe(
-          keysNow(),
-          TE.chain((keyOf) => on(memcache.delete(keyOf(key)))),
-        ),
+        writeNow((keyOf) => on(memcache.delete(keyOf(key)))),
         false,
       ),
     deleteMany: (keys) =>
       settle(
         pipe(
-          keysNow(),
-          TE.chain((keyOf) => on(memcache.deleteMany(keys.map(keyOf)))),
+          writeNow((keyOf) => on(memcache.deleteMany(keys.map(keyOf)))),
           TE.map((notFound) => notFound.length === 0),
         ),
         false,

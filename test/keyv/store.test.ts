@@ -1,13 +1,16 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
+import * as fc from 'fast-check'
 import Keyv from 'keyv'
 import { describe, expect, it } from 'vitest'
 import { createClient } from '../../src/client.js'
+import { makeEngine } from '../../src/emulator/engine.js'
 import { memoryTransport } from '../../src/emulator/memory.js'
 import type { MemcacheException } from '../../src/exception.js'
 import { HASHED_KEY_MARKER } from '../../src/keyv/key.js'
 import { makeKeyvStore, type KeyvMemcache } from '../../src/keyv/store.js'
+import { commandName } from '../../src/protocol/request.js'
 import type { Transport } from '../../src/transport/transport.js'
 import { connectionClosed } from '../../src/transport/error.js'
 
@@ -342,4 +345,230 @@ describe('makeKeyvStore: disconnect', () => {
     await store().disconnect()
     expect(await raw.set('k', 'still open')()).toEqual(E.right(true))
   })
+})
+
+/**
+ * Counts requests, and round trips: answers arrive in a later turn of the event loop, as from a
+ * network, and a request sent after an answer arrived starts a new round trip.
+ */
+const counting = (next: Transport) => {
+  const count = { requests: 0, roundTrips: 0 }
+  let answered = true
+  const transport: Transport = {
+    send: (request, context) => async () => {
+      count.requests++
+      if (answered) count.roundTrips++
+      answered = false
+      const reply = await next.send(request, context)()
+      await new Promise((resolve) => setImmediate(resolve))
+      answered = true
+      return reply
+    },
+    close: next.close,
+  }
+  return { transport, count }
+}
+
+describe('makeKeyvStore: round trips', () => {
+  /** Two stores ("processes") on one server, each on its own counted connection. */
+  const twoProcesses = () => {
+    const engine = makeEngine()
+    const here = counting(memoryTransport({ engine }))
+    const there = counting(memoryTransport({ engine }))
+    return {
+      here: makeKeyvStore({ client: { transport: here.transport }, namespace: 'keyv' }),
+      there: makeKeyvStore({ client: { transport: there.transport }, namespace: 'keyv' }),
+      count: here.count,
+    }
+  }
+  const costOf = async (count: { requests: number; roundTrips: number }, operation: () => Promise<unknown>) => {
+    const before = { ...count }
+    await operation()
+    return { requests: count.requests - before.requests, roundTrips: count.roundTrips - before.roundTrips }
+  }
+
+  it('get in a namespace: one request once the generation is known', async () => {
+    const { here, count } = twoProcesses()
+    expect(await costOf(count, () => here.get('keyv:k'))).toEqual({ requests: 3, roundTrips: 3 }) // get and add the generation, then the read
+    expect(await costOf(count, () => here.get('keyv:k'))).toEqual({ requests: 1, roundTrips: 1 })
+    expect(await costOf(count, () => here.getMany(['keyv:a', 'keyv:b']))).toEqual({ requests: 1, roundTrips: 1 })
+    expect(await costOf(count, () => here.has('keyv:k'))).toEqual({ requests: 1, roundTrips: 1 })
+    expect(await costOf(count, () => here.hasMany(['keyv:a', 'keyv:b']))).toEqual({ requests: 1, roundTrips: 1 })
+  })
+
+  it('a write: the generation get and the write pipelined, one round trip', async () => {
+    const { here, count } = twoProcesses()
+    await here.get('keyv:k')
+    expect(await costOf(count, () => here.set('keyv:k', 'v'))).toEqual({ requests: 2, roundTrips: 1 })
+    expect(await costOf(count, () => here.delete('keyv:k'))).toEqual({ requests: 2, roundTrips: 1 })
+    expect(await costOf(count, () => here.deleteMany(['keyv:a', 'keyv:b']))).toEqual({ requests: 3, roundTrips: 1 })
+    expect(
+      await costOf(count, () =>
+        here.setMany([
+          { key: 'keyv:a', value: '1' },
+          { key: 'keyv:b', value: '2', ttl: 5_000 },
+        ]),
+      ),
+    ).toEqual({ requests: 3, roundTrips: 1 })
+  })
+
+  it("after another process's clear: two round trips once, then one, and nothing of before", async () => {
+    const { here, there, count } = twoProcesses()
+    await here.set('keyv:k', 'before')
+    expect(await here.get('keyv:k')).toBe('before')
+    await there.clear()
+    expect(await costOf(count, async () => expect(await here.get('keyv:k')).toBeUndefined())).toEqual({ requests: 2, roundTrips: 2 })
+    expect(await costOf(count, () => here.get('keyv:k'))).toEqual({ requests: 1, roundTrips: 1 })
+    await there.clear()
+    expect(await costOf(count, async () => expect(await here.set('keyv:k', 'after')).toBe(true))).toEqual({ requests: 3, roundTrips: 2 })
+    expect(await there.get('keyv:k')).toBe('after')
+  })
+
+  it('a delete under an ended generation neither loses a live value nor brings back a deleted one', async () => {
+    const { here, there } = twoProcesses()
+    await here.set('keyv:k', 'old')
+    await there.clear()
+    await there.set('keyv:k', 'live')
+    await there.set('keyv:gone', 'x')
+    await there.delete('keyv:gone')
+    // `here` still assumes the generation before the clear, where `keyv:k` is 'old'.
+    expect(await here.delete('keyv:gone')).toBe(false)
+    expect(await there.get('keyv:k')).toBe('live')
+    expect(await here.get('keyv:gone')).toBeUndefined()
+    await there.clear()
+    expect(await here.delete('keyv:k')).toBe(false)
+    await there.set('keyv:k', 'again')
+    expect(await here.delete('keyv:k')).toBe(true)
+    expect(await there.get('keyv:k')).toBeUndefined()
+  })
+})
+
+// -------------------------------------------------------------------------------------
+// linearizability: interleavings of two processes against a sequential model
+// -------------------------------------------------------------------------------------
+
+type Step = { readonly kind: 'get' | 'delete'; readonly key: string } | { readonly kind: 'set'; readonly key: string } | { readonly kind: 'clear' }
+
+interface Done {
+  readonly step: Step
+  /** The value a set wrote. */
+  readonly value: string | undefined
+  readonly result: unknown
+  readonly invoked: number
+  readonly returned: number
+}
+
+/** What a step does to the model, and what it answers. */
+const applyStep = (state: ReadonlyMap<string, string>, done: Done): { readonly state: ReadonlyMap<string, string>; readonly result: unknown } => {
+  const next = new Map(state)
+  switch (done.step.kind) {
+    case 'get':
+      return { state, result: state.get(done.step.key) }
+    case 'set':
+      next.set(done.step.key, done.value ?? '')
+      return { state: next, result: true }
+    case 'delete':
+      next.delete(done.step.key)
+      return { state: next, result: state.has(done.step.key) }
+    case 'clear':
+      return { state: new Map(), result: undefined }
+  }
+}
+
+/**
+ * Whether some order of `history` respects real time (an operation that returned before another
+ * was invoked comes first) and gives every operation its answer in the model (Wing and Gong's
+ * search, memoised on what is done and the state).
+ */
+const isLinearizable = (history: ReadonlyArray<Done>): boolean => {
+  const failed = new Set<string>()
+  const search = (remaining: ReadonlyArray<number>, state: ReadonlyMap<string, string>): boolean => {
+    if (remaining.length === 0) return true
+    const memo = `${remaining.join(',')}|${JSON.stringify([...state].sort())}`
+    if (failed.has(memo)) return false
+    const firstReturn = Math.min(...remaining.map((index) => history[index]?.returned ?? Infinity))
+    for (const index of remaining) {
+      const done = history[index]
+      if (done === undefined || done.invoked > firstReturn) continue
+      const applied = applyStep(state, done)
+      // A delete's answer is not checked (see the module docs of generation.ts); its effect is, by every get.
+      if ((done.step.kind === 'delete' || applied.result === done.result) && search(
+        remaining.filter((other) => other !== index),
+        applied.state,
+      )) return true
+    }
+    failed.add(memo)
+    return false
+  }
+  return search(history.map((_, index) => index), new Map())
+}
+
+/** Delivers a connection's requests in order, each when the scheduler says, and its answer too. */
+const scheduledConnection = (scheduler: fc.Scheduler, next: Transport, name: string): Transport => {
+  let previous: Promise<unknown> = Promise.resolve()
+  return {
+    send: (request, context) => () => {
+      const served = previous.then(() => scheduler.schedule(Promise.resolve(), `${name} ${commandName(request)}`)).then(() => next.send(request, context)())
+      previous = served
+      return served.then((reply) => scheduler.schedule(Promise.resolve(reply), `${name} answer`))
+    },
+    close: next.close,
+  }
+}
+
+const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({ kind: fc.constantFrom('get' as const, 'delete' as const), key: fc.constantFrom('a', 'b') }),
+  fc.record({ kind: fc.constant('set' as const), key: fc.constantFrom('a', 'b') }),
+  fc.constant({ kind: 'clear' as const }),
+)
+
+describe('makeKeyvStore: linearizable per operation', () => {
+  it('the checker refuses a stale read', () => {
+    const set: Done = { step: { kind: 'set', key: 'a' }, value: '1', result: true, invoked: 0, returned: 1 }
+    const clear: Done = { step: { kind: 'clear' }, value: undefined, result: undefined, invoked: 2, returned: 3 }
+    const staleGet: Done = { step: { kind: 'get', key: 'a' }, value: undefined, result: '1', invoked: 4, returned: 5 }
+    expect(isLinearizable([set, clear, staleGet])).toBe(false)
+    expect(isLinearizable([set, clear, { ...staleGet, invoked: 2 }])).toBe(true)
+    expect(isLinearizable([set, clear, { ...staleGet, result: undefined }])).toBe(true)
+    const lostSet: Done = { step: { kind: 'set', key: 'a' }, value: '2', result: true, invoked: 4, returned: 5 }
+    expect(isLinearizable([set, clear, lostSet, { ...staleGet, invoked: 6, returned: 7, result: undefined }])).toBe(false)
+  })
+
+  it('two processes, two callers each, on one server: every get answers what a sequential run allows', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.array(fc.array(stepArbitrary, { maxLength: 4 }), { minLength: 4, maxLength: 4 }),
+        fc.boolean(),
+        async (scheduler, lanes, warm) => {
+          const engine = makeEngine()
+          const stores = ['here', 'there'].map((name) => makeKeyvStore({ client: { transport: scheduledConnection(scheduler, memoryTransport({ engine }), name) }, namespace: 'keyv' }))
+          const history: Array<Done> = []
+          let clock = 0
+          let written = 0
+          if (warm) {
+            // Both know a generation, which the first clear makes stale for the other.
+            for (const store of stores) await scheduler.waitFor(store.get('keyv:a'))
+          }
+          const run = async (store: KeyvMemcache, steps: ReadonlyArray<Step>): Promise<void> => {
+            for (const step of steps) {
+              const value = step.kind === 'set' ? `v${++written}` : undefined
+              const invoked = clock++
+              const result =
+                step.kind === 'get' ? await store.get(`keyv:${step.key}`)
+                : step.kind === 'set' ? await store.set(`keyv:${step.key}`, value ?? '')
+                : step.kind === 'delete' ? await store.delete(`keyv:${step.key}`)
+                : await store.clear()
+              history.push({ step, value, result, invoked, returned: clock++ })
+            }
+          }
+          const [here, there] = stores
+          if (here === undefined || there === undefined) throw new Error('two stores')
+          await scheduler.waitFor(Promise.all(lanes.map((steps, lane) => run(lane % 2 === 0 ? here : there, steps))))
+          expect(isLinearizable(history), JSON.stringify(history)).toBe(true)
+        },
+      ),
+      { numRuns: 300 },
+    )
+  }, 60_000)
 })
