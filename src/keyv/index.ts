@@ -12,5 +12,5 @@
  */
 export * from './store.js'
 export { HASHED_KEY_MARKER, generationKey, hasNamespace, sendableKey, storedKey } from './key.js'
-export { freshGeneration, makeGenerations, type GenerationCommands, type Generations } from './generation.js'
+export { freshGeneration, makeGenerations, type GenerationCommands, type GenerationRead, type Generations } from './generation.js'
 export { MAX_RELATIVE_EXPTIME, toExptime } from './ttl.js'
