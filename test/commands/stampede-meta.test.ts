@@ -22,6 +22,7 @@ import { clientError } from '../../src/protocol/error.js'
 import { text } from '../../src/serde/text.js'
 import type { Middleware, Transport } from '../../src/transport/transport.js'
 import { scripted } from './support.js'
+import { makeVirtualClock } from '../support/virtual-clock.js'
 
 const bytes = (value: string): Uint8Array => new TextEncoder().encode(value)
 
@@ -129,12 +130,6 @@ describe('metaStampedeOps: answers', () => {
 // a virtual clock shared by the emulator's engine and the stampede's scheduler
 // -------------------------------------------------------------------------------------
 
-interface Timer {
-  readonly at: number
-  readonly order: number
-  readonly fire: () => void
-}
-
 /** What the server answered to the lookups (mg with N), counted by flag. */
 interface Flags {
   lookups: number
@@ -146,17 +141,9 @@ interface Flags {
 const START = 1_700_000_000_000
 
 const makeTime = () => {
-  let current = START
-  let order = 0
   let inFlight = 0
-  const timers: Array<Timer> = []
+  const clock = makeVirtualClock(START, () => inFlight > 0)
   const flags: Flags = { lookups: 0, W: 0, Z: 0, X: 0 }
-  const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-    new Promise((resolve) => {
-      if (signal?.aborted === true) return resolve()
-      const timer: Timer = { at: current + Math.max(0, ms), order: order++, fire: resolve }
-      timers.push(timer)
-    })
   /** Counts requests in flight (the served path waits for sockets) and the flags of each lookup's answer. */
   const observed: Middleware = (next) => ({
     send: (request, context) => async () => {
@@ -177,38 +164,13 @@ const makeTime = () => {
     },
     close: next.close,
   })
-  /** Until every caller waits on a timer: no request in flight, and two turns with nothing moving. */
-  const quiet = async (): Promise<void> => {
-    for (let still = 0; still < 2; ) {
-      await new Promise((resolve) => setImmediate(resolve))
-      still = inFlight > 0 ? 0 : still + 1
-    }
-  }
-  /** Runs virtual time, timer after timer, until `work` is done. */
-  const run = async <T>(work: Promise<T>): Promise<T> => {
-    let done = false
-    const watched = work.finally(() => {
-      done = true
-    })
-    for (;;) {
-      await quiet()
-      if (done) return watched
-      timers.sort((a, b) => a.at - b.at || a.order - b.order)
-      const next = timers.shift()
-      if (next === undefined) throw new Error('deadlock: the work waits and nothing is scheduled')
-      current = Math.max(current, next.at)
-      next.fire()
-    }
-  }
-  const scheduler: Scheduler = { now: () => current, sleep, random: () => 0.5 }
+  const scheduler: Scheduler = { now: clock.now, sleep: clock.sleep, random: () => 0.5 }
   return {
-    now: () => current,
-    advance: (ms: number) => {
-      current += ms
-    },
-    elapsed: () => current - START,
-    run,
-    sleep,
+    now: clock.now,
+    advance: clock.advance,
+    elapsed: () => clock.now() - START,
+    run: clock.run,
+    sleep: clock.sleep,
     observed,
     flags,
     scheduler,

@@ -25,62 +25,15 @@ import type { MemcacheError } from '../../src/error.js'
 import { text } from '../../src/serde/text.js'
 import type { Encoded } from '../../src/serde/serde.js'
 import { connectionClosed } from '../../src/transport/error.js'
+import { makeVirtualClock, type VirtualClock } from '../support/virtual-clock.js'
 
 // -------------------------------------------------------------------------------------
 // a model clock
 // -------------------------------------------------------------------------------------
 
-interface Timer {
-  readonly at: number
-  readonly order: number
-  readonly fire: () => void
-}
+const makeClock = (): VirtualClock => makeVirtualClock()
 
-const makeClock = () => {
-  let current = 0
-  let order = 0
-  const timers: Array<Timer> = []
-  const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-    new Promise((resolve) => {
-      if (signal?.aborted === true) return resolve()
-      const onAbort = (): void => {
-        const index = timers.indexOf(timer)
-        if (index >= 0) timers.splice(index, 1)
-        resolve()
-      }
-      const timer: Timer = {
-        at: current + Math.max(0, ms),
-        order: order++,
-        fire: () => {
-          signal?.removeEventListener('abort', onAbort)
-          resolve()
-        },
-      }
-      timers.push(timer)
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
-  // One macrotask turn: every promise chain that can move without time passing has moved.
-  const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-  /** Runs virtual time until `work` is done. */
-  const run = async <T>(work: Promise<T>): Promise<T> => {
-    let done = false
-    const watched = work.finally(() => {
-      done = true
-    })
-    for (;;) {
-      await settle()
-      if (done) return watched
-      timers.sort((a, b) => a.at - b.at || a.order - b.order)
-      const next = timers.shift()
-      if (next === undefined) throw new Error('deadlock: the work waits and nothing is scheduled')
-      current = Math.max(current, next.at)
-      next.fire()
-    }
-  }
-  return { now: () => current, sleep, run }
-}
-
-type Clock = ReturnType<typeof makeClock>
+type Clock = VirtualClock
 
 /** A small deterministic generator, so fast-check's seed decides the jitter too. */
 const seeded = (seed: number): (() => number) => {
