@@ -8,10 +8,13 @@ import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { bindCommands, createClient } from '../src/client.js'
 import { commands } from '../src/commands/commands.js'
+import { getManyMeta, getMeta, metaSet } from '../src/commands/meta.js'
 import type { MemcacheError } from '../src/error.js'
 import type { Reply } from '../src/protocol/reply.js'
 import * as Request from '../src/protocol/request.js'
 import { bytes } from '../src/serde/bytes.js'
+import type { Encoded } from '../src/serde/serde.js'
+import type * as Meta from '../src/protocol/meta.js'
 import { withBatching } from '../src/middleware/batching.js'
 import { connect } from '../src/transport/connection.js'
 import { withObserve } from '../src/middleware/observe.js'
@@ -78,12 +81,43 @@ export const ourClient = (server: string): BenchClient => {
   }
 }
 
-/** `createClient({ servers, serde: bytes, batching: true })`: the same client, concurrent gets merged. */
-export const ourBatchedClient = (server: string): BenchClient => {
-  const client = createClient({ servers: server, serde: bytes, batching: true })
+/**
+ * `createClient({ servers, serde: bytes, batching: true })`: the same client, concurrent gets
+ * merged into one multi-key `get` — or, with `protocol: 'meta'`, into one quiet `mg` batch.
+ */
+export const ourBatchedClient = (server: string, protocol: 'text' | 'meta' = 'text'): BenchClient => {
+  const client = createClient({ servers: server, serde: bytes, batching: protocol === 'text' ? true : { protocol } })
   return {
-    ...commandsClient('fp-memcache + batching', client.transport),
-    notes: { setup: 'createClient({ servers, serde: bytes, batching: true }): withBatching() over the same stack' },
+    ...commandsClient(protocol === 'text' ? 'fp-memcache + batching' : 'fp-memcache + meta batching', client.transport),
+    notes: {
+      setup:
+        protocol === 'text'
+          ? 'createClient({ servers, serde: bytes, batching: true }): withBatching() over the same stack'
+          : "createClient({ servers, serde: bytes, batching: { protocol: 'meta' } }): single gets merged into quiet mg batches",
+    },
+    close: () => client.close(),
+  }
+}
+
+/**
+ * The same `createClient` stack, driven through the meta commands: `getMeta` for a single get
+ * (`mg <key> v f`), `getManyMeta` for a get-many (one quiet `mg` batch closed by `mn`), `metaSet`
+ * for a set (`ms <key> <size>`).
+ */
+export const ourMetaClient = (server: string): BenchClient<Result<O.Option<Encoded>>, Result<ReadonlyMap<string, Encoded>>, Result<Meta.MetaReply>> => {
+  const client = createClient({ servers: server, serde: bytes })
+  const transport = client.transport
+  return {
+    name: 'fp-memcache meta',
+    notes: { setup: 'createClient({ servers, serde: bytes }) driven by getMeta / getManyMeta / metaSet (meta protocol, pipelined)' },
+    // Results are left as the commands give them (the text client's are too); the checks unwrap them.
+    get: (key) => getMeta(key)(transport)(),
+    getMany: (keys) => getManyMeta(keys)(transport)(),
+    set: (key, value) => metaSet(key, value)(transport)(),
+    failed: E.isLeft,
+    found: (result) => O.toUndefined(O.map((encoded: Encoded) => encoded.bytes)(rightOf(result))),
+    foundMany: (result) => new Map([...rightOf(result)].map(([key, encoded]) => [key, encoded.bytes])),
+    stored: (result) => rightOf(result).code === 'HD',
     close: () => client.close(),
   }
 }

@@ -35,7 +35,7 @@ import { connect, type Connection } from '../src/transport/connection.js'
 import { reconnecting } from '../src/transport/reconnecting.js'
 import { memcacheClientClient, memcachedClient, memjsClient, type BenchClient } from './competitors.js'
 import { compareDecoders, type DecoderComparison } from './decoder.js'
-import { ourBatchedClient, ourClient, ourRoutedClient, type RoutedClient } from './ours.js'
+import { ourBatchedClient, ourClient, ourMetaClient, ourRoutedClient, type RoutedClient } from './ours.js'
 import { rawSocketClient } from './raw.js'
 import { startMemcached, type MemcachedServer } from '../test/support/memcached.js'
 
@@ -78,7 +78,7 @@ interface KeySpace {
 }
 
 /** Who runs a workload: ours, the floor, the other libraries. */
-type Role = 'raw' | 'client' | 'batched' | 'peer' | 'routed' | 'large'
+type Role = 'raw' | 'client' | 'batched' | 'meta' | 'meta-batched' | 'peer' | 'routed' | 'large'
 
 interface Workload {
   readonly id: string
@@ -197,11 +197,11 @@ const getMany = (id: string, title: string, ops: number, roles: ReadonlyArray<Ro
   },
 })
 
-const PEERS_AND_US: ReadonlyArray<Role> = ['raw', 'client', 'peer']
+const PEERS_AND_US: ReadonlyArray<Role> = ['raw', 'client', 'meta', 'peer']
 
 const workloads: ReadonlyArray<Workload> = [
   getSmall('get-seq', `sequential get, ${SMALL} B (1 in flight)`, 1, scale(5_000), PEERS_AND_US),
-  getSmall('get', `concurrent get, ${SMALL} B (${IN_FLIGHT} in flight)`, IN_FLIGHT, scale(40_000), ['raw', 'client', 'batched', 'peer']),
+  getSmall('get', `concurrent get, ${SMALL} B (${IN_FLIGHT} in flight)`, IN_FLIGHT, scale(40_000), ['raw', 'client', 'batched', 'meta', 'meta-batched', 'peer']),
   getMany('get-many', `get-many, ${MANY} keys, ${SMALL} B (8 in flight)`, scale(2_000), PEERS_AND_US),
   {
     id: 'set',
@@ -219,7 +219,7 @@ const workloads: ReadonlyArray<Workload> = [
     },
   },
   ...SCALING.map((inFlight) =>
-    getSmall(`scaling-${inFlight}`, `get, ${SMALL} B, ${inFlight} in flight`, inFlight, scale(inFlight === 1 ? 3_000 : 20_000), ['raw', 'client', 'batched']),
+    getSmall(`scaling-${inFlight}`, `get, ${SMALL} B, ${inFlight} in flight`, inFlight, scale(inFlight === 1 ? 3_000 : 20_000), ['raw', 'client', 'batched', 'meta-batched']),
   ),
   getMany(`get-many-${SERVERS}`, `get-many, ${MANY} keys over ${SERVERS} servers (8 in flight)`, scale(2_000), ['routed']),
   {
@@ -514,6 +514,19 @@ const ratioTarget = (target: string, numerator: number | undefined, denominator:
   return { target, measured: `${ratio.toFixed(2)}× ${label}`, met: atMost ? ratio <= required : ratio >= required }
 }
 
+/** The faster meta row of a workload: single `mg`s pipelined, or merged into quiet batches. */
+const fasterMeta = (result: WorkloadResult | undefined): Row | undefined =>
+  [rowOf(result, 'meta'), rowOf(result, 'meta-batched')].reduce<Row | undefined>(
+    (best, row) => (row === undefined || !verified(row) ? best : best === undefined || row.opsPerSec > best.opsPerSec ? row : best),
+    undefined,
+  )
+
+const metaPipelined = (get: WorkloadResult | undefined): Target => {
+  const meta = fasterMeta(get)
+  const target = ratioTarget('meta-pipelined concurrent gets ≥ 3× the fastest peer', meta?.opsPerSec, fastestPeer(get)?.opsPerSec, 3, fastestPeer(get)?.client ?? '')
+  return meta === undefined ? target : { ...target, measured: `${target.measured} (${meta.client})` }
+}
+
 const targetsOf = (
   results: ReadonlyArray<WorkloadResult>,
   decoder: ReadonlyArray<DecoderComparison>,
@@ -532,7 +545,7 @@ const targetsOf = (
     ratioTarget('concurrent get: client CPU/op ≤ 0.5× the leanest peer', rowOf(get, 'client')?.cpuUsPerOp, leanestPeer(get)?.cpuUsPerOp, 0.5, leanestPeer(get)?.client ?? '', true),
     ratioTarget('concurrent get: throughput ≥ 0.95× raw socket', rowOf(get, 'client')?.opsPerSec, rowOf(get, 'raw')?.opsPerSec, 0.95, 'raw socket'),
     ratioTarget('batched concurrent gets ≥ 3× the fastest peer', rowOf(get, 'batched')?.opsPerSec, fastest(get)?.opsPerSec, 3, fastest(get)?.client ?? ''),
-    { target: 'meta-pipelined concurrent gets ≥ 3× the fastest peer', measured: 'pending: the meta protocol (issue 12) is not in this build', met: undefined },
+    metaPipelined(get),
     ratioTarget('get-many ≥ 3× the fastest peer (keys/s)', rowOf(many, 'client')?.keysPerSec, fastest(many)?.keysPerSec, 3, fastest(many)?.client ?? ''),
     ratioTarget('concurrent set ≥ 2× the fastest peer', rowOf(set, 'client')?.opsPerSec, fastest(set)?.opsPerSec, 2, fastest(set)?.client ?? ''),
     ratioTarget('sequential get ≥ 0.95× raw socket', rowOf(seq, 'client')?.opsPerSec, rowOf(seq, 'raw')?.opsPerSec, 0.95, 'raw socket'),
@@ -551,6 +564,13 @@ const targetsOf = (
 }
 
 const verdict = (met: boolean | undefined): string => (met === undefined ? 'pending' : met ? 'met' : 'not met')
+
+/** A row of the text against meta table: both cells and their ratios. */
+const textAgainstMeta = (result: WorkloadResult): ReadonlyArray<string> => {
+  const text = rowOf(result, 'client') as Row
+  const meta = rowOf(result, 'meta') as Row
+  return [result.title, cell(result, text), cell(result, meta), `${(meta.opsPerSec / text.opsPerSec).toFixed(2)}×`, `${(meta.cpuUsPerOp / text.cpuUsPerOp).toFixed(2)}×`]
+}
 
 interface Machine {
   readonly cpu: string
@@ -577,26 +597,36 @@ const readmeSection = (
   )
   lines.push(
     markdown(
-      ['workload', 'raw socket', 'fp-memcache', 'fp-memcache + batching', ...peerNames],
-      [
-        ...main.map((result) => [
-          result.title,
-          cell(result, rowOf(result, 'raw')),
-          cell(result, rowOf(result, 'client')),
-          cell(result, rowOf(result, 'batched')),
-          ...peerNames.map((name) => cell(result, result.rows.find((row) => row.client === name))),
-        ]),
-        ['meta-pipelined gets, 100 B (64 in flight)', '—', 'pending: meta protocol (issue 12)', '—', ...peerNames.map(() => '—')],
-      ],
+      ['workload', 'raw socket', 'fp-memcache', 'fp-memcache + batching', 'fp-memcache meta', 'fp-memcache + meta batching', ...peerNames],
+      main.map((result) => [
+        result.title,
+        cell(result, rowOf(result, 'raw')),
+        cell(result, rowOf(result, 'client')),
+        cell(result, rowOf(result, 'batched')),
+        cell(result, rowOf(result, 'meta')),
+        cell(result, rowOf(result, 'meta-batched')),
+        ...peerNames.map((name) => cell(result, result.rows.find((row) => row.client === name))),
+      ]),
     ),
   )
+  const compared = main.filter((result) => rowOf(result, 'client') !== undefined && rowOf(result, 'meta') !== undefined)
+  if (compared.length > 0) {
+    lines.push('', 'Text against meta, the same client (a throughput ratio above 1: meta is faster; a CPU ratio below 1: meta is leaner):', '')
+    lines.push(markdown(['workload', 'text', 'meta', 'meta/text throughput', 'meta/text CPU per op'], compared.map(textAgainstMeta)))
+  }
   const scaling = results.filter((result) => result.id.startsWith('scaling-'))
   if (scaling.length > 0) {
     lines.push('', 'Scaling of a 100 B get with the number in flight:', '')
     lines.push(
       markdown(
-        ['in flight', 'raw socket', 'fp-memcache', 'fp-memcache + batching'],
-        scaling.map((result) => [String(result.concurrency), cell(result, rowOf(result, 'raw')), cell(result, rowOf(result, 'client')), cell(result, rowOf(result, 'batched'))]),
+        ['in flight', 'raw socket', 'fp-memcache', 'fp-memcache + batching', 'fp-memcache + meta batching'],
+        scaling.map((result) => [
+          String(result.concurrency),
+          cell(result, rowOf(result, 'raw')),
+          cell(result, rowOf(result, 'client')),
+          cell(result, rowOf(result, 'batched')),
+          cell(result, rowOf(result, 'meta-batched')),
+        ]),
       ),
     )
   }
@@ -697,10 +727,12 @@ const main = async (): Promise<void> => {
     const raw = await rawSocketClient(server)
     const client = ourClient(server)
     const batched = ourBatchedClient(server)
+    const meta = ourMetaClient(server)
+    const metaBatched = ourBatchedClient(server, 'meta')
     const large = ourClient(server)
     const peers = [memjsClient(server), memcachedClient(server), memcacheClientClient(server)]
     const routed = needsRouted ? ourRoutedClient(others.map((other) => other.server)) : undefined
-    closing.push(raw, client, batched, large, ...peers, ...(routed === undefined ? [] : [routed]))
+    closing.push(raw, client, batched, meta, metaBatched, large, ...peers, ...(routed === undefined ? [] : [routed]))
     const spaces = new Map<BenchClient, KeySpace>(closing.map((one, i) => [one, keySpace(i)]))
     // The raw socket and the large-value client read the same 32 MiB value.
     spaces.set(large, { ...(spaces.get(large) as KeySpace), large: (spaces.get(raw) as KeySpace).large })
@@ -708,6 +740,8 @@ const main = async (): Promise<void> => {
       raw: [raw],
       client: [client],
       batched: [batched],
+      meta: [meta],
+      'meta-batched': [metaBatched],
       peer: peers,
       routed: routed === undefined ? [] : [routed],
       large: [large],

@@ -447,6 +447,7 @@ const discoveryCheck: Check = (value, path) => {
 const batchingChecks: { readonly [K in keyof Required<BatchingOptions>]: Check } = {
   window: milliseconds,
   maxKeys: positiveInteger,
+  protocol: expected('"text" or "meta"', (value) => value === 'text' || value === 'meta'),
 }
 
 /** One check per option: adding an option without its check does not compile. */

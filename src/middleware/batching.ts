@@ -9,15 +9,22 @@
  * Where it sits: above the router, so that the merged request is split again per node: N
  * concurrent single-key gets cost one round trip per node instead of N.
  *
+ * With `protocol: 'meta'` the merged request is a quiet meta batch instead (`mg <key> v f q`, with
+ * `c` for `gets`, per key, closed by one `mn`: `Meta.metaBatch`), whose hits are fanned back out
+ * as the same `Values` replies. A key the server refuses fails only the callers who asked for it.
+ * Needs memcached 1.6+ (the connection asks the version once before its first meta request).
+ *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import type { MemcacheError } from '../error.js'
-import { collectByKey, valuesFor, type Reply } from '../protocol/reply.js'
+import * as Meta from '../protocol/meta.js'
+import { collectByKey, valuesFor, type Item, type Reply } from '../protocol/reply.js'
 import type { Get, Gets, Request } from '../protocol/request.js'
-import { emptyContext, watch, type RequestContext } from '../transport/context.js'
-import { connectionClosed } from '../transport/error.js'
+import { emptyContext, interruption, watch, type RequestContext } from '../transport/context.js'
+import { connectionClosed, timeout } from '../transport/error.js'
+import { timerDelay } from '../transport/timer.js'
 import type { Middleware } from '../transport/transport.js'
 
 // -------------------------------------------------------------------------------------
@@ -33,6 +40,11 @@ export interface BatchingOptions {
   readonly window?: number
   /** Send a batch as soon as it names this many distinct keys. Default 256. */
   readonly maxKeys?: number
+  /**
+   * How a batch is sent: `'text'` (default) as one multi-key `get`, `'meta'` as one quiet `mg`
+   * batch (see the module documentation). The callers' requests and replies are the same.
+   */
+  readonly protocol?: 'text' | 'meta'
 }
 
 interface Waiter {
@@ -56,6 +68,12 @@ interface Batch {
   departed: boolean
   /** Fires when every waiter left while the batch is in flight; set only when all of them could. */
   abandon: AbortController | undefined
+  /**
+   * One timer for the members' deadlines (a client gives every command one), set for the
+   * earliest: a member's deadline costs no timer of its own. Cleared once the batch is answered.
+   */
+  deadlineTimer: NodeJS.Timeout | undefined
+  deadlineAt: number
 }
 
 // -------------------------------------------------------------------------------------
@@ -102,6 +120,50 @@ const answer = (waiter: Waiter, result: E.Either<MemcacheError, Reply>): void =>
   waiter.resolve(result)
 }
 
+const GET_FLAGS: Meta.MetaGetFlags = { returnValue: true, returnFlags: true }
+const GETS_FLAGS: Meta.MetaGetFlags = { returnValue: true, returnFlags: true, returnCas: true }
+
+/** What a meta batch found, as a text `get`'s items by key, and the keys the server refused. */
+interface MetaHits {
+  readonly found: ReadonlyMap<string, Item>
+  readonly refused: ReadonlyMap<string, MemcacheError> | undefined
+}
+
+/** The members of a quiet `mg` batch for `keys` (answered in their order), as `get`'s items. */
+const fromMetaBatch = (keys: ReadonlyArray<string>, reply: Meta.MetaBatchReply): MetaHits => {
+  const found = new Map<string, Item>()
+  let refused: Map<string, MemcacheError> | undefined
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index] as string
+    const member = reply.replies[index]
+    if (member === undefined) continue
+    if (member._tag === 'Failure') (refused ??= new Map()).set(key, member.error)
+    else if (member.code === 'VA') {
+      const { clientFlags, cas } = member.returned
+      found.set(key, { key, flags: clientFlags ?? 0, value: member.value ?? EMPTY, ...(cas === undefined ? {} : { cas }) })
+    }
+  }
+  return { found, refused }
+}
+
+/** The first error the server gave for one of `keys`, if any. */
+const refusalOf = (keys: ReadonlyArray<string>, refused: ReadonlyMap<string, MemcacheError> | undefined): E.Either<MemcacheError, Reply> | undefined => {
+  if (refused === undefined) return undefined
+  for (const key of keys) {
+    const error = refused.get(key)
+    if (error !== undefined) return E.left(error)
+  }
+  return undefined
+}
+
+/** One caller's own meta batch, answered as its `get` would be. */
+const ownAnswer = (keys: ReadonlyArray<string>, reply: Meta.MetaBatchReply): E.Either<MemcacheError, Reply> => {
+  const hits = fromMetaBatch(keys, reply)
+  return refusalOf(keys, hits.refused) ?? E.right(valuesFor(keys, hits.found))
+}
+
+const EMPTY = new Uint8Array(0)
+
 /**
  * Coalesces concurrent gets.
  *
@@ -126,6 +188,10 @@ export const withBatching =
   (inner) => {
     const window = options.window ?? 0
     const maxKeys = options.maxKeys ?? 256
+    const merged =
+      options.protocol === 'meta'
+        ? (tag: 'Get' | 'Gets', keys: ReadonlyArray<string>): Request => Meta.metaBatch(keys.map((key) => Meta.metaGet(key, tag === 'Gets' ? GETS_FLAGS : GET_FLAGS)))
+        : (tag: 'Get' | 'Gets', keys: ReadonlyArray<string>): Request => ({ _tag: tag, keys })
     const open: { Get: Batch | undefined; Gets: Batch | undefined } = { Get: undefined, Gets: undefined }
     let closed = false
 
@@ -140,20 +206,25 @@ export const withBatching =
       }
       // Only a batch whose every member can leave can be abandoned: otherwise someone always waits.
       if (batch.waiters.every((waiter) => !waiter.waiting || canLeave(waiter.context))) batch.abandon = new AbortController()
-      void inner.send({ _tag: tag, keys: [...batch.keys] }, mergedContext(batch.waiters, batch.abandon?.signal))().then((result) => {
+      const keys = [...batch.keys]
+      void inner.send(merged(tag, keys), mergedContext(batch.waiters, batch.abandon?.signal))().then((result) => {
+        // Answered now (or resent per caller, each with its own context): no deadline to watch here.
+        stopDeadlines(batch)
         if (E.isLeft(result) && isAboutOneRequest(result.left) && batch.present > 1) {
           // One caller's bad key must not fail the others: send each request on its own.
           for (const waiter of batch.waiters) {
-            if (waiter.waiting) void inner.send({ _tag: tag, keys: waiter.keys }, waiter.context)().then((own) => answer(waiter, own))
+            if (waiter.waiting) void inner.send(merged(tag, waiter.keys), waiter.context)().then((own) => answer(waiter, own._tag === 'Right' && own.right._tag === 'MetaBatchReply' ? ownAnswer(waiter.keys, own.right) : own))
           }
           return
         }
-        if (E.isLeft(result) || result.right._tag !== 'Values') {
+        const hits = E.isLeft(result) ? undefined : result.right._tag === 'Values' ? { found: collectByKey(result.right.items), refused: undefined } : result.right._tag === 'MetaBatchReply' ? fromMetaBatch(keys, result.right) : undefined
+        if (hits === undefined) {
           for (const waiter of batch.waiters) answer(waiter, result)
           return
         }
-        const found = collectByKey(result.right.items)
-        for (const waiter of batch.waiters) if (waiter.waiting) answer(waiter, E.right(valuesFor(waiter.keys, found)))
+        for (const waiter of batch.waiters) {
+          if (waiter.waiting) answer(waiter, refusalOf(waiter.keys, hits.refused) ?? E.right(valuesFor(waiter.keys, hits.found)))
+        }
       })
     }
 
@@ -166,6 +237,39 @@ export const withBatching =
       return () => clearImmediate(immediate)
     }
 
+    const stopDeadlines = (batch: Batch): void => {
+      if (batch.deadlineTimer !== undefined) clearTimeout(batch.deadlineTimer)
+      batch.deadlineTimer = undefined
+      batch.deadlineAt = Infinity
+    }
+
+    /** Watches `deadline` for `batch` unless an earlier one is watched already. */
+    const watchDeadline = (tag: 'Get' | 'Gets', batch: Batch, deadline: number): void => {
+      if (batch.deadlineAt <= deadline) return
+      stopDeadlines(batch)
+      const delay = timerDelay(Math.max(1, Math.ceil(deadline - Date.now())))
+      if (delay === undefined) return
+      batch.deadlineAt = deadline
+      batch.deadlineTimer = setTimeout(() => expire(tag, batch), delay).unref()
+    }
+
+    /** Answers `Timeout` to the members whose deadline passed; watches the earliest of the others. */
+    const expire = (tag: 'Get' | 'Gets', batch: Batch): void => {
+      batch.deadlineTimer = undefined
+      batch.deadlineAt = Infinity
+      const now = Date.now()
+      let next = Infinity
+      for (const waiter of batch.waiters) {
+        const deadline = waiter.context.deadline
+        if (!waiter.waiting || deadline === undefined) continue
+        if (deadline <= now) {
+          answer(waiter, E.left(interruption(waiter.context, commandNames[tag], 'batching', now) ?? timeout(0, commandNames[tag], 'batching')))
+          leave(tag, batch)
+        } else if (deadline < next) next = deadline
+      }
+      if (next < Infinity && batch.present > 0) watchDeadline(tag, batch, next)
+    }
+
     /** A caller left: before sending, its keys go unless someone else asks them; once every caller left, the batch goes. */
     const leave = (tag: 'Get' | 'Gets', batch: Batch): void => {
       batch.present--
@@ -173,9 +277,13 @@ export const withBatching =
         batch.departed = true
         if (batch.present === 0) {
           batch.cancel()
+          stopDeadlines(batch)
           open[tag] = undefined
         }
-      } else if (batch.present === 0) batch.abandon?.abort()
+      } else if (batch.present === 0) {
+        stopDeadlines(batch)
+        batch.abandon?.abort()
+      }
     }
 
     const enqueue =
@@ -187,19 +295,25 @@ export const withBatching =
           let batch = open[tag]
           if (batch === undefined) {
             // `schedule` never flushes synchronously, so the batch is in `open` before it can fire.
-            batch = { keys: new Set(), waiters: [], present: 0, cancel: schedule(tag), departed: false, abandon: undefined }
+            batch = { keys: new Set(), waiters: [], present: 0, cancel: schedule(tag), departed: false, abandon: undefined, deadlineTimer: undefined, deadlineAt: Infinity }
             open[tag] = batch
           }
           for (const key of request.keys) batch.keys.add(key)
           batch.waiters.push(waiter)
           batch.present++
           const joined = batch
-          // No timer and no listener for an empty context; called at once if the caller already left.
-          waiter.stop = watch(context, commandNames[tag], 'batching', (error) => {
+          // The signal is watched per caller (called at once if it fired already), the deadline per batch.
+          const leaveWith = (error: MemcacheError): void => {
             answer(waiter, E.left(error))
             leave(tag, joined)
-          })
+          }
+          if (context.signal !== undefined) waiter.stop = watch({ signal: context.signal }, commandNames[tag], 'batching', leaveWith)
           if (!waiter.waiting) return
+          if (context.deadline !== undefined) {
+            const passed = interruption({ deadline: context.deadline }, commandNames[tag], 'batching')
+            if (passed !== undefined) return leaveWith(passed)
+            watchDeadline(tag, joined, context.deadline)
+          }
           if (batch.keys.size >= maxKeys) flush(tag)
         })
 
@@ -209,6 +323,7 @@ export const withBatching =
       if (batch === undefined) return
       open[tag] = undefined
       batch.cancel()
+      stopDeadlines(batch)
       for (const waiter of batch.waiters) answer(waiter, E.left(error))
     }
 

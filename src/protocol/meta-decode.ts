@@ -115,6 +115,9 @@ const parseU64 = (text: string): bigint | undefined => {
 
 /** An error line as a failure, or undefined. */
 const errorLine = (buffer: Uint8Array, start: number, end: number): MetaFailure | undefined => {
+  // Every error line starts with E, C or S; so do only EN and EX of the codes.
+  const first = buffer[start]
+  if (first !== 0x45 && first !== 0x43 && first !== 0x53) return undefined
   const rest = (word: string): string => textOf(buffer, Math.min(end, start + word.length + 1), end)
   if (startsWithText(buffer, start, end, 'ERROR')) {
     if (end - start === 5) return { _tag: 'Failure', error: unknownCommand('') }
@@ -131,7 +134,15 @@ const errorLine = (buffer: Uint8Array, start: number, end: number): MetaFailure 
 // -------------------------------------------------------------------------------------
 
 type Parsed =
-  | { readonly _tag: 'Reply'; readonly code: MetaCode; readonly size: number; readonly returned: MetaReturned; readonly wireKey: string | undefined }
+  | {
+      readonly _tag: 'Reply'
+      readonly code: MetaCode
+      readonly size: number
+      /** Without `opaque`, kept apart: most opaque tokens are a batch's numbering, none of the caller's business. */
+      readonly returned: MetaReturned
+      readonly opaque: string | undefined
+      readonly wireKey: string | undefined
+    }
   | { readonly _tag: 'Noop' }
   | { readonly _tag: 'Debug'; readonly entries: ReadonlyArray<readonly [string, string]> }
   | { readonly _tag: 'Error'; readonly failure: MetaFailure }
@@ -164,76 +175,80 @@ const parseLine = (buffer: Uint8Array, start: number, end: number): Parsed | Mem
   }
   const returned: { -readonly [K in keyof MetaReturned]: MetaReturned[K] } = {}
   let wireKey: string | undefined
+  let opaque: string | undefined
   for (let i = from; i < tokens.length; i++) {
     const token = tokens[i] as string
     const letter = token[0]
     const rest = token.slice(1)
-    const bad = (): MemcacheError => protocolError(`bad ${letter ?? 'empty'} flag ${JSON.stringify(token)} in meta reply ${JSON.stringify(line.slice(0, 80))}`)
     switch (letter) {
       case 'c': {
         const cas = parseU64(rest)
-        if (cas === undefined) return bad()
+        if (cas === undefined) return badFlag(letter, token, line)
         returned.cas = cas
         break
       }
       case 'f': {
         const flags = parseDecimal(rest, false)
-        if (flags === undefined || flags > 0xffff_ffff) return bad()
+        if (flags === undefined || flags > 0xffff_ffff) return badFlag(letter, token, line)
         returned.clientFlags = flags
         break
       }
       case 'h':
-        if (rest !== '0' && rest !== '1') return bad()
+        if (rest !== '0' && rest !== '1') return badFlag(letter, token, line)
         returned.hit = rest === '1'
         break
       case 'k':
-        if (rest === '') return bad()
+        if (rest === '') return badFlag(letter, token, line)
         wireKey = rest
         break
       case 'l':
       case 's':
       case 't': {
         const number = parseDecimal(rest, letter === 't')
-        if (number === undefined) return bad()
+        if (number === undefined) return badFlag(letter, token, line)
         if (letter === 'l') returned.lastAccess = number
         else if (letter === 's') returned.size = number
         else returned.ttl = number
         break
       }
       case 'O':
-        returned.opaque = rest
+        opaque = rest
         break
       case 'W':
       case 'X':
       case 'Z':
       case 'b':
-        if (rest !== '') return bad()
+        if (rest !== '') return badFlag(letter, token, line)
         if (letter === 'W') returned.win = true
         else if (letter === 'X') returned.stale = true
         else if (letter === 'Z') returned.alreadyWon = true
         break
       default:
         // A flag a later server returns and this codec does not know: skipped, not guessed.
-        if (letter === undefined) return bad()
+        if (letter === undefined) return badFlag(letter, token, line)
     }
   }
-  return { _tag: 'Reply', code, size, returned, wireKey } as Parsed
+  return { _tag: 'Reply', code, size, returned, opaque, wireKey } as Parsed
 }
+
+const badFlag = (letter: string | undefined, token: string, line: string): MemcacheError =>
+  protocolError(`bad ${letter ?? 'empty'} flag ${JSON.stringify(token)} in meta reply ${JSON.stringify(line.slice(0, 80))}`)
 
 // -------------------------------------------------------------------------------------
 // what each request accepts
 // -------------------------------------------------------------------------------------
 
-const codesFor = (request: MetaKeyed): ReadonlyArray<MetaCode> => {
+/** Whether `request` may be answered with `code` (a switch: this runs for every reply). */
+const answersWith = (request: MetaKeyed, code: MetaCode): boolean => {
   switch (request._tag) {
     case 'MetaGet':
-      return request.flags.returnValue === true ? ['VA', 'EN'] : ['HD', 'EN']
+      return code === 'EN' || code === (request.flags.returnValue === true ? 'VA' : 'HD')
     case 'MetaSet':
-      return ['HD', 'NS', 'EX', 'NF']
+      return code === 'HD' || code === 'NS' || code === 'EX' || code === 'NF'
     case 'MetaDelete':
-      return ['HD', 'NF', 'EX']
+      return code === 'HD' || code === 'NF' || code === 'EX'
     case 'MetaArithmetic':
-      return request.flags.returnValue === true ? ['VA', 'NF', 'NS', 'EX'] : ['HD', 'NF', 'NS', 'EX']
+      return code === (request.flags.returnValue === true ? 'VA' : 'HD') || code === 'NF' || code === 'NS' || code === 'EX'
   }
 }
 
@@ -252,9 +267,9 @@ const accept = (
   opaque: string | undefined,
 ): E.Either<MemcacheError, { readonly code: MetaCode; readonly returned: MetaReturned; readonly size: number }> => {
   const name = request._tag === 'MetaGet' ? 'mg' : request._tag === 'MetaSet' ? 'ms' : request._tag === 'MetaDelete' ? 'md' : 'ma'
-  if (!codesFor(request).includes(parsed.code)) return E.left(protocolError(`${name} answered ${parsed.code}, which it does not answer to this request`))
-  if (parsed.returned.opaque !== opaque) {
-    return E.left(protocolError(`${name} reply carries opaque ${JSON.stringify(parsed.returned.opaque ?? null)}, the request sent ${JSON.stringify(opaque ?? null)}`))
+  if (!answersWith(request, parsed.code)) return E.left(protocolError(`${name} answered ${parsed.code}, which it does not answer to this request`))
+  if (parsed.opaque !== opaque) {
+    return E.left(protocolError(`${name} reply carries opaque ${JSON.stringify(parsed.opaque ?? null)}, the request sent ${JSON.stringify(opaque ?? null)}`))
   }
   let returned = parsed.returned
   if (parsed.wireKey !== undefined) {
@@ -263,11 +278,8 @@ const accept = (
     }
     returned = { ...returned, key: request.key }
   }
-  if (opaque !== undefined && request.flags.opaque === undefined) {
-    // A batch's own numbering: not the caller's business.
-    const { opaque: _numbering, ...rest } = returned
-    returned = rest
-  }
+  // The caller's own token is returned; a batch's numbering is not the caller's business.
+  if (opaque !== undefined && request.flags.opaque !== undefined) returned = { ...returned, opaque }
   return E.right({ code: parsed.code, returned, size: parsed.size })
 }
 
@@ -481,11 +493,11 @@ const run = (plan: Plan, buffer: Uint8Array, offset: number, progress: MetaProgr
       case 'Debug':
         return E.left(protocolError('ME arrived where a meta reply was awaited'))
       case 'Reply': {
-        const index = plan.indexOf(parsed.returned.opaque)
+        const index = plan.indexOf(parsed.opaque)
         if (index < 0 || index <= last) {
           return E.left(
             protocolError(
-              `meta reply with opaque ${JSON.stringify(parsed.returned.opaque ?? null)} matches no request waiting for its reply${index >= 0 ? ' (answered already, or out of order)' : ''}`,
+              `meta reply with opaque ${JSON.stringify(parsed.opaque ?? null)} matches no request waiting for its reply${index >= 0 ? ' (answered already, or out of order)' : ''}`,
             ),
           )
         }

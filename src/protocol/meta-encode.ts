@@ -259,7 +259,10 @@ export const encodeMeta = (request: MetaRequest, options: MetaEncodeOptions): E.
     }
     case 'MetaBatch': {
       if (!Array.isArray(request.requests) || request.requests.length === 0) return E.left(invalidArgument('requests', 'a meta batch needs at least one request'))
+      // The lines are gathered into one string, encoded once: one buffer for a batch of gets, not
+      // one per member. A set's value goes between as it is.
       const chunks: Array<Uint8Array> = []
+      let lines = ''
       for (let i = 0; i < request.requests.length; i++) {
         const member = request.requests[i] as MetaKeyed
         if (member.flags?.opaque !== undefined) {
@@ -267,9 +270,16 @@ export const encodeMeta = (request: MetaRequest, options: MetaEncodeOptions): E.
         }
         const line = keyedLine(member, String(i), member.flags?.quiet !== false, options)
         if (E.isLeft(line)) return line
-        pushKeyed(chunks, member, line.right)
+        lines += line.right + '\r\n'
+        if (member._tag === 'MetaSet') {
+          chunks.push(fromString(lines))
+          lines = ''
+          if (member.value.length > 0) chunks.push(member.value)
+          chunks.push(CRLF)
+        }
       }
-      chunks.push(MN)
+      if (lines === '') chunks.push(MN)
+      else chunks.push(fromString(lines + 'mn\r\n'))
       return E.right(chunks)
     }
     default: {

@@ -1,16 +1,19 @@
 /**
  * `withBatching`: concurrent gets merged into one request and fanned out, within a window or at
- * maxKeys; waiters released when their signal fires or their deadline passes; the merged request's
- * context built from its members'.
+ * maxKeys; waiters released when their signal fires or their deadline passes (one timer per batch);
+ * the merged request's context built from its members'; with `protocol: 'meta'`, one quiet `mg`
+ * batch answered as the same `Values`.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { invalidKey } from '../../src/protocol/error.js'
+import { invalidKey, serverError } from '../../src/protocol/error.js'
+import * as Meta from '../../src/protocol/meta.js'
+import type { Request as Sent } from '../../src/protocol/request.js'
 import * as Request from '../../src/protocol/request.js'
 import { withBatching } from '../../src/middleware/batching.js'
 import { connectionClosed } from '../../src/transport/error.js'
-import { cacheOf, fakeTransport, heldTransport, keysOfValues, settle } from './fake.js'
+import { cacheOf, fakeTransport, heldTransport, keysOfValues, settle, type Outcome } from './fake.js'
 
 describe('withBatching', () => {
   it('merges concurrent gets into one request for the union of keys and fans the hits out', async () => {
@@ -189,6 +192,50 @@ describe('withBatching and the context', () => {
     expect(timers).toHaveBeenCalledTimes(1)
   })
 
+  it('sets one timer for a batch whose members all have deadlines, the earliest first', async () => {
+    const timers = vi.spyOn(globalThis, 'setTimeout')
+    const inner = fakeTransport(cacheOf({ a: '1' }))
+    const batched = pipe(inner.transport, withBatching())
+    const now = Date.now()
+    // As a client's default timeout gives them: each a little later than the one before.
+    await Promise.all(['a', 'b', 'c', 'd'].map((key, i) => batched.send(Request.get([key]), { deadline: now + 60_000 + i })()))
+    expect(timers).toHaveBeenCalledTimes(1)
+  })
+
+  it('answers each member at its own deadline from the one timer, and the others when the batch answers', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    try {
+      const held = heldTransport()
+      const batched = pipe(held.transport, withBatching())
+      const now = Date.now()
+      const soon = batched.send(Request.get(['a']), { deadline: now + 10 })()
+      const later = batched.send(Request.get(['b']), { deadline: now + 30 })()
+      const patient = batched.send(Request.get(['c']), { deadline: now + 60_000 })()
+      let laterAnswered = false
+      void later.then(() => (laterAnswered = true))
+      await vi.advanceTimersByTimeAsync(0)
+      await settle()
+      await vi.advanceTimersByTimeAsync(10)
+      expect(await soon).toEqual(E.left(expect.objectContaining({ _tag: 'Timeout', request: 'get', node: 'batching' })))
+      expect(laterAnswered).toBe(false)
+      await vi.advanceTimersByTimeAsync(20)
+      expect(await later).toEqual(E.left(expect.objectContaining({ _tag: 'Timeout', request: 'get', node: 'batching' })))
+      held.release(cacheOf({ a: '1', b: '2', c: '3' })(Request.get(['a', 'b', 'c'])))
+      expect(keysOfValues(await patient)).toEqual(['c'])
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('answers Timeout at once to a caller whose deadline passed before it joined', async () => {
+    const inner = fakeTransport(cacheOf({ a: '1' }))
+    const batched = pipe(inner.transport, withBatching())
+    const [late, onTime] = await Promise.all([batched.send(Request.get(['b']), { deadline: Date.now() - 1 })(), batched.send(Request.get(['a']))()])
+    expect(late).toEqual(E.left(expect.objectContaining({ _tag: 'Timeout', node: 'batching' })))
+    expect(keysOfValues(onTime)).toEqual(['a'])
+    expect(inner.sent).toEqual([Request.get(['a'])])
+  })
+
   it('answers Timeout to a waiter whose deadline passes while the batch is in flight', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     try {
@@ -205,5 +252,72 @@ describe('withBatching and the context', () => {
     } finally {
       vi.useRealTimers()
     }
+  })
+})
+
+/** A server of `entries` answering quiet `mg` batches as memcached does: hits, misses implied, `refused` keys failed. */
+const metaServer =
+  (entries: Record<string, string>, refused: ReadonlyArray<string> = []) =>
+  (request: Sent): Outcome => {
+    if (request._tag !== 'MetaBatch') return E.right({ _tag: 'Values', items: [] })
+    return E.right(
+      Meta.metaBatchReply(
+        request.requests.map((member): Meta.MetaReply | Meta.MetaFailure => {
+          const key = String(member.key)
+          if (refused.includes(key)) return { _tag: 'Failure', error: serverError('out of memory') }
+          const value = entries[key]
+          const returnCas = member._tag === 'MetaGet' && member.flags.returnCas === true
+          return value === undefined
+            ? { ...Meta.metaReply('EN'), implied: true }
+            : Meta.metaReply('VA', { clientFlags: 3, ...(returnCas ? { cas: 9n } : {}) }, new TextEncoder().encode(value))
+        }),
+      ),
+    )
+  }
+
+describe("withBatching({ protocol: 'meta' })", () => {
+  it('sends one quiet mg batch for the union of keys and fans the hits out as Values', async () => {
+    const inner = fakeTransport(metaServer({ a: '1', b: '2', c: '3' }))
+    const batched = pipe(inner.transport, withBatching({ protocol: 'meta' }))
+    const outcomes = await Promise.all([
+      batched.send(Request.get(['a']))(),
+      batched.send(Request.get(['b', 'z']))(),
+      batched.send(Request.get(['c', 'a']))(),
+      batched.send(Request.get(['y']))(),
+    ])
+    expect(outcomes.map(keysOfValues)).toEqual([['a'], ['b'], ['c', 'a'], []])
+    expect(inner.sent).toEqual([Meta.metaBatch(['a', 'b', 'z', 'c', 'y'].map((key) => Meta.metaGet(key, { returnValue: true, returnFlags: true })))])
+    expect(outcomes[0]).toEqual(E.right({ _tag: 'Values', items: [{ key: 'a', flags: 3, value: new TextEncoder().encode('1') }] }))
+  })
+
+  it('asks for the cas of gets and returns it', async () => {
+    const inner = fakeTransport(metaServer({ a: '1' }))
+    const batched = pipe(inner.transport, withBatching({ protocol: 'meta' }))
+    const [outcome] = await Promise.all([batched.send(Request.gets(['a']))(), batched.send(Request.gets(['b']))()])
+    expect(inner.sent).toEqual([Meta.metaBatch(['a', 'b'].map((key) => Meta.metaGet(key, { returnValue: true, returnFlags: true, returnCas: true })))])
+    expect(outcome).toEqual(E.right({ _tag: 'Values', items: [{ key: 'a', flags: 3, value: new TextEncoder().encode('1'), cas: 9n }] }))
+  })
+
+  it('fails only the callers who asked for a key the server refused', async () => {
+    const inner = fakeTransport(metaServer({ a: '1', b: '2' }, ['b']))
+    const batched = pipe(inner.transport, withBatching({ protocol: 'meta' }))
+    const [good, bad, both] = await Promise.all([
+      batched.send(Request.get(['a']))(),
+      batched.send(Request.get(['b']))(),
+      batched.send(Request.get(['a', 'b']))(),
+    ])
+    expect(keysOfValues(good)).toEqual(['a'])
+    expect(bad).toEqual(E.left(serverError('out of memory')))
+    expect(both).toEqual(E.left(serverError('out of memory')))
+  })
+
+  it("resends each caller's own batch when one caller's key is invalid", async () => {
+    const inner = fakeTransport((request) =>
+      request._tag === 'MetaBatch' && request.requests.some((member) => member.key === 'bad key') ? E.left(invalidKey('bad key', 'space at index 3')) : metaServer({ a: '1' })(request),
+    )
+    const batched = pipe(inner.transport, withBatching({ protocol: 'meta' }))
+    const [good, bad] = await Promise.all([batched.send(Request.get(['a']))(), batched.send(Request.get(['bad key']))()])
+    expect(keysOfValues(good)).toEqual(['a'])
+    expect(bad).toEqual(E.left(expect.objectContaining({ _tag: 'InvalidKey' })))
   })
 })

@@ -298,3 +298,25 @@ describe('writing a tick as one buffer', () => {
     }
   })
 })
+
+describe('values of 64 KiB and more', () => {
+  let connection: Connection
+  beforeAll(async () => {
+    const server = await start({ itemSizeMax: '2m' })
+    connection = await open({ server: server.server })
+  })
+
+  // 64 KiB arrives in a few chunks; 1 MiB is over the size from which the receive buffer reserves
+  // one buffer for the whole reply.
+  it.each([64 * 1024, 1024 * 1024])('are views on the bytes received, not copies (%i bytes)', async (size) => {
+    const value = Buffer.alloc(size, 'abcdefghijklmnopqrstuvwxyz')
+    expect(await connection.send(Request.set('big', value))()).toEqual(E.right({ _tag: 'Stored' }))
+    const view = valueOf(await connection.send(Request.get(['big']))(), 'big') ?? new Uint8Array(0)
+    expect(Buffer.from(view.buffer, view.byteOffset, view.byteLength).equals(value)).toBe(true)
+    // A copy would own its memory; a view shares it with what arrived around it: the VALUE line
+    // lies just before the value, in the same memory.
+    const header = `VALUE big 0 ${size}\r\n`
+    expect(view.byteOffset).toBeGreaterThanOrEqual(header.length)
+    expect(Buffer.from(view.buffer, view.byteOffset - header.length, header.length).toString('latin1')).toBe(header)
+  })
+})
