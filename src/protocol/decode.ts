@@ -39,6 +39,7 @@ import type * as R from './request.js'
 import { REPLY_WORDS, WORDS, type WordReply } from './words.js'
 import { isMetaRequest, type MetaRequest } from './meta.js'
 import { decodeMetaStep, type MetaProgress } from './meta-decode.js'
+import { textOf } from './ascii.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -357,18 +358,6 @@ const MEMLIMIT_ = bytesOf(WORDS.memlimit)
 const RESET = bytesOf(REPLY_WORDS.Reset)
 const NOT_FOUND = bytesOf(REPLY_WORDS.NotFound)
 
-const utf8 = new TextDecoder('utf-8')
-
-/** Text of `buffer[start, end)`; ASCII (the common case for keys) without a decoder call. */
-const textOf = (buffer: Uint8Array, start: number, end: number): string => {
-  let text = ''
-  for (let i = start; i < end; i++) {
-    const byte = buffer[i] as number
-    if (byte > 0x7f) return utf8.decode(buffer.subarray(start, end))
-    text += String.fromCharCode(byte)
-  }
-  return text
-}
 
 const startsWith = (buffer: Uint8Array, start: number, end: number, prefix: Uint8Array): boolean => {
   if (end - start < prefix.length) return false

@@ -25,6 +25,7 @@ import type { MemcacheError } from '../error.js'
 import { clientError, protocolError, serverError, unknownCommand, valueTooLarge } from './error.js'
 import type { Decoded, NeedMore, ReplyLimits, Step } from './decode.js'
 import { META_WORDS } from './words.js'
+import { textOf } from './ascii.js'
 import {
   impliedReply,
   metaBatchReply,
@@ -81,17 +82,6 @@ export const MAX_META_LINE = 8192
 const CR = 13
 const LF = 10
 const SPACE = 32
-const utf8 = new TextDecoder('utf-8')
-
-const textOf = (buffer: Uint8Array, start: number, end: number): string => {
-  let text = ''
-  for (let i = start; i < end; i++) {
-    const byte = buffer[i] as number
-    if (byte > 0x7f) return utf8.decode(buffer.subarray(start, end))
-    text += String.fromCharCode(byte)
-  }
-  return text
-}
 
 const startsWithText = (buffer: Uint8Array, start: number, end: number, word: string): boolean => {
   if (end - start < word.length) return false
