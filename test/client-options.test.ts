@@ -51,6 +51,7 @@ describe('optionsProblem', () => {
     ['a key like nothing known, listing them', { servers: 'a', zzzzzzzzzz: 1 }, 'zzzzzzzzzz', /known: servers, transport, serde/],
     ['an unknown key inside pool', { servers: 'a', pool: { sise: 2 } }, 'pool.sise', /not an option of `pool` \(did you mean "size"\?\)/],
     ['an unknown key inside batching', { servers: 'a', batching: { windw: 2 } }, 'batching.windw', /did you mean "window"/],
+    ['a misspelt batching protocol', { servers: 'a', batching: { protocol: 'mega' } }, 'batching.protocol', /"text" or "meta".*got the string "mega"/],
     ['an unknown key inside routing', { servers: 'a', routing: { failOver: true } }, 'routing.failOver', /did you mean "failover"/],
     ['a timeout given as a string', { servers: 'a', timeout: '100' }, 'timeout', /must be a number of milliseconds.*got the string "100"/],
     ['a negative timeout', { servers: 'a', timeout: -1 }, 'timeout', /got the number -1/],
