@@ -521,10 +521,18 @@ const fasterMeta = (result: WorkloadResult | undefined): Row | undefined =>
     undefined,
   )
 
-const metaPipelined = (get: WorkloadResult | undefined): Target => {
+/**
+ * The issue's "batched (or meta-pipelined) concurrent single gets" target: the faster of text
+ * batching and the meta paths counts, and both are shown.
+ */
+const batchedOrMeta = (get: WorkloadResult | undefined): Target => {
+  const peer = fastestPeer(get)
+  const batched = rowOf(get, 'batched')
   const meta = fasterMeta(get)
-  const target = ratioTarget('meta-pipelined concurrent gets ≥ 3× the fastest peer', meta?.opsPerSec, fastestPeer(get)?.opsPerSec, 3, fastestPeer(get)?.client ?? '')
-  return meta === undefined ? target : { ...target, measured: `${target.measured} (${meta.client})` }
+  const best = [batched, meta].reduce<Row | undefined>((a, b) => (b === undefined || !verified(b) ? a : a === undefined || b.opsPerSec > a.opsPerSec ? b : a), undefined)
+  const target = ratioTarget('batched (or meta-pipelined) concurrent gets ≥ 3× the fastest peer', best?.opsPerSec, peer?.opsPerSec, 3, peer?.client ?? '')
+  const ratio = (row: Row | undefined): string => (row === undefined || peer === undefined ? '—' : `${(row.opsPerSec / peer.opsPerSec).toFixed(2)}×`)
+  return best === undefined ? target : { ...target, measured: `${target.measured}: batched ${ratio(batched)}, ${meta?.client ?? 'meta'} ${ratio(meta)}` }
 }
 
 const targetsOf = (
@@ -544,8 +552,7 @@ const targetsOf = (
   return [
     ratioTarget('concurrent get: client CPU/op ≤ 0.5× the leanest peer', rowOf(get, 'client')?.cpuUsPerOp, leanestPeer(get)?.cpuUsPerOp, 0.5, leanestPeer(get)?.client ?? '', true),
     ratioTarget('concurrent get: throughput ≥ 0.95× raw socket', rowOf(get, 'client')?.opsPerSec, rowOf(get, 'raw')?.opsPerSec, 0.95, 'raw socket'),
-    ratioTarget('batched concurrent gets ≥ 3× the fastest peer', rowOf(get, 'batched')?.opsPerSec, fastest(get)?.opsPerSec, 3, fastest(get)?.client ?? ''),
-    metaPipelined(get),
+    batchedOrMeta(get),
     ratioTarget('get-many ≥ 3× the fastest peer (keys/s)', rowOf(many, 'client')?.keysPerSec, fastest(many)?.keysPerSec, 3, fastest(many)?.client ?? ''),
     ratioTarget('concurrent set ≥ 2× the fastest peer', rowOf(set, 'client')?.opsPerSec, fastest(set)?.opsPerSec, 2, fastest(set)?.client ?? ''),
     ratioTarget('sequential get ≥ 0.95× raw socket', rowOf(seq, 'client')?.opsPerSec, rowOf(seq, 'raw')?.opsPerSec, 0.95, 'raw socket'),
