@@ -261,6 +261,12 @@ const noop = (): void => undefined
 /** A reply still needing more than this is given its whole buffer at once (`ReceiveBuffer.reserve`). */
 const RESERVE_FROM = 256 * 1024
 
+/**
+ * Room reserved past a large value: its reply's last line (`END` after a text value; a meta value
+ * ends its reply) and the start of the next reply, when they come in the chunk that ends the value.
+ */
+const RESERVED_TAIL = 64
+
 /** Chunks this large (values) are written as they are, not copied into a tick's write buffer. */
 const COPY_FROM = 16 * 1024
 
@@ -509,10 +515,9 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
     return offset
   }
 
-  socket.on('data', (chunk: Buffer) => {
-    if (isClosed()) return
-    // A plain Uint8Array view, so that values sliced from it are plain views too (not Buffers).
-    const bytes = received.append(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+  /** Decodes what `chunk` completes, keeps the rest of an unfinished reply. */
+  const receive = (chunk: Uint8Array): void => {
+    const bytes = received.append(chunk)
     if (bytes.length < awaited) {
       // The unfinished reply cannot advance yet (a large value arriving): keep the bytes, read nothing.
       received.keep(bytes, 0)
@@ -524,7 +529,20 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
     received.keep(bytes, consumed)
     awaited = consumed < bytes.length ? bytes.length - consumed + matcher.needed() : 0
     // A value of known size (within maxValueSize): one buffer for all of it.
-    if (awaited > RESERVE_FROM) received.reserve(awaited)
+    if (awaited > RESERVE_FROM) received.reserve(awaited + RESERVED_TAIL)
+  }
+
+  socket.on('data', (data: Buffer) => {
+    if (isClosed()) return
+    // A plain Uint8Array view, so that values sliced from it are plain views too (not Buffers).
+    const chunk = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    // A large value received into a buffer reserved at its size takes from the chunk that completes
+    // it no more than that buffer holds; the rest of the chunk is decoded where it lies. Appended
+    // whole, it would overflow the buffer and the value would be copied again into a bigger one.
+    const fits = awaited > RESERVE_FROM ? awaited + RESERVED_TAIL - received.pending() : chunk.length
+    if (fits >= chunk.length) return receive(chunk)
+    receive(chunk.subarray(0, fits))
+    if (!isClosed()) receive(chunk.subarray(fits))
   })
   socket.on('error', (error) => hungUp(`failed: ${error.message}`))
   socket.on('end', () => hungUp('was closed by the server'))

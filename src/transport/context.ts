@@ -92,7 +92,8 @@ export const withinMs =
  * toContext({ timeout: 100, signal: controller.signal }) // { signal, deadline: now + 100 }
  * @category constructors
  */
-export const toContext = (options: CallOptions | undefined, base: RequestContext = emptyContext, now: number = Date.now()): RequestContext => {
+export const toContext = (options: CallOptions | undefined, base: RequestContext = emptyContext, now?: number): RequestContext => {
+  // The clock is read only for a timeout (by `withinMs`): a call without options costs nothing here.
   if (options === undefined) return base
   let context = base
   if (options.signal !== undefined) context = { ...context, signal: options.signal }

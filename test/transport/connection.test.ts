@@ -14,7 +14,7 @@ import type { Reply } from '../../src/protocol/reply.js'
 import * as Request from '../../src/protocol/request.js'
 import { connect, type Connection, type ConnectOptions } from '../../src/transport/connection.js'
 import { startMemcached, type MemcachedServer } from '../support/memcached.js'
-import { fakeServer } from './fakes.js'
+import { fakeServer, writeInParts } from './fakes.js'
 
 const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8'))
 
@@ -318,5 +318,30 @@ describe('values of 64 KiB and more', () => {
     const header = `VALUE big 0 ${size}\r\n`
     expect(view.byteOffset).toBeGreaterThanOrEqual(header.length)
     expect(Buffer.from(view.buffer, view.byteOffset - header.length, header.length).toString('latin1')).toBe(header)
+  })
+
+  it('are received into one buffer of their size even when the next reply comes in the same chunk', async () => {
+    const server = await fakeServer()
+    try {
+      const connection = await open({ server: server.server })
+      const size = 1024 * 1024
+      const big = connection.send(Request.get(['big']))()
+      const small = connection.send(Request.get(['small']))()
+      const peer = await server.connection(0)
+      await peer.waitFor('get small\r\n')
+      const header = `VALUE big 0 ${size}\r\n`
+      const value = Buffer.alloc(size, 'abcdefghijklmnopqrstuvwxyz')
+      // The last part ends the value, its reply, and carries the whole next reply (64 KiB of it).
+      const next = `VALUE small 0 ${64 * 1024}\r\n${'s'.repeat(64 * 1024)}\r\nEND\r\n`
+      await writeInParts(peer.socket, [header, value.subarray(0, size - 10), Buffer.concat([value.subarray(size - 10), Buffer.from(`\r\nEND\r\n${next}`)])])
+      const view = valueOf(await big, 'big') ?? new Uint8Array(0)
+      expect(Buffer.from(view.buffer, view.byteOffset, view.byteLength).equals(value)).toBe(true)
+      // Appending the last part whole would have overflowed the reserved buffer into one twice as large.
+      expect(view.buffer.byteLength).toBeLessThan(size + 1024)
+      expect(valueOf(await small, 'small')).toEqual(new Uint8Array(64 * 1024).fill('s'.charCodeAt(0)))
+      await connection.close()
+    } finally {
+      await server.close()
+    }
   })
 })

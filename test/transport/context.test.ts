@@ -42,6 +42,19 @@ describe('toContext', () => {
   it('keeps a base deadline that comes first', () => {
     expect(toContext({ timeout: 500 }, { deadline: 2100 }, 2000)).toEqual({ deadline: 2100 })
   })
+
+  it('reads the clock only for a timeout', () => {
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(3000)
+    try {
+      toContext(undefined)
+      toContext({ retry: true })
+      expect(clock).not.toHaveBeenCalled()
+      expect(toContext({ timeout: 50 })).toEqual({ deadline: 3050 })
+      expect(clock).toHaveBeenCalledTimes(1)
+    } finally {
+      clock.mockRestore()
+    }
+  })
 })
 
 describe('remainingMs and interruption', () => {
