@@ -3,6 +3,8 @@
  * package.json's `exports`, so a new subpath is covered the day it is added) has TSDoc, and every
  * exported function has an `@example`. `npm run docs` turns the same comments into docs/api.
  */
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { publicEntries, undocumentedExports } from '../scripts/tsdoc-coverage.js'
 
@@ -16,6 +18,17 @@ describe('API documentation', () => {
     // own helper module is checked as if it were an entry.
     const gaps = undocumentedExports(['test/docs-fixture.ts'])
     expect(gaps.map((gap) => `${gap.name}: ${gap.problem}`)).toEqual(['bare: no TSDoc', 'withoutExample: no @example'])
+  })
+
+  it('typedoc documents every subpath of the package', () => {
+    const config = JSON.parse(readFileSync('typedoc.json', 'utf8')) as { readonly entryPoints: ReadonlyArray<string> }
+    expect([...config.entryPoints].sort()).toEqual(Object.values(publicEntries()).sort())
+  })
+
+  it('npm run docs succeeds: typedoc, warnings as errors, finds nothing to complain about', { timeout: 120_000 }, () => {
+    const typedoc = spawnSync(process.execPath, ['node_modules/typedoc/bin/typedoc', '--emit', 'none'], { encoding: 'utf8' })
+    expect(typedoc.stdout + typedoc.stderr).not.toMatch(/\[(warning|error)\]/)
+    expect(typedoc.status).toBe(0)
   })
 
   it('every public export has TSDoc, and every function an example', { timeout: 60_000 }, () => {

@@ -45,8 +45,12 @@ import {
 // model
 // -------------------------------------------------------------------------------------
 
-/** A reply line's header, its value still to come. */
-interface PendingValue {
+/**
+ * A meta reply line's header whose value is still to come: which batch member it answers, its code,
+ * its returned flags and the value's size.
+ * @category model
+ */
+export interface MetaPendingValue {
   readonly index: number
   readonly code: MetaCode
   readonly returned: MetaReturned
@@ -68,7 +72,7 @@ export interface MetaProgress {
   readonly answerCount: number
   /** Error lines read since the last answered request, not attributed yet. */
   readonly errors: ReadonlyArray<MetaFailure>
-  readonly pending: PendingValue | undefined
+  readonly pending: MetaPendingValue | undefined
   readonly lines: number
 }
 
