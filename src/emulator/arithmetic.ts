@@ -38,7 +38,7 @@ const NO_MEMORY = Reply.failure(serverError('out of memory'))
 // -------------------------------------------------------------------------------------
 
 /**
- * Moves the number stored under `key` by `delta` (`compareCas` 0: any cas). Counts the hits; a
+ * Moves the number stored under `key` by `delta` (`compareCas` 0: whatever the cas). Counts the hits; a
  * miss is the caller's to count (`ma` with `N` creates the item instead).
  *
  * @example

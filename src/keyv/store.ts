@@ -202,7 +202,7 @@ const connectionOf = (options: KeyvMemcacheOptions): { readonly transport: Trans
   }
   delete rest['client']
   delete rest['serde']
-  // Checked by createClient, as any plain-JavaScript options are.
+  // Checked by createClient, as every plain-JavaScript option is.
   const client = createClient(rest as unknown as ClientOptions<string> & { readonly serde?: undefined })
   const prefix = typeof rest['keyPrefix'] === 'string' ? rest['keyPrefix'] : ''
   return { transport: client.transport, owned: true, maxKeyBytes: MAX_KEY_LENGTH - byteLength(prefix) }
