@@ -4,9 +4,10 @@
  *
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile.ts client get 200000
  *
- * Arguments: the stack (`client` = `createClient`, `connection` = one `connect`ed connection,
+ * Arguments: the stack (`client` = `createClient`, `batched` = `createClient` with `batching: true`, `connection` = one `connect`ed connection,
  * `transport` = the client's reconnecting transport without the command layer), the workload (`get`, `get-seq`, `get-4k`, `get-miss`,
- * `set`) and the number of operations. Prints ops/s and the process's CPU µs per op; every result is checked.
+ * `set`) and the number of operations. Prints ops/s and the process's CPU µs per op (and its user part: the
+ * kernel's share, mostly the socket writes, is the noisiest); every result is checked.
  *
  * Under `tsx` every named closure of the library also pays esbuild's `__name` (see `compile.ts`):
  * compare stacks with each other, or profile the JavaScript `compileForBench` emits.
@@ -23,7 +24,7 @@ import { connect } from '../src/transport/connection.js'
 import { reconnecting } from '../src/transport/reconnecting.js'
 import { startMemcached } from '../test/support/memcached.js'
 
-type Stack = 'client' | 'connection' | 'transport'
+type Stack = 'client' | 'batched' | 'connection' | 'transport'
 
 interface Ops {
   readonly get: (key: string) => Promise<O.Option<Uint8Array>>
@@ -44,8 +45,9 @@ const fromReply = (key: string, reply: Reply): O.Option<Uint8Array> => {
 
 const open = async (stack: Stack, server: string): Promise<Ops> => {
   switch (stack) {
-    case 'client': {
-      const client = createClient({ servers: server, serde: bytes })
+    case 'client':
+    case 'batched': {
+      const client = createClient({ servers: server, serde: bytes, ...(stack === 'batched' ? { batching: true } : {}) })
       return {
         get: (key) => client.get(key)().then(orThrow),
         set: (key, value) => client.set(key, value)().then(orThrow),
@@ -101,7 +103,7 @@ const main = async (): Promise<void> => {
     const seconds = (performance.now() - started) / 1000
     const used = process.cpuUsage(cpu)
     const cpuUsPerOp = (used.user + used.system) / ops
-    console.log(`${stack} ${workload}: ${Math.round(ops / seconds).toLocaleString('en-US')} ops/s, ${cpuUsPerOp.toFixed(2)} µs CPU/op (${ops} ops, ${concurrency} in flight)`)
+    console.log(`${stack} ${workload}: ${Math.round(ops / seconds).toLocaleString('en-US')} ops/s, ${cpuUsPerOp.toFixed(2)} µs CPU/op, ${(used.user / ops).toFixed(2)} µs of it user (${ops} ops, ${concurrency} in flight)`)
   } finally {
     await client.close()
     await mc.stop()
