@@ -100,12 +100,29 @@ const mergedContext = (waiters: ReadonlyArray<Waiter>, abandon: AbortSignal | un
     if (context.retry === false) retry = false
     else if (context.retry === undefined && retry === true) retry = undefined
   }
-  if (abandon === undefined) return retry === undefined ? emptyContext : { retry }
+  if (deadline === -Infinity) deadline = undefined
+  if (abandon === undefined && deadline === undefined) return retry === undefined ? emptyContext : { retry }
   return {
-    signal: abandon,
+    ...(abandon === undefined ? {} : { signal: abandon }),
     ...(deadline === undefined ? {} : { deadline }),
     ...(retry === undefined ? {} : { retry }),
   }
+}
+
+/**
+ * Whether a batch needs an `abandon` signal: only if every member can leave (otherwise someone
+ * always waits) and one of them can leave by its signal. Members who can leave only by their
+ * deadline are all gone by the latest one, which the merged request carries anyway: an
+ * `AbortController` per batch (and the listener the connection adds to it) would buy nothing.
+ */
+const needsAbandon = (waiters: ReadonlyArray<Waiter>): boolean => {
+  let signalled = false
+  for (const { context, waiting } of waiters) {
+    if (!waiting) continue
+    if (!canLeave(context)) return false
+    if (context.signal !== undefined) signalled = true
+  }
+  return signalled
 }
 
 const commandNames = { Get: 'get', Gets: 'gets' } as const
@@ -204,8 +221,7 @@ export const withBatching =
         batch.keys.clear()
         for (const waiter of batch.waiters) if (waiter.waiting) for (const key of waiter.keys) batch.keys.add(key)
       }
-      // Only a batch whose every member can leave can be abandoned: otherwise someone always waits.
-      if (batch.waiters.every((waiter) => !waiter.waiting || canLeave(waiter.context))) batch.abandon = new AbortController()
+      if (needsAbandon(batch.waiters)) batch.abandon = new AbortController()
       const keys = [...batch.keys]
       void inner.send(merged(tag, keys), mergedContext(batch.waiters, batch.abandon?.signal))().then((result) => {
         // Answered now (or resent per caller, each with its own context): no deadline to watch here.

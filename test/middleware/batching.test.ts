@@ -166,6 +166,14 @@ describe('withBatching and the context', () => {
     expect((await Promise.all(outcomes)).map((outcome) => E.isLeft(outcome) && outcome.left._tag)).toEqual(['Aborted', 'Aborted'])
   })
 
+  it('gives the merged request the latest deadline and no signal when its members have deadlines only', async () => {
+    const inner = fakeTransport(cacheOf({}))
+    const batched = pipe(inner.transport, withBatching())
+    const now = Date.now()
+    await Promise.all([batched.send(Request.get(['a']), { deadline: now + 50_000 })(), batched.send(Request.get(['b']), { deadline: now + 90_000, retry: true })()])
+    expect(inner.contexts).toEqual([{ deadline: now + 90_000 }])
+  })
+
   it('gives the merged request no deadline and no signal when one member has no limit', async () => {
     const inner = fakeTransport(cacheOf({}))
     const batched = pipe(inner.transport, withBatching())
