@@ -25,7 +25,6 @@ import * as Request from '../protocol/request.js'
 import type { Encoded, Serde } from '../serde/serde.js'
 import { commandIn, distinct, encodedSerde, inContext, succeed, type Command } from './command.js'
 import type { CallOptions, RequestContext } from '../transport/context.js'
-import { thenEither } from '../transport/transport.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -56,12 +55,18 @@ export interface Retrieval<A> {
 // utils
 // -------------------------------------------------------------------------------------
 
-/** Fetches the items of one retrieval request under `context`. */
-type Fetch = (keys: ReadonlyArray<string>, context: RequestContext) => Command<ReadonlyArray<Item>>
+/** What a command makes of the items it fetched. */
+type OnItems<B> = (items: ReadonlyArray<Item>) => E.Either<MemcacheError, B>
 
-const itemsCases = { Values: (reply: { readonly items: ReadonlyArray<Item> }) => E.right(reply.items) }
+/**
+ * Fetches the items of one retrieval request under `context` and hands them to `onItems` in the
+ * same step: the reply is interpreted once, with no promise of its own between the items and the
+ * command's result (a get is mostly such steps when batched).
+ */
+type Fetch = <B>(keys: ReadonlyArray<string>, context: RequestContext, onItems: OnItems<B>) => Command<B>
 
-const fetchItems = (request: Request.Retrieval, context: RequestContext): Command<ReadonlyArray<Item>> => commandIn(request, itemsCases, context)
+const fetchItems = <B>(request: Request.Retrieval, context: RequestContext, onItems: OnItems<B>): Command<B> =>
+  commandIn(request, { Values: (reply) => onItems(reply.items) }, context)
 
 /**
  * Splits keys so that each `<command> <exptime> <keys...>\r\n` line stays within `MAX_GAT_LINE`
@@ -92,16 +97,16 @@ export const splitGatKeys = (name: string, exptime: number, keys: ReadonlyArray<
 
 const fetchGatItems =
   (tag: 'Gat' | 'Gats', exptime: number): Fetch =>
-  (keys, context) =>
+  (keys, context, onItems) =>
   (transport) => {
     const groups = splitGatKeys(tag.toLowerCase(), exptime, keys)
-    const one = (group: ReadonlyArray<string>) => fetchItems(tag === 'Gat' ? Request.gat(exptime, group) : Request.gats(exptime, group), context)(transport)
+    const request = (group: ReadonlyArray<string>): Request.Retrieval => (tag === 'Gat' ? Request.gat(exptime, group) : Request.gats(exptime, group))
     const only = groups[0]
-    if (groups.length === 1 && only !== undefined) return one(only)
+    if (groups.length === 1 && only !== undefined) return fetchItems(request(only), context, onItems)(transport)
     return pipe(
       groups,
-      TE.traverseArray(one),
-      TE.map((parts) => parts.flat()),
+      TE.traverseArray((group) => fetchItems(request(group), context, E.right)(transport)),
+      TE.chainEitherK((parts) => onItems(parts.flat())),
     )
   }
 
@@ -153,13 +158,13 @@ const many =
   (keys: ReadonlyArray<string>, options?: CallOptions): Command<ReadonlyMap<string, B>> => {
     if (keys.length === 0) return succeed(new Map<string, B>())
     const unique = distinct(keys)
-    return inContext(options, (context) => (transport) => thenEither(fetch(unique, context)(transport), toMap(unique, decodeOne)))
+    return inContext(options, (context) => fetch(unique, context, toMap(unique, decodeOne)))
   }
 
 const single =
   <B>(fetch: Fetch, decodeOne: (item: Item) => E.Either<MemcacheError, B>) =>
   (key: string, options?: CallOptions): Command<O.Option<B>> =>
-    inContext(options, (context) => (transport) => thenEither(fetch([key], context)(transport), toOption(key, decodeOne)))
+    inContext(options, (context) => fetch([key], context, toOption(key, decodeOne)))
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -177,8 +182,8 @@ const single =
 export const retrieval = <A>(serde: Serde<A>): Retrieval<A> => {
   const plain = decodeItem(serde)
   const versioned = decodeVersioned(plain)
-  const fetchGet: Fetch = (keys, context) => fetchItems(Request.get(keys), context)
-  const fetchGets: Fetch = (keys, context) => fetchItems(Request.gets(keys), context)
+  const fetchGet: Fetch = (keys, context, onItems) => fetchItems(Request.get(keys), context, onItems)
+  const fetchGets: Fetch = (keys, context, onItems) => fetchItems(Request.gets(keys), context, onItems)
   return {
     get: single(fetchGet, plain),
     getMany: many(fetchGet, plain),
