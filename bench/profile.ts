@@ -5,8 +5,8 @@
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile.ts client get 200000
  *
  * Arguments: the stack (`client` = `createClient`, `batched` = `createClient` with `batching: true`, `connection` = one `connect`ed connection,
- * `transport` = the client's reconnecting transport without the command layer), the workload (`get`, `get-seq`, `get-4k`, `get-miss`,
- * `set`) and the number of operations. Prints ops/s and the process's CPU µs per op (and its user part: the
+ * `transport` = the client's reconnecting transport without the command layer, `raw` = bench/raw.ts, the floor), the workload (`get`, `get-seq`, `get-4k`, `get-miss`,
+ * `set`, `set-1k`) and the number of operations. Prints ops/s and the process's CPU µs per op (and its user part: the
  * kernel's share, mostly the socket writes, is the noisiest); every result is checked.
  *
  * Under `tsx` every named closure of the library also pays esbuild's `__name` (see `compile.ts`):
@@ -23,8 +23,9 @@ import { bytes } from '../src/serde/bytes.js'
 import { connect } from '../src/transport/connection.js'
 import { reconnecting } from '../src/transport/reconnecting.js'
 import { startMemcached } from '../test/support/memcached.js'
+import { rawSocketClient } from './raw.js'
 
-type Stack = 'client' | 'batched' | 'connection' | 'transport'
+type Stack = 'client' | 'batched' | 'connection' | 'transport' | 'raw'
 
 interface Ops {
   readonly get: (key: string) => Promise<O.Option<Uint8Array>>
@@ -70,6 +71,14 @@ const open = async (stack: Stack, server: string): Promise<Ops> => {
         close: transport.close,
       }
     }
+    case 'raw': {
+      const raw = await rawSocketClient(server)
+      return {
+        get: (key) => raw.get(key).then((found) => O.fromNullable(found.get(key))),
+        set: (key, value) => raw.set(key, Buffer.from(value.buffer, value.byteOffset, value.byteLength)),
+        close: raw.close,
+      }
+    }
   }
 }
 
@@ -77,7 +86,7 @@ const main = async (): Promise<void> => {
   const [stackArg = 'client', workload = 'get', opsArg = '100000'] = process.argv.slice(2)
   const stack = stackArg as Stack
   const ops = Number(opsArg)
-  const size = workload === 'get-4k' ? 4096 : 100
+  const size = workload === 'get-4k' ? 4096 : workload === 'set-1k' ? 1024 : 100
   const concurrency = workload === 'get-seq' ? 1 : 64
   const mc = await startMemcached({ memoryMb: 128 })
   const client = await open(stack, mc.server)
@@ -87,7 +96,7 @@ const main = async (): Promise<void> => {
     for (const key of keys) if (!(await client.set(key, value))) throw new Error(`not stored: ${key}`)
     const op = (i: number): Promise<unknown> => {
       const key = keys[i % keys.length] as string
-      if (workload === 'set') return client.set(key, value)
+      if (workload === 'set' || workload === 'set-1k') return client.set(key, value)
       if (workload === 'get-miss') return client.get(`missing:${i % 1000}`).then((found) => (O.isSome(found) ? Promise.reject(new Error('hit')) : found))
       return client.get(key).then((found) => (O.isSome(found) && found.value.length === size ? found : Promise.reject(new Error(`bad ${key}`))))
     }

@@ -72,14 +72,18 @@ const writeOptions = (encoded: Encoded, options: StoreOptions | undefined, norep
   noreply,
 })
 
-const storeCases = (req: Request.Store): ReplyCases<boolean> => ({
-    Stored: () => E.right(true),
-    NotStored: () => E.right(false),
-    // memcached answers these only to cas, but a proxy may relay them: the value was not stored.
-    Exists: () => E.right(false),
-    NotFound: () => E.right(false),
-    ...(req.noreply ? { NoReply: () => E.right(true) } : {}),
-  })
+const storedOrNot: ReplyCases<boolean> = {
+  Stored: () => E.right(true),
+  NotStored: () => E.right(false),
+  // memcached answers these only to cas, but a proxy may relay them: the value was not stored.
+  Exists: () => E.right(false),
+  NotFound: () => E.right(false),
+}
+
+const storedOrNotNoreply: ReplyCases<boolean> = { ...storedOrNot, NoReply: () => E.right(true) }
+
+/** One table per `noreply` setting, made once: every `set` goes through here. */
+const storeCases = (req: Request.Store): ReplyCases<boolean> => (req.noreply ? storedOrNotNoreply : storedOrNot)
 
 const storeWith =
   <A>(serde: Serde<A>, defaults: CommandDefaults | undefined) =>

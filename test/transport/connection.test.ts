@@ -299,6 +299,33 @@ describe('writing a tick as one buffer', () => {
   })
 })
 
+describe('reusing the write buffer', () => {
+  it('sends each tick byte for byte whether the buffer of an earlier tick was larger or smaller', async () => {
+    const server = await fakeServer()
+    try {
+      const opened = await connect({ server: server.server })()
+      if (E.isLeft(opened)) throw new Error(opened.left.message)
+      const connection = opened.right
+      // Each tick's noreply writes resolve once the socket is done with that tick's buffer.
+      const tick = (letter: string, count: number, size: number) =>
+        Promise.all(Array.from({ length: count }, (_, i) => connection.send(Request.set(`${letter}${i}`, bytes(letter.repeat(size)), { noreply: true }))()))
+      const wire = (letter: string, count: number, size: number): string =>
+        Array.from({ length: count }, (_, i) => `set ${letter}${i} 0 0 ${size} noreply\r\n${letter.repeat(size)}\r\n`).join('')
+      const ticks: ReadonlyArray<readonly [string, number, number]> = [['a', 8, 900], ['b', 2, 10], ['c', 3, 300], ['d', 12, 1000], ['e', 1, 5], ['f', 2, 1]]
+      for (const [letter, count, size] of ticks) {
+        expect(await tick(letter, count, size)).toEqual(Array.from({ length: count }, () => E.right({ _tag: 'NoReply' })))
+      }
+      const expected = ticks.map(([letter, count, size]) => wire(letter, count, size)).join('')
+      const peer = await server.connection(0)
+      await peer.waitFor('f\r\n', 2)
+      expect(peer.received()).toBe(expected)
+      await connection.close()
+    } finally {
+      await server.close()
+    }
+  })
+})
+
 describe('values of 64 KiB and more', () => {
   let connection: Connection
   beforeAll(async () => {
