@@ -13,6 +13,7 @@
  * tests use — the two are meant to be merged.)
  */
 import * as net from 'node:net'
+import { seededRandom } from './proxy.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -66,18 +67,6 @@ export interface ChaosProxy {
 // -------------------------------------------------------------------------------------
 // utils
 // -------------------------------------------------------------------------------------
-
-/** mulberry32: small, fast, good enough to drive faults; the same seed replays the same choices. */
-export const seededRandom = (seed: number): (() => number) => {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const garbageBytes = (random: () => number): Buffer => {
   const length = 1 + Math.floor(random() * 16)

@@ -10,7 +10,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient, type Client, type ServerOptions } from '../../src/client.js'
 import { startMemcached, type MemcachedServer } from '../support/memcached.js'
-import { seededRandom, startChaosProxy, type ChaosProxy, type FaultMix } from './chaos-proxy.js'
+import { startChaosProxy, type ChaosProxy, type FaultMix } from './chaos-proxy.js'
+import { seededRandom } from './proxy.js'
 import { addReport, emptyReport, mixedLoad, seedCounters, type LoadReport } from './load.js'
 import { scaled, seedFor, watchUnhandledRejections } from './support.js'
 

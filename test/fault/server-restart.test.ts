@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient, type Client } from '../../src/client.js'
 import type { HealthEvent } from '../../src/routing/health.js'
 import { startMemcached, type MemcachedServer } from '../support/memcached.js'
-import { seededRandom } from './chaos-proxy.js'
+import { seededRandom } from './proxy.js'
 import { addReport, emptyReport, makeLoadState, mixedLoad, seedCounters, type LoadReport } from './load.js'
 import { scaled, seedFor, watchUnhandledRejections } from './support.js'
 
