@@ -71,30 +71,35 @@ const commandsClient = (
 // constructors
 // -------------------------------------------------------------------------------------
 
-/** `createClient({ servers, serde: bytes })`: what an application would use. */
+/**
+ * `createClient({ servers, serde: bytes })`: what an application would use (batching on, its
+ * default: a lone get goes at once, concurrent ones are merged per server).
+ */
 export const ourClient = (server: string): BenchClient => {
   const client = createClient({ servers: server, serde: bytes })
   return {
     ...commandsClient('fp-memcache (client)', client.transport),
-    notes: { setup: "createClient({ servers, serde: bytes }): ASCII, one socket, its commands' TaskEithers run with ()" },
+    notes: { setup: "createClient({ servers, serde: bytes }): ASCII, one socket, batching on (the default), its commands' TaskEithers run with ()" },
     close: () => client.close(),
   }
 }
 
-/**
- * `createClient({ servers, serde: bytes, batching: true })`: the same client, concurrent gets
- * merged into one multi-key `get` — or, with `protocol: 'meta'`, into one quiet `mg` batch.
- */
-export const ourBatchedClient = (server: string, protocol: 'text' | 'meta' = 'text'): BenchClient => {
-  const client = createClient({ servers: server, serde: bytes, batching: protocol === 'text' ? true : { protocol } })
+/** `createClient({ servers, serde: bytes, batching: false })`: every get its own request. */
+export const ourUnbatchedClient = (server: string): BenchClient => {
+  const client = createClient({ servers: server, serde: bytes, batching: false })
   return {
-    ...commandsClient(protocol === 'text' ? 'fp-memcache + batching' : 'fp-memcache + meta batching', client.transport),
-    notes: {
-      setup:
-        protocol === 'text'
-          ? 'createClient({ servers, serde: bytes, batching: true }): withBatching() over the same stack'
-          : "createClient({ servers, serde: bytes, batching: { protocol: 'meta' } }): single gets merged into quiet mg batches",
-    },
+    ...commandsClient('fp-memcache, batching off', client.transport),
+    notes: { setup: 'createClient({ servers, serde: bytes, batching: false }): every get its own request, pipelined on one socket' },
+    close: () => client.close(),
+  }
+}
+
+/** `createClient({ servers, serde: bytes, batching: { protocol: 'meta' } })`: gets merged into quiet `mg` batches. */
+export const ourMetaBatchedClient = (server: string): BenchClient => {
+  const client = createClient({ servers: server, serde: bytes, batching: { protocol: 'meta' } })
+  return {
+    ...commandsClient('fp-memcache + meta batching', client.transport),
+    notes: { setup: "createClient({ servers, serde: bytes, batching: { protocol: 'meta' } }): single gets merged into quiet mg batches" },
     close: () => client.close(),
   }
 }

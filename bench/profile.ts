@@ -4,10 +4,11 @@
  *
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile.ts client get 200000
  *
- * Arguments: the stack (`client` = `createClient`, `batched` = `createClient` with `batching: true`, `connection` = one `connect`ed connection,
+ * Arguments: the stack (`client` = `createClient` (batching on, its default), `unbatched` = `createClient` with `batching: false`, `connection` = one `connect`ed connection,
  * `transport` = the client's reconnecting transport without the command layer, `raw` = bench/raw.ts, the floor), the workload (`get`, `get-seq`, `get-4k`, `get-miss`,
  * `set`, `set-1k`) and the number of operations. Prints ops/s and the process's CPU µs per op (and its user part: the
- * kernel's share, mostly the socket writes, is the noisiest); every result is checked.
+ * kernel's share, mostly the socket writes, is the noisiest); every result is checked. `IN_FLIGHT=N`
+ * sets how many operations are in flight (default 64; `get-seq` is 1).
  *
  * Under `tsx` every named closure of the library also pays esbuild's `__name` (see `compile.ts`):
  * compare stacks with each other, or profile the JavaScript `compileForBench` emits.
@@ -25,7 +26,7 @@ import { reconnecting } from '../src/transport/reconnecting.js'
 import { startMemcached } from '../test/support/memcached.js'
 import { rawSocketClient } from './raw.js'
 
-type Stack = 'client' | 'batched' | 'connection' | 'transport' | 'raw'
+type Stack = 'client' | 'unbatched' | 'connection' | 'transport' | 'raw'
 
 interface Ops {
   readonly get: (key: string) => Promise<O.Option<Uint8Array>>
@@ -47,8 +48,8 @@ const fromReply = (key: string, reply: Reply): O.Option<Uint8Array> => {
 const open = async (stack: Stack, server: string): Promise<Ops> => {
   switch (stack) {
     case 'client':
-    case 'batched': {
-      const client = createClient({ servers: server, serde: bytes, ...(stack === 'batched' ? { batching: true } : {}) })
+    case 'unbatched': {
+      const client = createClient({ servers: server, serde: bytes, ...(stack === 'unbatched' ? { batching: false } : {}) })
       return {
         get: (key) => client.get(key)().then(orThrow),
         set: (key, value) => client.set(key, value)().then(orThrow),
@@ -87,7 +88,7 @@ const main = async (): Promise<void> => {
   const stack = stackArg as Stack
   const ops = Number(opsArg)
   const size = workload === 'get-4k' ? 4096 : workload === 'set-1k' ? 1024 : 100
-  const concurrency = workload === 'get-seq' ? 1 : 64
+  const concurrency = workload === 'get-seq' ? 1 : Number(process.env['IN_FLIGHT'] ?? 64)
   const mc = await startMemcached({ memoryMb: 128 })
   const client = await open(stack, mc.server)
   try {

@@ -107,7 +107,12 @@ export interface CommonOptions<A> {
    * for the many-key forms; see `ProtocolOption`). Stats, admin and `raw` stay text.
    */
   readonly protocol?: Protocol
-  /** Merge concurrent `get`s into one multi-key `get` (`withBatching`): `true` or its options. Default off. */
+  /**
+   * Merge concurrent `get`s and `gets` for one server into multi-key requests (`withBatching`, per
+   * server): `true` or its options; `false` sends every get on its own. Default on: a get sent
+   * while nothing else is in flight goes at once (no added latency), gets sent while others are in
+   * flight wait for the end of the event loop's turn and go as one request per 16 keys.
+   */
   readonly batching?: boolean | BatchingOptions
   /**
    * Your own layers, outermost first: `[a, b]` is `a(b(client's stack))`. They sit above
@@ -447,6 +452,7 @@ const discoveryCheck: Check = (value, path) => {
 const batchingChecks: { readonly [K in keyof Required<BatchingOptions>]: Check } = {
   window: milliseconds,
   maxKeys: positiveInteger,
+  eager: boolean,
   protocol: expected('"text" or "meta"', (value) => value === 'text' || value === 'meta'),
 }
 

@@ -9,14 +9,14 @@
  * options.middleware[0] … options.middleware[n-1]   your layers (an observe), first outermost
  * default deadline        `timeout` (1000 ms) for a call that gave none
  * withRetry               `retry`, when given
- * withBatching            `batching`, when given
  * router                  `hashing` (rendezvous | ketama) + `routing`; with several servers (or `routing` given)
  *   (discovery)           `discovery`: the router follows a configuration endpoint (`makeDiscovery`, `setNodes`)
  * per server:
+ *   withBatching          `batching` (on unless `batching: false`)
  *   withKeyPrefix         `keyPrefix`
  *   makePooled(connect)   `pool`, when given — else one reconnecting connection
  * ```
- * or, with `transport`: the same layers down to the key prefix, over that transport.
+ * or, with `transport`: the same layers down to the batching and the key prefix, over that transport.
  *
  * Why this order:
  * - your middleware outermost: it sees each call as the caller made it, once, retries inside its
@@ -25,7 +25,9 @@
  *   as a call's own `timeout` does (retry stops rather than start an attempt that cannot finish);
  * - retry outside the router: a retry asks the router again, so it may go to a node re-admitted
  *   or failed over to meanwhile, and a node's failures still count in its health;
- * - batching above the router: the merged `get` is split per node again, one round trip per node;
+ * - batching per server, below the router: concurrent gets for one server become one request
+ *   (a few, of at most `maxKeys` keys), and a server that fails or times out fails only the
+ *   callers whose keys it holds; a lone get, with nothing else in flight, goes at once;
  * - the key prefix below the router, per node: keys are placed by the key without the prefix, as
  *   pymemcache's `HashClient` with `key_prefix` does. With `hashing: 'ketama'` keys are placed by
  *   `keyPrefix + key` (the router's `routingKey`, unless `routing` gives one), as the `memcached`
@@ -59,7 +61,7 @@ import type { GetOrComputeError, GetOrComputeOptions, InvalidateOptions } from '
 import { metaStampede } from './commands/stampede-meta.js'
 import type { RawReplies } from './commands/raw.js'
 import { type MemcacheError } from './error.js'
-import { withBatching } from './middleware/batching.js'
+import { withBatching, type BatchingOptions } from './middleware/batching.js'
 import { withKeyPrefix } from './middleware/key-prefix.js'
 import { fromPymemcacheOptions, withRetry, type RetryOptions } from './middleware/retry.js'
 import { makePooled } from './pool/pooled.js'
@@ -230,11 +232,20 @@ const requestErrorsFirst =
     }
   }
 
-/** A connection (or a pool) to one server, under the key prefix. */
+/**
+ * The batching layer the options ask for (on unless `batching: false`). Per node under a router: a
+ * merged get goes to one server, so a node that fails or times out fails only its own callers.
+ */
+const batchingOf = (options: { readonly batching?: boolean | BatchingOptions }): Middleware | undefined =>
+  options.batching === false ? undefined : withBatching(options.batching === undefined || options.batching === true ? {} : options.batching)
+
+/** A connection (or a pool) to one server, under the key prefix and the batching. */
 const nodeTransport = <A>(options: SocketOptions<A>): ((server: Address) => Transport) => {
   const keyPrefix = withKeyPrefix(options.keyPrefix ?? '', { allowUnicodeKeys: options.allowUnicodeKeys ?? false })
   const pool = options.pool === true ? {} : options.pool === false ? undefined : options.pool
-  return (server) => keyPrefix(pool === undefined ? reconnecting(connectOptions(options, server)) : pooledNode(options, server, pool))
+  const node = (server: Address): Transport => keyPrefix(pool === undefined ? reconnecting(connectOptions(options, server)) : pooledNode(options, server, pool))
+  const batching = batchingOf(options)
+  return batching === undefined ? node : (server) => batching(node(server))
 }
 
 /** Per server a connection (or a pool) under the key prefix, and a router over them. */
@@ -321,14 +332,13 @@ const retryOptions = (retry: ClientRetryOptions): RetryOptions => {
 
 /**
  * Stacks the client's layers on `base` (a router, one node, or the caller's transport under the
- * key prefix), outermost first: the caller's middleware, the default deadline, retry, batching.
+ * key prefix and the batching), outermost first: the caller's middleware, the default deadline, retry.
  */
 const stack = <A>(options: ClientOptions<A>, base: Transport): Transport => {
   const layers: ReadonlyArray<Middleware> = [
     ...(options.middleware ?? []),
     defaultDeadline(options.timeout ?? DEFAULT_TIMEOUT),
     ...(options.retry === undefined ? [] : [withRetry(retryOptions(options.retry))]),
-    ...(options.batching === undefined || options.batching === false ? [] : [withBatching(options.batching === true ? {} : options.batching)]),
   ]
   let transport = base
   for (let index = layers.length - 1; index >= 0; index--) {
@@ -349,7 +359,8 @@ const stack = <A>(options: ClientOptions<A>, base: Transport): Transport => {
 const buildTransport = <A>(options: ClientOptions<A>): Transport => {
   if (options.transport !== undefined) {
     const prefixed = withKeyPrefix(options.keyPrefix ?? '', { allowUnicodeKeys: options.allowUnicodeKeys ?? false })(options.transport)
-    return stack(options, prefixed)
+    const batching = batchingOf(options)
+    return stack(options, batching === undefined ? prefixed : batching(prefixed))
   }
   const base = options.discovery !== undefined ? discoveredTransport(options) : serverTransport(options)
   return E.isLeft(base) ? refusing(base.left) : stack(options, base.right)

@@ -320,7 +320,7 @@ describe('createClient({ transport })', () => {
   it('batching: concurrent gets become one get on the transport', async () => {
     const memory = memoryTransport()
     const counted = fakeTransport((request, _, context) => memory.send(request, context)())
-    const client = createClient({ transport: counted.transport, batching: true })
+    const client = createClient({ transport: counted.transport, batching: { eager: false } })
     await right(client.set('a', '1'))
     await right(client.set('b', '2'))
     const [a, b, c] = await Promise.all([right(client.get('a')), right(client.get('b')), right(client.get('c'))])
@@ -333,7 +333,7 @@ describe('createClient({ transport })', () => {
 
   it('batching sits above retry: a merged get that fails is retried once for all', async () => {
     const flaky = fakeTransport((_, attempt) => (attempt === 1 ? E.left(connectionClosed('memory', 'dropped')) : E.right(Reply.values([]))))
-    const client = createClient({ transport: flaky.transport, batching: true, retry: { attempts: 2 } })
+    const client = createClient({ transport: flaky.transport, batching: { eager: false }, retry: { attempts: 2 } })
     await Promise.all([right(client.get('a')), right(client.get('b'))])
     expect(flaky.sent.map((request) => request._tag === 'Get' && request.keys)).toEqual([
       ['a', 'b'],
@@ -542,7 +542,8 @@ describe('pool against a scripted server', () => {
   it('without pool, one connection carries everything', async () => {
     const { server, holdAnswers, releaseAnswers } = await scripted()
     try {
-      const client = createClient({ servers: server.server })
+      // Unbatched, so that each get is its own request on the one connection.
+      const client = createClient({ servers: server.server, batching: false })
       await right(client.get('warm'))
       holdAnswers()
       const all = Array.from({ length: 5 }, (_, index) => right(client.get(`k${index}`)))

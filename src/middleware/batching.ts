@@ -6,8 +6,15 @@
  * caller receiving its own keys in its own order. An error of the merged request is every member's
  * error. Other requests pass straight through.
  *
- * Where it sits: above the router, so that the merged request is split again per node: N
- * concurrent single-key gets cost one round trip per node instead of N.
+ * Where it sits: `createClient` puts one per server, below the router (on by default): a merged
+ * request goes to one server, so a server that fails or times out fails only the callers whose
+ * keys it holds. Above a router it works too (the merged request is split again per node, one
+ * round trip per node), but a failing node then fails every member of the batch.
+ *
+ * When it sends: with the default `window` of 0 it is eager, as Nagle's algorithm is for bytes: a
+ * get that finds the layer idle (nothing it sent unanswered, no batch gathering) goes at once,
+ * so a lone request waits for nothing; gets sent while something is in flight are gathered until
+ * the event loop turns (a `setImmediate`), and go as requests of at most `maxKeys` (16) keys.
  *
  * With `protocol: 'meta'` the merged request is a quiet meta batch instead (`mg <key> v f q`, with
  * `c` for `gets`, per key, closed by one `mn`: `Meta.metaBatch`), whose hits are fanned back out
@@ -38,8 +45,19 @@ import type { Middleware } from '../transport/transport.js'
 export interface BatchingOptions {
   /** Milliseconds to gather requests; 0 (default) gathers what is sent before the event loop turns. */
   readonly window?: number
-  /** Send a batch as soon as it names this many distinct keys. Default 256. */
+  /**
+   * Send a batch as soon as it names this many distinct keys. Default 16: 64 concurrent gets go as
+   * 4 requests, and the server answers one while the client reads the one before (in
+   * `npm run bench`, about 1.3× the throughput of one 64-key request at the same CPU per get).
+   */
   readonly maxKeys?: number
+  /**
+   * Whether a get that finds this layer idle (nothing it sent still unanswered, no batch
+   * gathering) is sent at once, on its own, instead of waiting for the window: a lone request then
+   * waits for nothing, and gets that arrive while it is in flight are gathered as usual (as
+   * Nagle's algorithm does for bytes). Default: `true` when `window` is 0, `false` otherwise.
+   */
+  readonly eager?: boolean
   /**
    * How a batch is sent: `'text'` (default) as one multi-key `get`, `'meta'` as one quiet `mg`
    * batch (see the module documentation). The callers' requests and replies are the same.
@@ -204,13 +222,20 @@ export const withBatching =
   (options: BatchingOptions = {}): Middleware =>
   (inner) => {
     const window = options.window ?? 0
-    const maxKeys = options.maxKeys ?? 256
+    const maxKeys = options.maxKeys ?? 16
+    const eager = options.eager ?? window === 0
     const merged =
       options.protocol === 'meta'
         ? (tag: 'Get' | 'Gets', keys: ReadonlyArray<string>): Request => Meta.metaBatch(keys.map((key) => Meta.metaGet(key, tag === 'Gets' ? GETS_FLAGS : GET_FLAGS)))
         : (tag: 'Get' | 'Gets', keys: ReadonlyArray<string>): Request => ({ _tag: tag, keys })
     const open: { Get: Batch | undefined; Gets: Batch | undefined } = { Get: undefined, Gets: undefined }
     let closed = false
+    /** Requests this layer sent (merged, or eager ones) that are not answered yet. */
+    let inFlight = 0
+    const settled = <A>(result: A): A => {
+      inFlight--
+      return result
+    }
 
     const flush = (tag: 'Get' | 'Gets'): void => {
       const batch = open[tag]
@@ -223,7 +248,8 @@ export const withBatching =
       }
       if (needsAbandon(batch.waiters)) batch.abandon = new AbortController()
       const keys = [...batch.keys]
-      void inner.send(merged(tag, keys), mergedContext(batch.waiters, batch.abandon?.signal))().then((result) => {
+      inFlight++
+      void inner.send(merged(tag, keys), mergedContext(batch.waiters, batch.abandon?.signal))().then(settled).then((result) => {
         // Answered now (or resent per caller, each with its own context): no deadline to watch here.
         stopDeadlines(batch)
         if (E.isLeft(result) && isAboutOneRequest(result.left) && batch.present > 1) {
@@ -333,6 +359,16 @@ export const withBatching =
           if (batch.keys.size >= maxKeys) flush(tag)
         })
 
+    /** An eager request, sent as the batch of one it would have been. */
+    const sendAlone = (request: Get | Gets, context: RequestContext): Promise<E.Either<MemcacheError, Reply>> => {
+      inFlight++
+      if (options.protocol !== 'meta') return inner.send(request, context)().then(settled)
+      return inner
+        .send(merged(request._tag, request.keys), context)()
+        .then(settled)
+        .then((own) => (own._tag === 'Right' && own.right._tag === 'MetaBatchReply' ? ownAnswer(request.keys, own.right) : own))
+    }
+
     /** Ends a batch still gathering: its timer goes, its callers are answered `error`, nothing is sent. */
     const cancel = (tag: 'Get' | 'Gets', error: MemcacheError): void => {
       const batch = open[tag]
@@ -345,8 +381,14 @@ export const withBatching =
 
     return {
       // Once closed, nothing is gathered (no window is opened): the layer below answers.
-      send: (request: Request, context: RequestContext = emptyContext) =>
-        !closed && (request._tag === 'Get' || request._tag === 'Gets') && request.keys.length > 0 ? enqueue(request, context) : inner.send(request, context),
+      send: (request: Request, context: RequestContext = emptyContext) => {
+        if (closed || (request._tag !== 'Get' && request._tag !== 'Gets') || request.keys.length === 0) return inner.send(request, context)
+        // A request that fills a batch on its own goes as it is, unless a batch is gathering to join.
+        if (!eager && request.keys.length < maxKeys) return enqueue(request, context)
+        // Idle is judged when the task runs, as the batch it would join is.
+        return () =>
+          open[request._tag] === undefined && (request.keys.length >= maxKeys || (eager && inFlight === 0)) ? sendAlone(request, context) : enqueue(request, context)()
+      },
       close: async () => {
         closed = true
         const error = connectionClosed('batching', 'was closed before the batch was sent')

@@ -18,7 +18,7 @@ import { cacheOf, fakeTransport, heldTransport, keysOfValues, settle, type Outco
 describe('withBatching', () => {
   it('merges concurrent gets into one request for the union of keys and fans the hits out', async () => {
     const inner = fakeTransport(cacheOf({ a: '1', b: '2', c: '3' }))
-    const batched = pipe(inner.transport, withBatching())
+    const batched = pipe(inner.transport, withBatching({ eager: false }))
     const outcomes = await Promise.all([
       batched.send(Request.get(['a']))(),
       batched.send(Request.get(['b', 'z']))(),
@@ -31,7 +31,7 @@ describe('withBatching', () => {
 
   it('keeps gets and gets apart, passes other requests through, and sends at maxKeys', async () => {
     const inner = fakeTransport(cacheOf({ a: '1' }))
-    const batched = pipe(inner.transport, withBatching({ maxKeys: 2 }))
+    const batched = pipe(inner.transport, withBatching({ eager: false, maxKeys: 2 }))
     await Promise.all([
       batched.send(Request.get(['a']))(),
       batched.send(Request.gets(['a']))(),
@@ -50,7 +50,7 @@ describe('withBatching', () => {
   it('gives every member the error of a failed batch', async () => {
     const failure = connectionClosed('a:1', 'closed')
     const inner = fakeTransport(() => E.left(failure))
-    const batched = pipe(inner.transport, withBatching({ window: 1 }))
+    const batched = pipe(inner.transport, withBatching({ eager: false, window: 1 }))
     const outcomes = await Promise.all([batched.send(Request.get(['a']))(), batched.send(Request.get(['b']))()])
     expect(outcomes).toEqual([E.left(failure), E.left(failure)])
   })
@@ -59,17 +59,95 @@ describe('withBatching', () => {
     const inner = fakeTransport((request) =>
       request._tag === 'Get' && request.keys.includes('bad key') ? E.left(invalidKey('bad key', 'space at index 3')) : cacheOf({ a: '1' })(request),
     )
-    const batched = pipe(inner.transport, withBatching())
+    const batched = pipe(inner.transport, withBatching({ eager: false }))
     const [good, bad] = await Promise.all([batched.send(Request.get(['a']))(), batched.send(Request.get(['bad key']))()])
     expect(keysOfValues(good)).toEqual(['a'])
     expect(bad).toEqual(E.left(expect.objectContaining({ _tag: 'InvalidKey' })))
   })
 })
 
+describe('withBatching, eager (the default with window 0)', () => {
+  it('sends a get that finds it idle at once, gathers those sent while it is in flight, and is eager again once all are answered', async () => {
+    const held = heldTransport()
+    const batched = pipe(held.transport, withBatching())
+    const lone = batched.send(Request.get(['a']))()
+    expect(held.sent).toEqual([Request.get(['a'])]) // before the event loop turned
+    const gathered = [batched.send(Request.get(['b']))(), batched.send(Request.get(['c', 'b']))()]
+    await settle()
+    expect(held.sent).toEqual([Request.get(['a']), Request.get(['b', 'c'])])
+    held.release(cacheOf({ a: '1' })(Request.get(['a'])))
+    expect(keysOfValues(await lone)).toEqual(['a'])
+    held.release(cacheOf({ b: '2', c: '3' })(Request.get(['b', 'c'])))
+    expect((await Promise.all(gathered)).map(keysOfValues)).toEqual([['b'], ['c', 'b']])
+    void batched.send(Request.get(['d']))()
+    expect(held.sent).toHaveLength(3)
+    expect(held.sent[2]).toEqual(Request.get(['d']))
+  })
+
+  it('joins a batch already gathering, even when nothing is in flight any more', async () => {
+    const held = heldTransport()
+    const batched = pipe(held.transport, withBatching())
+    const lone = batched.send(Request.get(['x']))()
+    const gathered = [batched.send(Request.get(['y']))()]
+    held.release(cacheOf({})(Request.get(['x'])))
+    await lone // answered before the batch of y was sent: nothing in flight, a batch open
+    gathered.push(batched.send(Request.get(['z']))())
+    await settle()
+    expect(held.sent).toEqual([Request.get(['x']), Request.get(['y', 'z'])])
+    held.release(cacheOf({ z: '1' })(Request.get(['y', 'z'])))
+    expect((await Promise.all(gathered)).map(keysOfValues)).toEqual([[], ['z']])
+  })
+
+  it('sends at most maxKeys (default 16) keys per request', async () => {
+    const held = heldTransport()
+    const batched = pipe(held.transport, withBatching({ eager: false }))
+    const keys = Array.from({ length: 40 }, (_, index) => `k${index}`)
+    const outcomes = keys.map((key) => batched.send(Request.get([key]))())
+    await settle()
+    expect(held.sent.map((request) => (request._tag === 'Get' ? request.keys.length : 0))).toEqual([16, 16, 8])
+    for (const request of [...held.sent]) held.release(cacheOf({ k3: '3', k20: '20' })(request))
+    expect((await Promise.all(outcomes)).flatMap(keysOfValues)).toEqual(['k3', 'k20'])
+  })
+
+  it('sends a get of maxKeys keys or more as it is when no batch is gathering, and merges it into one that is', async () => {
+    const held = heldTransport()
+    const batched = pipe(held.transport, withBatching({ eager: false, maxKeys: 3 }))
+    const big = Request.get(['a', 'b', 'c', 'd'])
+    const alone = batched.send(big)()
+    expect(held.sent).toEqual([big])
+    const small = batched.send(Request.get(['x']))()
+    const joining = batched.send(Request.get(['y', 'z', 'w']))()
+    expect(held.sent).toEqual([big, Request.get(['x', 'y', 'z', 'w'])])
+    held.release(cacheOf({ a: '1' })(big))
+    held.release(cacheOf({ w: '2' })(Request.get(['x', 'y', 'z', 'w'])))
+    expect((await Promise.all([alone, small, joining])).map(keysOfValues)).toEqual([['a'], [], ['w']])
+  })
+
+  it('is not eager with a window, unless asked', async () => {
+    const inner = fakeTransport(cacheOf({ a: '1' }))
+    const windowed = pipe(inner.transport, withBatching({ window: 60_000 }))
+    void windowed.send(Request.get(['a']))()
+    await settle()
+    expect(inner.sent).toEqual([])
+    await windowed.close()
+    const eager = pipe(inner.transport, withBatching({ window: 60_000, eager: true }))
+    expect(keysOfValues(await eager.send(Request.get(['a']))())).toEqual(['a'])
+    expect(inner.sent).toEqual([Request.get(['a'])])
+  })
+
+  it("sends a lone meta get as its own quiet batch and answers it as get's Values", async () => {
+    const inner = fakeTransport(metaServer({ a: '1' }))
+    const batched = pipe(inner.transport, withBatching({ protocol: 'meta' }))
+    const outcome = await batched.send(Request.gets(['a']))()
+    expect(inner.sent).toEqual([Meta.metaBatch([Meta.metaGet('a', { returnValue: true, returnFlags: true, returnCas: true })])])
+    expect(outcome).toEqual(E.right({ _tag: 'Values', items: [{ key: 'a', flags: 3, value: new TextEncoder().encode('1'), cas: 9n }] }))
+  })
+})
+
 describe('withBatching, over time', () => {
   it('gathers requests sent in different turns of the event loop within its window', async () => {
     const inner = fakeTransport(cacheOf({ a: '1', b: '2' }))
-    const batched = pipe(inner.transport, withBatching({ window: 50 }))
+    const batched = pipe(inner.transport, withBatching({ eager: false, window: 50 }))
     const first = batched.send(Request.get(['a']))()
     await new Promise((resolve) => setImmediate(resolve))
     const second = batched.send(Request.get(['b']))()
@@ -79,7 +157,7 @@ describe('withBatching, over time', () => {
 
   it('answers what it gathered ConnectionClosed when closed, sending nothing to the closing transport', async () => {
     const inner = fakeTransport(cacheOf({ a: '1' }))
-    const batched = pipe(inner.transport, withBatching({ window: 60_000 }))
+    const batched = pipe(inner.transport, withBatching({ eager: false, window: 60_000 }))
     const pending = batched.send(Request.get(['a']))()
     const pendingGets = batched.send(Request.gets(['b']), { deadline: Date.now() + 60_000 })()
     await batched.close()
@@ -91,7 +169,7 @@ describe('withBatching, over time', () => {
 
   it('gathers nothing once closed: a get goes straight to the transport below, which answers', async () => {
     const inner = fakeTransport(cacheOf({ a: '1' }))
-    const batched = pipe(inner.transport, withBatching({ window: 60_000 }))
+    const batched = pipe(inner.transport, withBatching({ eager: false, window: 60_000 }))
     await batched.close()
     expect(keysOfValues(await batched.send(Request.get(['a']))())).toEqual(['a'])
     expect(inner.sent).toEqual([Request.get(['a'])])
@@ -107,7 +185,7 @@ describe('withBatching and the context', () => {
   it('answers a waiter that aborts while its batch gathers at once, and leaves its keys out', async () => {
     vi.useFakeTimers()
     const inner = fakeTransport(cacheOf({ a: '1', b: '2' }))
-    const batched = pipe(inner.transport, withBatching({ window: 60_000 }))
+    const batched = pipe(inner.transport, withBatching({ eager: false, window: 60_000 }))
     const controller = new AbortController()
     const kept = batched.send(Request.get(['a']))()
     const leaving = batched.send(Request.get(['b', 'a']), { signal: controller.signal })()
@@ -122,7 +200,7 @@ describe('withBatching and the context', () => {
 
   it('answers a waiter that aborts while the batch is in flight at once; its batch-mates get their values', async () => {
     const held = heldTransport()
-    const batched = pipe(held.transport, withBatching())
+    const batched = pipe(held.transport, withBatching({ eager: false }))
     const controller = new AbortController()
     const first = batched.send(Request.get(['a']))()
     const leaving = batched.send(Request.get(['b']), { signal: controller.signal })()
@@ -137,7 +215,7 @@ describe('withBatching and the context', () => {
 
   it('drops a batch every member left before it was sent', async () => {
     const inner = fakeTransport(cacheOf({ a: '1' }))
-    const batched = pipe(inner.transport, withBatching())
+    const batched = pipe(inner.transport, withBatching({ eager: false }))
     const controller = new AbortController()
     const outcomes = Promise.all([batched.send(Request.get(['a']), { signal: controller.signal })(), batched.send(Request.get(['b']), { signal: controller.signal })()])
     controller.abort()
@@ -148,7 +226,7 @@ describe('withBatching and the context', () => {
 
   it('sends the merged request with the latest deadline, and a signal that fires once every member left', async () => {
     const held = heldTransport()
-    const batched = pipe(held.transport, withBatching())
+    const batched = pipe(held.transport, withBatching({ eager: false }))
     const now = Date.now()
     const [first, second] = [new AbortController(), new AbortController()]
     const outcomes = [
@@ -168,7 +246,7 @@ describe('withBatching and the context', () => {
 
   it('gives the merged request the latest deadline and no signal when its members have deadlines only', async () => {
     const inner = fakeTransport(cacheOf({}))
-    const batched = pipe(inner.transport, withBatching())
+    const batched = pipe(inner.transport, withBatching({ eager: false }))
     const now = Date.now()
     await Promise.all([batched.send(Request.get(['a']), { deadline: now + 50_000 })(), batched.send(Request.get(['b']), { deadline: now + 90_000, retry: true })()])
     expect(inner.contexts).toEqual([{ deadline: now + 90_000 }])
@@ -176,14 +254,14 @@ describe('withBatching and the context', () => {
 
   it('gives the merged request no deadline and no signal when one member has no limit', async () => {
     const inner = fakeTransport(cacheOf({}))
-    const batched = pipe(inner.transport, withBatching())
+    const batched = pipe(inner.transport, withBatching({ eager: false }))
     await Promise.all([batched.send(Request.get(['a']), { deadline: Date.now() + 50_000 })(), batched.send(Request.get(['b']))()])
     expect(inner.contexts).toEqual([{}])
   })
 
   it('merges retry permission: forbidden if one member forbids it, allowed only if all allow it', async () => {
     const inner = fakeTransport(cacheOf({}))
-    const batched = pipe(inner.transport, withBatching())
+    const batched = pipe(inner.transport, withBatching({ eager: false }))
     await Promise.all([batched.send(Request.get(['a']), { retry: true })(), batched.send(Request.get(['b']), { retry: false })()])
     await Promise.all([batched.send(Request.get(['a']), { retry: true })(), batched.send(Request.get(['b']), { retry: true })()])
     await Promise.all([batched.send(Request.get(['a']), { retry: true })(), batched.send(Request.get(['b']))()])
@@ -193,7 +271,7 @@ describe('withBatching and the context', () => {
   it('sets no timer per waiter for empty contexts, one for a deadline', async () => {
     const timers = vi.spyOn(globalThis, 'setTimeout')
     const inner = fakeTransport(cacheOf({ a: '1' }))
-    const batched = pipe(inner.transport, withBatching())
+    const batched = pipe(inner.transport, withBatching({ eager: false }))
     await Promise.all([batched.send(Request.get(['a']))(), batched.send(Request.get(['b']))(), batched.send(Request.get(['c']))()])
     expect(timers).toHaveBeenCalledTimes(0)
     await batched.send(Request.get(['a']), { deadline: Date.now() + 60_000 })()
@@ -203,7 +281,7 @@ describe('withBatching and the context', () => {
   it('sets one timer for a batch whose members all have deadlines, the earliest first', async () => {
     const timers = vi.spyOn(globalThis, 'setTimeout')
     const inner = fakeTransport(cacheOf({ a: '1' }))
-    const batched = pipe(inner.transport, withBatching())
+    const batched = pipe(inner.transport, withBatching({ eager: false }))
     const now = Date.now()
     // As a client's default timeout gives them: each a little later than the one before.
     await Promise.all(['a', 'b', 'c', 'd'].map((key, i) => batched.send(Request.get([key]), { deadline: now + 60_000 + i })()))
@@ -214,7 +292,7 @@ describe('withBatching and the context', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     try {
       const held = heldTransport()
-      const batched = pipe(held.transport, withBatching())
+      const batched = pipe(held.transport, withBatching({ eager: false }))
       const now = Date.now()
       const soon = batched.send(Request.get(['a']), { deadline: now + 10 })()
       const later = batched.send(Request.get(['b']), { deadline: now + 30 })()
@@ -237,7 +315,7 @@ describe('withBatching and the context', () => {
 
   it('answers Timeout at once to a caller whose deadline passed before it joined', async () => {
     const inner = fakeTransport(cacheOf({ a: '1' }))
-    const batched = pipe(inner.transport, withBatching())
+    const batched = pipe(inner.transport, withBatching({ eager: false }))
     const [late, onTime] = await Promise.all([batched.send(Request.get(['b']), { deadline: Date.now() - 1 })(), batched.send(Request.get(['a']))()])
     expect(late).toEqual(E.left(expect.objectContaining({ _tag: 'Timeout', node: 'batching' })))
     expect(keysOfValues(onTime)).toEqual(['a'])
@@ -248,7 +326,7 @@ describe('withBatching and the context', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     try {
       const held = heldTransport()
-      const batched = pipe(held.transport, withBatching())
+      const batched = pipe(held.transport, withBatching({ eager: false }))
       const patient = batched.send(Request.get(['a']))()
       const hurried = batched.send(Request.get(['b']), { deadline: Date.now() + 20 })()
       await vi.advanceTimersByTimeAsync(0)
@@ -283,10 +361,10 @@ const metaServer =
     )
   }
 
-describe("withBatching({ protocol: 'meta' })", () => {
+describe("withBatching({ eager: false, protocol: 'meta' })", () => {
   it('sends one quiet mg batch for the union of keys and fans the hits out as Values', async () => {
     const inner = fakeTransport(metaServer({ a: '1', b: '2', c: '3' }))
-    const batched = pipe(inner.transport, withBatching({ protocol: 'meta' }))
+    const batched = pipe(inner.transport, withBatching({ eager: false, protocol: 'meta' }))
     const outcomes = await Promise.all([
       batched.send(Request.get(['a']))(),
       batched.send(Request.get(['b', 'z']))(),
@@ -300,7 +378,7 @@ describe("withBatching({ protocol: 'meta' })", () => {
 
   it('asks for the cas of gets and returns it', async () => {
     const inner = fakeTransport(metaServer({ a: '1' }))
-    const batched = pipe(inner.transport, withBatching({ protocol: 'meta' }))
+    const batched = pipe(inner.transport, withBatching({ eager: false, protocol: 'meta' }))
     const [outcome] = await Promise.all([batched.send(Request.gets(['a']))(), batched.send(Request.gets(['b']))()])
     expect(inner.sent).toEqual([Meta.metaBatch(['a', 'b'].map((key) => Meta.metaGet(key, { returnValue: true, returnFlags: true, returnCas: true })))])
     expect(outcome).toEqual(E.right({ _tag: 'Values', items: [{ key: 'a', flags: 3, value: new TextEncoder().encode('1'), cas: 9n }] }))
@@ -308,7 +386,7 @@ describe("withBatching({ protocol: 'meta' })", () => {
 
   it('fails only the callers who asked for a key the server refused', async () => {
     const inner = fakeTransport(metaServer({ a: '1', b: '2' }, ['b']))
-    const batched = pipe(inner.transport, withBatching({ protocol: 'meta' }))
+    const batched = pipe(inner.transport, withBatching({ eager: false, protocol: 'meta' }))
     const [good, bad, both] = await Promise.all([
       batched.send(Request.get(['a']))(),
       batched.send(Request.get(['b']))(),
@@ -323,7 +401,7 @@ describe("withBatching({ protocol: 'meta' })", () => {
     const inner = fakeTransport((request) =>
       request._tag === 'MetaBatch' && request.requests.some((member) => member.key === 'bad key') ? E.left(invalidKey('bad key', 'space at index 3')) : metaServer({ a: '1' })(request),
     )
-    const batched = pipe(inner.transport, withBatching({ protocol: 'meta' }))
+    const batched = pipe(inner.transport, withBatching({ eager: false, protocol: 'meta' }))
     const [good, bad] = await Promise.all([batched.send(Request.get(['a']))(), batched.send(Request.get(['bad key']))()])
     expect(keysOfValues(good)).toEqual(['a'])
     expect(bad).toEqual(E.left(expect.objectContaining({ _tag: 'InvalidKey' })))
