@@ -201,13 +201,13 @@ const PEERS_AND_US: ReadonlyArray<Role> = ['raw', 'client', 'meta', 'peer']
 
 const workloads: ReadonlyArray<Workload> = [
   getSmall('get-seq', `sequential get, ${SMALL} B (1 in flight)`, 1, scale(5_000), ['raw', 'client', 'unbatched', 'meta', 'peer']),
-  getSmall('get', `concurrent get, ${SMALL} B (${IN_FLIGHT} in flight)`, IN_FLIGHT, scale(40_000), ['raw', 'client', 'unbatched', 'meta', 'meta-batched', 'peer']),
-  getMany('get-many', `get-many, ${MANY} keys, ${SMALL} B (8 in flight)`, scale(2_000), PEERS_AND_US),
+  getSmall('get', `concurrent get, ${SMALL} B (${IN_FLIGHT} in flight)`, IN_FLIGHT, scale(120_000), ['raw', 'client', 'unbatched', 'meta', 'meta-batched', 'peer']),
+  getMany('get-many', `get-many, ${MANY} keys, ${SMALL} B (8 in flight)`, scale(4_000), PEERS_AND_US),
   {
     id: 'set',
     title: `concurrent set, ${SET_SIZE / 1024} KiB (${IN_FLIGHT} in flight)`,
     concurrency: IN_FLIGHT,
-    ops: scale(30_000),
+    ops: scale(90_000),
     keysPerOp: 1,
     roles: PEERS_AND_US,
     op: (client, space) => {
@@ -219,7 +219,7 @@ const workloads: ReadonlyArray<Workload> = [
     },
   },
   ...SCALING.map((inFlight) =>
-    getSmall(`scaling-${inFlight}`, `get, ${SMALL} B, ${inFlight} in flight`, inFlight, scale(inFlight === 1 ? 3_000 : 20_000), ['raw', 'client', 'unbatched', 'meta-batched']),
+    getSmall(`scaling-${inFlight}`, `get, ${SMALL} B, ${inFlight} in flight`, inFlight, scale(inFlight === 1 ? 3_000 : 40_000), ['raw', 'client', 'unbatched', 'meta-batched']),
   ),
   getMany(`get-many-${SERVERS}`, `get-many, ${MANY} keys over ${SERVERS} servers (8 in flight)`, scale(2_000), ['routed']),
   {

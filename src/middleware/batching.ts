@@ -249,7 +249,8 @@ export const withBatching =
       if (needsAbandon(batch.waiters)) batch.abandon = new AbortController()
       const keys = [...batch.keys]
       inFlight++
-      void inner.send(merged(tag, keys), mergedContext(batch.waiters, batch.abandon?.signal))().then(settled).then((result) => {
+      void inner.send(merged(tag, keys), mergedContext(batch.waiters, batch.abandon?.signal))().then((result) => {
+        inFlight--
         // Answered now (or resent per caller, each with its own context): no deadline to watch here.
         stopDeadlines(batch)
         if (E.isLeft(result) && isAboutOneRequest(result.left) && batch.present > 1) {
@@ -344,17 +345,20 @@ export const withBatching =
           batch.waiters.push(waiter)
           batch.present++
           const joined = batch
-          // The signal is watched per caller (called at once if it fired already), the deadline per batch.
           const leaveWith = (error: MemcacheError): void => {
             answer(waiter, E.left(error))
             leave(tag, joined)
           }
-          if (context.signal !== undefined) waiter.stop = watch({ signal: context.signal }, commandNames[tag], 'batching', leaveWith)
-          if (!waiter.waiting) return
-          if (context.deadline !== undefined) {
-            const passed = interruption({ deadline: context.deadline }, commandNames[tag], 'batching')
-            if (passed !== undefined) return leaveWith(passed)
-            watchDeadline(tag, joined, context.deadline)
+          // The signal is watched per caller (called at once if it fired already), the deadline per batch.
+          if (context.signal !== undefined) {
+            waiter.stop = watch({ signal: context.signal }, commandNames[tag], 'batching', leaveWith)
+            if (!waiter.waiting) return
+          }
+          const deadline = context.deadline
+          if (deadline !== undefined) {
+            const now = Date.now()
+            if (deadline <= now) return leaveWith(timeout(Math.round(now - deadline), commandNames[tag], 'batching'))
+            watchDeadline(tag, joined, deadline)
           }
           if (batch.keys.size >= maxKeys) flush(tag)
         })
