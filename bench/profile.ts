@@ -49,7 +49,7 @@ const open = async (stack: Stack, server: string): Promise<Ops> => {
   switch (stack) {
     case 'client':
     case 'unbatched': {
-      const client = createClient({ servers: server, serde: bytes, ...(stack === 'unbatched' ? { batching: false } : process.env['MAX_KEYS'] ? { batching: { maxKeys: Number(process.env['MAX_KEYS']) } } : {}) })
+      const client = createClient({ servers: server, serde: bytes, ...(stack === 'unbatched' ? { batching: false } : process.env['MAX_KEYS'] !== undefined || process.env['EAGER'] !== undefined ? { batching: { ...(process.env['MAX_KEYS'] === undefined ? {} : { maxKeys: Number(process.env['MAX_KEYS']) }), ...(process.env['EAGER'] === undefined ? {} : { eager: process.env['EAGER'] === '1' }) } } : {}) })
       return {
         get: (key) => client.get(key)().then(orThrow),
         set: (key, value) => client.set(key, value)().then(orThrow),

@@ -12,9 +12,11 @@
  * round trip per node), but a failing node then fails every member of the batch.
  *
  * When it sends: with the default `window` of 0 it is eager, as Nagle's algorithm is for bytes: a
- * get that finds the layer idle (nothing it sent unanswered, no batch gathering) goes at once,
- * so a lone request waits for nothing; gets sent while something is in flight are gathered until
- * the event loop turns (a `setImmediate`), and go as requests of at most `maxKeys` (16) keys.
+ * get that finds the layer idle (nothing it sent unanswered, no batch gathering) goes at once
+ * when the last request it sent carried one caller, so gets that come one at a time wait for
+ * nothing; gets sent while something is in flight, or right after a merged request was answered
+ * (the start of the next burst), are gathered until the event loop turns (a `setImmediate`), and
+ * go as requests of at most `maxKeys` (16) keys.
  *
  * With `protocol: 'meta'` the merged request is a quiet meta batch instead (`mg <key> v f q`, with
  * `c` for `gets`, per key, closed by one `mn`: `Meta.metaBatch`), whose hits are fanned back out
@@ -53,9 +55,12 @@ export interface BatchingOptions {
   readonly maxKeys?: number
   /**
    * Whether a get that finds this layer idle (nothing it sent still unanswered, no batch
-   * gathering) is sent at once, on its own, instead of waiting for the window: a lone request then
-   * waits for nothing, and gets that arrive while it is in flight are gathered as usual (as
-   * Nagle's algorithm does for bytes). Default: `true` when `window` is 0, `false` otherwise.
+   * gathering) is sent at once, on its own, instead of waiting for the window, when the last
+   * request sent carried one caller: gets that come one at a time then wait for nothing, and gets
+   * that arrive while one is in flight are gathered as usual (as Nagle's algorithm does for
+   * bytes). After a merged request the next get waits for the turn, so that a burst (callers
+   * answered together, asking again together) costs one write, not two. Default: `true` when
+   * `window` is 0, `false` otherwise.
    */
   readonly eager?: boolean
   /**
@@ -232,6 +237,12 @@ export const withBatching =
     let closed = false
     /** Requests this layer sent (merged, or eager ones) that are not answered yet. */
     let inFlight = 0
+    /**
+     * Whether the last request sent carried one caller: gets come one at a time, and eagerness
+     * saves each of them the wait. After a merged request, the first get of the next burst is
+     * gathered with the rest instead of costing a write of its own.
+     */
+    let lastWasLone = true
     const settled = <A>(result: A): A => {
       inFlight--
       return result
@@ -249,6 +260,7 @@ export const withBatching =
       if (needsAbandon(batch.waiters)) batch.abandon = new AbortController()
       const keys = [...batch.keys]
       inFlight++
+      lastWasLone = batch.present <= 1
       void inner.send(merged(tag, keys), mergedContext(batch.waiters, batch.abandon?.signal))().then((result) => {
         inFlight--
         // Answered now (or resent per caller, each with its own context): no deadline to watch here.
@@ -366,6 +378,7 @@ export const withBatching =
     /** An eager request, sent as the batch of one it would have been. */
     const sendAlone = (request: Get | Gets, context: RequestContext): Promise<E.Either<MemcacheError, Reply>> => {
       inFlight++
+      lastWasLone = true
       if (options.protocol !== 'meta') return inner.send(request, context)().then(settled)
       return inner
         .send(merged(request._tag, request.keys), context)()
@@ -391,7 +404,7 @@ export const withBatching =
         if (!eager && request.keys.length < maxKeys) return enqueue(request, context)
         // Idle is judged when the task runs, as the batch it would join is.
         return () =>
-          open[request._tag] === undefined && (request.keys.length >= maxKeys || (eager && inFlight === 0)) ? sendAlone(request, context) : enqueue(request, context)()
+          open[request._tag] === undefined && (request.keys.length >= maxKeys || (eager && inFlight === 0 && lastWasLone)) ? sendAlone(request, context) : enqueue(request, context)()
       },
       close: async () => {
         closed = true

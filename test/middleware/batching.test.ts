@@ -67,7 +67,7 @@ describe('withBatching', () => {
 })
 
 describe('withBatching, eager (the default with window 0)', () => {
-  it('sends a get that finds it idle at once, gathers those sent while it is in flight, and is eager again once all are answered', async () => {
+  it('sends a get that finds it idle at once, gathers those sent while it is in flight, and is eager again after a lone request', async () => {
     const held = heldTransport()
     const batched = pipe(held.transport, withBatching())
     const lone = batched.send(Request.get(['a']))()
@@ -79,9 +79,16 @@ describe('withBatching, eager (the default with window 0)', () => {
     expect(keysOfValues(await lone)).toEqual(['a'])
     held.release(cacheOf({ b: '2', c: '3' })(Request.get(['b', 'c'])))
     expect((await Promise.all(gathered)).map(keysOfValues)).toEqual([['b'], ['c', 'b']])
-    void batched.send(Request.get(['d']))()
-    expect(held.sent).toHaveLength(3)
+    // The last request merged two callers: the next get waits for the turn, in case a burst follows.
+    const afterBurst = batched.send(Request.get(['d']))()
+    expect(held.sent).toHaveLength(2)
+    await settle()
     expect(held.sent[2]).toEqual(Request.get(['d']))
+    held.release(cacheOf({})(Request.get(['d'])))
+    await afterBurst
+    // It went alone: the next get is eager again.
+    void batched.send(Request.get(['e']))()
+    expect(held.sent[3]).toEqual(Request.get(['e']))
   })
 
   it('joins a batch already gathering, even when nothing is in flight any more', async () => {
