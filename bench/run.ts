@@ -8,6 +8,7 @@
  *   npm run bench -- --quick      iterating: a tenth of the operations, 3 rounds, README untouched
  *   npm run bench -- --rounds=N --only=get,set,scaling,memory,decoder
  *   npm run bench -- --tsx        run bench/suite.ts under tsx directly (slower for fp-memcache)
+ *   npm run bench -- --readme-only   the README table again from bench/results/latest.json
  */
 import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'

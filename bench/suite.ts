@@ -20,7 +20,8 @@
  * marked met or not met.
  *
  * Options: `--quick` (a tenth of the operations, 3 rounds: for iterating), `--rounds=N`,
- * `--only=get,set,...` (workload ids), `--no-readme`. `FP_MEMCACHE_BENCH_ROUNDS=N` sets the rounds too.
+ * `--only=get,set,...` (workload ids), `--no-readme`, `--readme-only` (the README section again
+ * from the last full run's results, nothing measured). `FP_MEMCACHE_BENCH_ROUNDS=N` sets the rounds too.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -589,7 +590,8 @@ const verdict = (met: boolean | undefined): string => (met === undefined ? 'pend
 
 /** A row of the text against meta table: both cells and their ratios. */
 const textAgainstMeta = (result: WorkloadResult): ReadonlyArray<string> => {
-  const text = rowOf(result, 'client') as Row
+  // Meta's single gets are not merged: compare them with text gets that are not either.
+  const text = (rowOf(result, 'unbatched') ?? rowOf(result, 'client')) as Row
   const meta = rowOf(result, 'meta') as Row
   return [result.title, cell(result, text), cell(result, meta), `${(meta.opsPerSec / text.opsPerSec).toFixed(2)}×`, `${(meta.cpuUsPerOp / text.cpuUsPerOp).toFixed(2)}×`]
 }
@@ -608,13 +610,14 @@ const readmeSection = (
   memory: MemoryResult | undefined,
   decoder: ReadonlyArray<DecoderComparison>,
   targets: ReadonlyArray<Target>,
+  roundsRun: number = rounds,
 ): string => {
   const peerNames = [...new Set(results.flatMap((result) => peersOf(result).map((row) => row.client)))]
   const main = results.filter((result) => ['get-seq', 'get', 'get-many', 'set'].includes(result.id))
   const lines: Array<string> = []
   lines.push(
     `Measured by \`npm run bench\` on ${machine.date.slice(0, 10)}: ${machine.cores} × ${machine.cpu}, Node ${machine.node}, memcached ${machine.memcached} (\`-t 1\`, started for the run). ` +
-      `Median of ${rounds} interleaved rounds; each cell is throughput and the client process's own CPU time per operation (per key for get-many).`,
+      `Median of ${roundsRun} interleaved rounds; each cell is throughput and the client process's own CPU time per operation (per key for get-many).`,
     '',
   )
   lines.push(
@@ -633,7 +636,11 @@ const readmeSection = (
   )
   const compared = main.filter((result) => rowOf(result, 'client') !== undefined && rowOf(result, 'meta') !== undefined)
   if (compared.length > 0) {
-    lines.push('', 'Text against meta, the same client (a throughput ratio above 1: meta is faster; a CPU ratio below 1: meta is leaner):', '')
+    lines.push(
+      '',
+      'Text against meta, the same client, each request on its own (text with batching off where it applies: the meta commands are not batched) — a throughput ratio above 1: meta is faster; a CPU ratio below 1: meta is leaner:',
+      '',
+    )
     lines.push(markdown(['workload', 'text', 'meta', 'meta/text throughput', 'meta/text CPU per op'], compared.map(textAgainstMeta)))
   }
   const scaling = results.filter((result) => result.id.startsWith('scaling-'))
@@ -722,7 +729,24 @@ const seed = async (client: BenchClient, space: KeySpace, withLarge: boolean): P
   }
 }
 
+/**
+ * `--readme-only`: writes the README section again from `bench/results/latest.json` (the last full
+ * run), with this file's tables and targets, and measures nothing.
+ */
+const rewriteReadme = (): void => {
+  if (readmePath === undefined) throw new Error('no README path (run through npm run bench)')
+  const saved = JSON.parse(readFileSync(join(resultsDir, 'latest.json'), 'utf8')) as {
+    readonly machine: Machine
+    readonly workloads: ReadonlyArray<WorkloadResult>
+    readonly memory?: MemoryResult
+    readonly decoder: ReadonlyArray<DecoderComparison>
+    readonly rounds: number
+  }
+  updateReadme(readmePath, readmeSection(saved.machine, saved.workloads, saved.memory, saved.decoder, targetsOf(saved.workloads, saved.decoder), saved.rounds))
+}
+
 const main = async (): Promise<void> => {
+  if (process.argv.includes('--readme-only')) return rewriteReadme()
   const oneThread = { memoryMb: 256, itemSizeMax: '64m', extraArgs: ['-t', '1'] }
   const chosen = workloads.filter((workload) => selected(workload.id))
   const needsRouted = chosen.some((workload) => workload.roles.includes('routed'))
