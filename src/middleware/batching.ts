@@ -70,8 +70,15 @@ export interface BatchingOptions {
   readonly protocol?: 'text' | 'meta'
 }
 
+/** What a layer counts of its callers: those it holds (gathering or in flight), and their recent peak. */
+interface Load {
+  holding: number
+  peak: number
+}
+
 interface Waiter {
   readonly keys: ReadonlyArray<string>
+  readonly load: Load
   readonly context: RequestContext
   /** Whether the caller still waits for the batch: answered or gone, it is skipped. */
   waiting: boolean
@@ -156,6 +163,7 @@ const noop = (): void => undefined
 const answer = (waiter: Waiter, result: E.Either<MemcacheError, Reply>): void => {
   if (!waiter.waiting) return
   waiter.waiting = false
+  waiter.load.holding--
   waiter.stop()
   waiter.resolve(result)
 }
@@ -204,6 +212,12 @@ const ownAnswer = (keys: ReadonlyArray<string>, reply: Meta.MetaBatchReply): E.E
 
 const EMPTY = new Uint8Array(0)
 
+/** An eager layer sends a burst of gets as this many requests at least (see `capacity`). */
+const BURST_PARTS = 4
+
+/** How slowly an eager layer's peak of callers falls: by 1/256 of the gap per caller. */
+const PEAK_DECAY = 256
+
 /**
  * Coalesces concurrent gets.
  *
@@ -243,6 +257,20 @@ export const withBatching =
      * gathered with the rest instead of costing a write of its own.
      */
     let lastWasLone = true
+    const load: Load = { holding: 0, peak: 0 }
+    /** A caller came in: the peak follows a rise at once, and a fall slowly (over a few hundred callers). */
+    const arrive = (): void => {
+      const holding = ++load.holding
+      load.peak = holding >= load.peak ? holding : load.peak - (load.peak - holding) / PEAK_DECAY
+    }
+    /**
+     * The most keys a batch gathers now. Eager: the recent peak of callers over `BURST_PARTS`, so
+     * that a burst goes as that many requests at least, which memcached answers one by one while
+     * the client reads the one before (a single request would make both sides wait for each
+     * other); never more than `maxKeys`. With a few callers it is 1: each get goes on its own, as
+     * without batching. Not eager: `maxKeys`.
+     */
+    const capacity = (): number => (eager ? Math.max(1, Math.min(maxKeys, Math.ceil(load.peak / BURST_PARTS))) : maxKeys)
 
     const flush = (tag: 'Get' | 'Gets'): void => {
       const batch = open[tag]
@@ -342,7 +370,8 @@ export const withBatching =
       () =>
         new Promise((resolve) => {
           const tag = request._tag
-          const waiter: Waiter = { keys: request.keys, context, waiting: true, resolve, stop: noop }
+          const waiter: Waiter = { keys: request.keys, load, context, waiting: true, resolve, stop: noop }
+          arrive()
           let batch = open[tag]
           if (batch === undefined) {
             // `schedule` never flushes synchronously, so the batch is in `open` before it can fire.
@@ -368,18 +397,20 @@ export const withBatching =
             if (deadline <= now) return leaveWith(timeout(Math.round(now - deadline), commandNames[tag], 'batching'))
             watchDeadline(tag, joined, deadline)
           }
-          if (batch.keys.size >= maxKeys) flush(tag)
+          if (batch.keys.size >= capacity()) flush(tag)
         })
 
     /** An eager request, sent as the batch of one it would have been. */
     const sendAlone = (request: Get | Gets, context: RequestContext): Promise<E.Either<MemcacheError, Reply>> => {
       inFlight++
       lastWasLone = true
+      arrive()
       const meta = options.protocol === 'meta'
       return inner
         .send(meta ? merged(request._tag, request.keys) : request, context)()
         .then((own) => {
           inFlight--
+          load.holding--
           return meta && own._tag === 'Right' && own.right._tag === 'MetaBatchReply' ? ownAnswer(request.keys, own.right) : own
         })
     }
@@ -400,9 +431,9 @@ export const withBatching =
         if (closed || (request._tag !== 'Get' && request._tag !== 'Gets') || request.keys.length === 0) return inner.send(request, context)
         // A request that fills a batch on its own goes as it is, unless a batch is gathering to join.
         if (!eager && request.keys.length < maxKeys) return enqueue(request, context)
-        // Idle is judged when the task runs, as the batch it would join is.
+        // Idle and load are judged when the task runs, as the batch it would join is.
         return () =>
-          open[request._tag] === undefined && (request.keys.length >= maxKeys || (eager && inFlight === 0 && lastWasLone)) ? sendAlone(request, context) : enqueue(request, context)()
+          open[request._tag] === undefined && (request.keys.length >= capacity() || (eager && inFlight === 0 && lastWasLone)) ? sendAlone(request, context) : enqueue(request, context)()
       },
       close: async () => {
         closed = true

@@ -67,42 +67,53 @@ describe('withBatching', () => {
 })
 
 describe('withBatching, eager (the default with window 0)', () => {
-  it('sends a get that finds it idle at once, gathers those sent while it is in flight, and is eager again after a lone request', async () => {
+  it('sends gets one by one while few callers wait, as without batching', async () => {
     const held = heldTransport()
     const batched = pipe(held.transport, withBatching())
-    const lone = batched.send(Request.get(['a']))()
-    expect(held.sent).toEqual([Request.get(['a'])]) // before the event loop turned
-    const gathered = [batched.send(Request.get(['b']))(), batched.send(Request.get(['c', 'b']))()]
-    await settle()
-    expect(held.sent).toEqual([Request.get(['a']), Request.get(['b', 'c'])])
-    held.release(cacheOf({ a: '1' })(Request.get(['a'])))
-    expect(keysOfValues(await lone)).toEqual(['a'])
-    held.release(cacheOf({ b: '2', c: '3' })(Request.get(['b', 'c'])))
-    expect((await Promise.all(gathered)).map(keysOfValues)).toEqual([['b'], ['c', 'b']])
-    // The last request merged two callers: the next get waits for the turn, in case a burst follows.
-    const afterBurst = batched.send(Request.get(['d']))()
-    expect(held.sent).toHaveLength(2)
-    await settle()
-    expect(held.sent[2]).toEqual(Request.get(['d']))
-    held.release(cacheOf({})(Request.get(['d'])))
-    await afterBurst
-    // It went alone: the next get is eager again.
-    void batched.send(Request.get(['e']))()
-    expect(held.sent[3]).toEqual(Request.get(['e']))
+    const outcomes = ['a', 'b', 'c'].map((key) => batched.send(Request.get([key]))())
+    expect(held.sent).toEqual([Request.get(['a']), Request.get(['b']), Request.get(['c'])]) // before the loop turned
+    for (const request of [...held.sent]) held.release(cacheOf({ b: '2' })(request))
+    expect((await Promise.all(outcomes)).map(keysOfValues)).toEqual([[], ['b'], []])
   })
 
-  it('joins a batch already gathering, even when nothing is in flight any more', async () => {
+  it('under load, gathers a burst into requests of a quarter of the callers or fewer keys, and of at most maxKeys', async () => {
     const held = heldTransport()
     const batched = pipe(held.transport, withBatching())
-    const lone = batched.send(Request.get(['x']))()
-    const gathered = [batched.send(Request.get(['y']))()]
-    held.release(cacheOf({})(Request.get(['x'])))
-    await lone // answered before the batch of y was sent: nothing in flight, a batch open
-    gathered.push(batched.send(Request.get(['z']))())
+    const keys = Array.from({ length: 100 }, (_, index) => `k${index}`)
+    const outcomes = keys.map((key) => batched.send(Request.get([key]))())
     await settle()
-    expect(held.sent).toEqual([Request.get(['x']), Request.get(['y', 'z'])])
-    held.release(cacheOf({ z: '1' })(Request.get(['y', 'z'])))
-    expect((await Promise.all(gathered)).map(keysOfValues)).toEqual([[], ['z']])
+    const sizes = held.sent.map((request) => (request._tag === 'Get' ? request.keys.length : 0))
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(100)
+    // The first few go alone; the batches grow with the number of callers waiting (k of them: at
+    // most k/4 keys, rounded up) up to 16.
+    expect(sizes.slice(0, 5)).toEqual([1, 1, 1, 1, 1])
+    expect(Math.max(...sizes)).toBe(16)
+    let waiting = 0
+    for (const size of sizes) {
+      waiting += size
+      expect(size).toBeLessThanOrEqual(Math.max(1, Math.ceil(waiting / 4)))
+    }
+    expect(sizes.length).toBeLessThan(30)
+    for (const request of [...held.sent]) held.release(cacheOf({ k7: '7', k99: '99' })(request))
+    expect((await Promise.all(outcomes)).flatMap(keysOfValues)).toEqual(['k7', 'k99'])
+  })
+
+  it('after a merged request, gathers the next get for the turn; after a lone one, is eager again', async () => {
+    const held = heldTransport()
+    const batched = pipe(held.transport, withBatching())
+    const burst = Array.from({ length: 40 }, (_, index) => batched.send(Request.get([`k${index}`]))())
+    await settle()
+    for (const request of [...held.sent]) held.release(cacheOf({})(request))
+    await Promise.all(burst)
+    const sentBefore = held.sent.length
+    const afterBurst = batched.send(Request.get(['d']))()
+    expect(held.sent).toHaveLength(sentBefore) // waits for the turn: a burst may follow
+    await settle()
+    expect(held.sent[sentBefore]).toEqual(Request.get(['d']))
+    held.release(cacheOf({})(Request.get(['d'])))
+    await afterBurst
+    void batched.send(Request.get(['e']))()
+    expect(held.sent[sentBefore + 1]).toEqual(Request.get(['e'])) // went alone, at once
   })
 
   it('sends at most maxKeys (default 16) keys per request', async () => {
