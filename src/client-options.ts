@@ -109,9 +109,10 @@ export interface CommonOptions<A> {
   readonly protocol?: Protocol
   /**
    * Merge concurrent `get`s and `gets` for one server into multi-key requests (`withBatching`, per
-   * server): `true` or its options; `false` sends every get on its own. Default on: gets sent one
-   * at a time go at once (no added latency); gets sent while others are in flight wait for the
-   * end of the event loop's turn and go as one request per 16 keys.
+   * server): `true` or its options; `false` sends every get on its own. Default on, eager: while
+   * few gets are in flight each goes at once, on its own (no added latency); under load, the gets
+   * sent while others are in flight wait for the end of the event loop's turn and go as requests
+   * of up to a quarter of the callers waiting, at most 16 keys each.
    */
   readonly batching?: boolean | BatchingOptions
   /**

@@ -25,9 +25,9 @@
  *   as a call's own `timeout` does (retry stops rather than start an attempt that cannot finish);
  * - retry outside the router: a retry asks the router again, so it may go to a node re-admitted
  *   or failed over to meanwhile, and a node's failures still count in its health;
- * - batching per server, below the router: concurrent gets for one server become one request
- *   (a few, of at most `maxKeys` keys), and a server that fails or times out fails only the
- *   callers whose keys it holds; a lone get, with nothing else in flight, goes at once;
+ * - batching per server, below the router: under load, concurrent gets for one server become a
+ *   few requests (of at most `maxKeys` keys), and a server that fails or times out fails only the
+ *   callers whose keys it holds; with few gets in flight, each goes at once, on its own;
  * - the key prefix below the router, per node: keys are placed by the key without the prefix, as
  *   pymemcache's `HashClient` with `key_prefix` does. With `hashing: 'ketama'` keys are placed by
  *   `keyPrefix + key` (the router's `routingKey`, unless `routing` gives one), as the `memcached`

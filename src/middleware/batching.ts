@@ -11,12 +11,17 @@
  * keys it holds. Above a router it works too (the merged request is split again per node, one
  * round trip per node), but a failing node then fails every member of the batch.
  *
- * When it sends: with the default `window` of 0 it is eager, as Nagle's algorithm is for bytes: a
- * get that finds the layer idle (nothing it sent unanswered, no batch gathering) goes at once
- * when the last request it sent carried one caller, so gets that come one at a time wait for
- * nothing; gets sent while something is in flight, or right after a merged request was answered
- * (the start of the next burst), are gathered until the event loop turns (a `setImmediate`), and
- * go as requests of at most `maxKeys` (16) keys.
+ * When it sends: with the default `window` of 0 it is eager, as Nagle's algorithm is for bytes.
+ * - It gathers only under load: a batch takes at most a quarter of the callers it held at its
+ *   recent peak (and at most `maxKeys`), so with a few callers every get goes on its own, as
+ *   without batching, and a burst goes as four requests at least. memcached answers them one by one,
+ *   so the client reads one reply while the server works on the next; as one request, both sides
+ *   would wait for each other.
+ * - A get that finds the layer idle (nothing it sent unanswered, no batch gathering) goes at once
+ *   when the last request it sent carried one caller, so gets that come one at a time wait for
+ *   nothing. Right after a merged request was answered (the start of the next burst) it waits for
+ *   the turn instead, so that the burst costs one write.
+ * - Gathered gets go when the event loop turns (a `setImmediate`), or as soon as a batch is full.
  *
  * With `protocol: 'meta'` the merged request is a quiet meta batch instead (`mg <key> v f q`, with
  * `c` for `gets`, per key, closed by one `mn`: `Meta.metaBatch`), whose hits are fanned back out
@@ -51,16 +56,17 @@ export interface BatchingOptions {
    * Send a batch as soon as it names this many distinct keys. Default 16: 64 concurrent gets go as
    * 4 requests, and the server answers one while the client reads the one before (with
    * `bench/profile.ts`, 64 in flight: 190k–250k gets/s, against 150k–170k as one 64-key request).
+   * An eager layer may send smaller batches: see `eager`.
    */
   readonly maxKeys?: number
   /**
-   * Whether a get that finds this layer idle (nothing it sent still unanswered, no batch
-   * gathering) is sent at once, on its own, instead of waiting for the window, when the last
-   * request sent carried one caller: gets that come one at a time then wait for nothing, and gets
-   * that arrive while one is in flight are gathered as usual (as Nagle's algorithm does for
-   * bytes). After a merged request the next get waits for the turn, so that a burst (callers
-   * answered together, asking again together) costs one write, not two. Default: `true` when
-   * `window` is 0, `false` otherwise.
+   * Whether to gather only under load (see the module documentation). Eager, a batch takes at
+   * most a quarter of the callers the layer held at its recent peak (at most `maxKeys`): with a
+   * few callers every get goes on its own. A get that finds the layer idle goes at once when the
+   * last request sent carried one caller; after a merged request, the next get waits for the
+   * turn, so that a burst (callers answered together, asking again together) costs one write.
+   * Not eager, every get waits for the window and batches fill up to `maxKeys`. Default: `true`
+   * when `window` is 0, `false` otherwise.
    */
   readonly eager?: boolean
   /**
