@@ -8,7 +8,8 @@
  * `transport` = the client's reconnecting transport without the command layer, `raw` = bench/raw.ts, the floor), the workload (`get`, `get-seq`, `get-4k`, `get-miss`,
  * `set`, `set-1k`) and the number of operations. Prints ops/s and the process's CPU µs per op (and its user part: the
  * kernel's share, mostly the socket writes, is the noisiest); every result is checked. `IN_FLIGHT=N`
- * sets how many operations are in flight (default 64; `get-seq` is 1).
+ * sets how many operations are in flight (default 64; `get-seq` is 1); for the `client` stack,
+ * `MAX_KEYS=N` and `EAGER=0|1` set batching's `maxKeys` and `eager`.
  *
  * Under `tsx` every named closure of the library also pays esbuild's `__name` (see `compile.ts`):
  * compare stacks with each other, or profile the JavaScript `compileForBench` emits.
