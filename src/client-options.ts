@@ -112,7 +112,7 @@ export interface CommonOptions<A> {
    * server): `true` or its options; `false` sends every get on its own. Default on, eager: while
    * few gets are in flight each goes at once, on its own (no added latency); under load, the gets
    * sent while others are in flight wait for the end of the event loop's turn and go as requests
-   * of up to a quarter of the callers waiting, at most 16 keys each.
+   * of up to an eighth of the callers waiting, at most 16 keys each.
    */
   readonly batching?: boolean | BatchingOptions
   /**

@@ -12,9 +12,9 @@
  * round trip per node), but a failing node then fails every member of the batch.
  *
  * When it sends: with the default `window` of 0 it is eager, as Nagle's algorithm is for bytes.
- * - It gathers only under load: a batch takes at most a quarter of the callers it held at its
+ * - It gathers only under load: a batch takes at most an eighth of the callers it held at its
  *   recent peak (and at most `maxKeys`), so with a few callers every get goes on its own, as
- *   without batching, and a burst goes as four requests at least. memcached answers them one by one,
+ *   without batching, and a burst goes as eight requests at least. memcached answers them one by one,
  *   so the client reads one reply while the server works on the next; as one request, both sides
  *   would wait for each other.
  * - A get that finds the layer idle (nothing it sent unanswered, no batch gathering) goes at once
@@ -53,15 +53,15 @@ export interface BatchingOptions {
   /** Milliseconds to gather requests; 0 (default) gathers what is sent before the event loop turns. */
   readonly window?: number
   /**
-   * Send a batch as soon as it names this many distinct keys. Default 16: 64 concurrent gets go as
-   * 4 requests, and the server answers one while the client reads the one before (with
-   * `bench/profile.ts`, 64 in flight: 190k–250k gets/s, against 150k–170k as one 64-key request).
-   * An eager layer may send smaller batches: see `eager`.
+   * Send a batch as soon as it names this many distinct keys. Default 16: not eager, 64
+   * concurrent gets go as 4 requests, and the server answers one while the client reads the one
+   * before (with `bench/profile.ts`, 64 in flight: 190k–250k gets/s, against 150k–170k as one
+   * 64-key request). An eager layer may send smaller batches: see `eager`.
    */
   readonly maxKeys?: number
   /**
    * Whether to gather only under load (see the module documentation). Eager, a batch takes at
-   * most a quarter of the callers the layer held at its recent peak (at most `maxKeys`): with a
+   * most an eighth of the callers the layer held at its recent peak (at most `maxKeys`): with a
    * few callers every get goes on its own. A get that finds the layer idle goes at once when the
    * last request sent carried one caller; after a merged request, the next get waits for the
    * turn, so that a burst (callers answered together, asking again together) costs one write.
@@ -219,7 +219,7 @@ const ownAnswer = (keys: ReadonlyArray<string>, reply: Meta.MetaBatchReply): E.E
 const EMPTY = new Uint8Array(0)
 
 /** An eager layer sends a burst of gets as this many requests at least (see `capacity`). */
-const BURST_PARTS = 4
+const BURST_PARTS = 8
 
 /** How slowly an eager layer's peak of callers falls: by 1/256 of the gap per caller. */
 const PEAK_DECAY = 256
