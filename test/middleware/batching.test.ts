@@ -13,18 +13,23 @@ import type { Request as Sent } from '../../src/protocol/request.js'
 import * as Request from '../../src/protocol/request.js'
 import { withBatching } from '../../src/middleware/batching.js'
 import { connectionClosed } from '../../src/transport/error.js'
+import type { Transport } from '../../src/transport/transport.js'
 import { cacheOf, fakeTransport, heldTransport, keysOfValues, settle, type Outcome } from './fake.js'
+
+/** Four concurrent gets whose keys overlap (`a` twice) and miss (`z`, `y`): their union is a, b, z, c, y. */
+const overlappingGets = (batched: Transport): Promise<ReadonlyArray<Outcome>> =>
+  Promise.all([
+    batched.send(Request.get(['a']))(),
+    batched.send(Request.get(['b', 'z']))(),
+    batched.send(Request.get(['c', 'a']))(),
+    batched.send(Request.get(['y']))(),
+  ])
 
 describe('withBatching', () => {
   it('merges concurrent gets into one request for the union of keys and fans the hits out', async () => {
     const inner = fakeTransport(cacheOf({ a: '1', b: '2', c: '3' }))
     const batched = pipe(inner.transport, withBatching({ eager: false }))
-    const outcomes = await Promise.all([
-      batched.send(Request.get(['a']))(),
-      batched.send(Request.get(['b', 'z']))(),
-      batched.send(Request.get(['c', 'a']))(),
-      batched.send(Request.get(['y']))(),
-    ])
+    const outcomes = await overlappingGets(batched)
     expect(outcomes.map(keysOfValues)).toEqual([['a'], ['b'], ['c', 'a'], []])
     expect(inner.sent).toEqual([Request.get(['a', 'b', 'z', 'c', 'y'])])
   })
@@ -383,12 +388,7 @@ describe("withBatching({ eager: false, protocol: 'meta' })", () => {
   it('sends one quiet mg batch for the union of keys and fans the hits out as Values', async () => {
     const inner = fakeTransport(metaServer({ a: '1', b: '2', c: '3' }))
     const batched = pipe(inner.transport, withBatching({ eager: false, protocol: 'meta' }))
-    const outcomes = await Promise.all([
-      batched.send(Request.get(['a']))(),
-      batched.send(Request.get(['b', 'z']))(),
-      batched.send(Request.get(['c', 'a']))(),
-      batched.send(Request.get(['y']))(),
-    ])
+    const outcomes = await overlappingGets(batched)
     expect(outcomes.map(keysOfValues)).toEqual([['a'], ['b'], ['c', 'a'], []])
     expect(inner.sent).toEqual([Meta.metaBatch(['a', 'b', 'z', 'c', 'y'].map((key) => Meta.metaGet(key, { returnValue: true, returnFlags: true })))])
     expect(outcomes[0]).toEqual(E.right({ _tag: 'Values', items: [{ key: 'a', flags: 3, value: new TextEncoder().encode('1') }] }))
