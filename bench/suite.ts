@@ -6,9 +6,9 @@
  * Method. Every workload runs a fixed number of operations with a fixed number in flight (each
  * completion starts the next). Each client first warms up on each workload with every result
  * checked (a wrong value, a missing hit or a failure aborts the run). Then come `rounds` rounds:
- * in each, every workload is run once by every client, clients in a rotating order, so that the
- * machine's noise falls on all alike; each row reports the median over the rounds and the spread
- * (lowest and highest). Two numbers per run: throughput (ops/s, or keys/s for multi-key gets) and
+ * in each, every workload is run by every client, in `SLICES` slices of its operations taken in
+ * turn, clients in a rotating order, so that the machine's noise falls on all alike; each row
+ * reports the median over the rounds and the spread (lowest and highest). Two numbers per run: throughput (ops/s, or keys/s for multi-key gets) and
  * the client process's own CPU time per operation (`process.cpuUsage()` around the run: user +
  * system, the server being another process), in µs.
  *
@@ -60,6 +60,13 @@ const MANY = 100
 const IN_FLIGHT = 64
 const SCALING = [1, 4, 16, 64, 256] as const
 const SERVERS = 8
+/**
+ * Each round's sample of a client is taken in this many slices, the clients taking turns slice by
+ * slice, so that the samples of one round span the same stretch of time: this machine's speed
+ * drifts within seconds, and a whole sample per client let the drift fall on one client more than
+ * another. Workloads of few operations (the 32 MiB value) are taken whole.
+ */
+const SLICES = 5
 
 const resultsDir = process.env['FP_MEMCACHE_BENCH_RESULTS'] ?? join(dirname(fileURLToPath(import.meta.url)), 'results')
 const readmePath = process.env['FP_MEMCACHE_BENCH_README']
@@ -247,13 +254,14 @@ const describe = (result: unknown): string => {
   }
 }
 
-/** Runs operations `0 .. ops-1` with `concurrency` in flight; returns the elapsed seconds and CPU µs. */
+/** Runs operations `first .. first + ops - 1` with `concurrency` in flight; returns the elapsed seconds and CPU µs. */
 const drive = async (
   client: BenchClient,
   op: (i: number) => Promise<unknown>,
   ops: number,
   concurrency: number,
   onResult?: (i: number, result: unknown) => void,
+  first = 0,
 ): Promise<{ readonly seconds: number; readonly cpuUs: number }> => {
   const fail = (i: number, result: unknown): never => {
     throw new Error(`${client.name}: operation #${i} failed: ${describe(result)}`)
@@ -261,7 +269,7 @@ const drive = async (
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < ops) {
-      const i = next++
+      const i = first + next++
       const result = await op(i)
       if (client.failed(result)) fail(i, result)
       onResult?.(i, result)
@@ -274,6 +282,8 @@ const drive = async (
   const used = process.cpuUsage(cpu)
   return { seconds, cpuUs: used.user + used.system }
 }
+
+const slicesOf = (workload: Workload): number => (workload.ops >= SLICES * 200 ? SLICES : 1)
 
 const median = (values: ReadonlyArray<number>): number => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -310,27 +320,41 @@ const runRounds = async (
   for (let round = 0; round < rounds; round++) {
     for (const workload of chosen) {
       const participants = participantsOf(workload)
-      for (let n = 0; n < participants.length; n++) {
-        const { client, space } = participants[(n + round) % participants.length] as Participant
-        const routed = (client as Partial<RoutedClient>).requestsPerServer
-        const before = routed?.() ?? []
-        const role = participants[(n + round) % participants.length]?.role ?? 'client'
-        const hitsBefore = countsHits(workload, role) ? await serverHits() : undefined
-        const { seconds, cpuUs } = await drive(client, workload.op(client, space), workload.ops, workload.concurrency)
-        if (hitsBefore !== undefined) {
-          const share = ((await serverHits()) - hitsBefore) / (workload.ops * workload.keysPerOp)
+      const slices = slicesOf(workload)
+      const totals = participants.map(() => ({ seconds: 0, cpuUs: 0, hits: 0 }))
+      let first = 0
+      for (let slice = 0; slice < slices; slice++) {
+        const ops = Math.floor(workload.ops / slices) + (slice < workload.ops % slices ? 1 : 0)
+        for (let n = 0; n < participants.length; n++) {
+          const index = (n + round + slice) % participants.length
+          const { client, space, role } = participants[index] as Participant
+          const total = totals[index] as { seconds: number; cpuUs: number; hits: number }
+          const routed = (client as Partial<RoutedClient>).requestsPerServer
+          const before = routed?.() ?? []
+          const hitsBefore = countsHits(workload, role) ? await serverHits() : undefined
+          const { seconds, cpuUs } = await drive(client, workload.op(client, space), ops, workload.concurrency, undefined, first)
+          total.seconds += seconds
+          total.cpuUs += cpuUs
+          if (hitsBefore !== undefined) total.hits += (await serverHits()) - hitsBefore
+          if (routed !== undefined) {
+            const sums = routedBefore.get(workload.id) ?? before.map(() => 0)
+            routed().forEach((count, s) => (sums[s] = (sums[s] ?? 0) + count - (before[s] ?? 0)))
+            routedBefore.set(workload.id, sums)
+          }
+        }
+        first += ops
+      }
+      participants.forEach(({ client, role }, index) => {
+        const total = totals[index] as { seconds: number; cpuUs: number; hits: number }
+        if (countsHits(workload, role)) {
+          const share = total.hits / (workload.ops * workload.keysPerOp)
           served.set(keyOf(workload, client), Math.min(share, served.get(keyOf(workload, client)) ?? Infinity))
           if (share < 0.999) console.log(`  ${client.name} on "${workload.title}": the server counted ${(share * 100).toFixed(1)}% of the hits asked for`)
         }
-        if (routed !== undefined) {
-          const sums = routedBefore.get(workload.id) ?? before.map(() => 0)
-          routed().forEach((count, s) => (sums[s] = (sums[s] ?? 0) + count - (before[s] ?? 0)))
-          routedBefore.set(workload.id, sums)
-        }
         const list = runs.get(keyOf(workload, client)) ?? []
-        list.push({ opsPerSec: workload.ops / seconds, cpuUsPerOp: cpuUs / workload.ops })
+        list.push({ opsPerSec: workload.ops / total.seconds, cpuUsPerOp: total.cpuUs / workload.ops })
         runs.set(keyOf(workload, client), list)
-      }
+      })
     }
     console.log(`round ${round + 1} of ${rounds} done`)
   }

@@ -23,8 +23,9 @@ import { byteLength } from '../protocol/key.js'
 import { collectByKey, type Item } from '../protocol/reply.js'
 import * as Request from '../protocol/request.js'
 import type { Encoded, Serde } from '../serde/serde.js'
-import { commandIn, distinct, encodedSerde, inContext, succeed, type Command } from './command.js'
-import type { CallOptions, RequestContext } from '../transport/context.js'
+import { distinct, encodedSerde, succeed, unexpectedReply, type Command } from './command.js'
+import { toContext, type CallOptions, type RequestContext } from '../transport/context.js'
+import type { Transport } from '../transport/transport.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -59,14 +60,17 @@ export interface Retrieval<A> {
 type OnItems<B> = (items: ReadonlyArray<Item>) => E.Either<MemcacheError, B>
 
 /**
- * Fetches the items of one retrieval request under `context` and hands them to `onItems` in the
- * same step: the reply is interpreted once, with no promise of its own between the items and the
- * command's result (a get is mostly such steps when batched).
+ * Fetches the items of one retrieval request under `context` on `transport` and hands them to
+ * `onItems` in the same step: the reply is interpreted once, with no promise of its own between
+ * the items and the command's result, and no closure per step (a get is mostly such steps when
+ * batched).
  */
-type Fetch = <B>(keys: ReadonlyArray<string>, context: RequestContext, onItems: OnItems<B>) => Command<B>
+type Fetch = <B>(keys: ReadonlyArray<string>, context: RequestContext, onItems: OnItems<B>, transport: Transport) => Promise<E.Either<MemcacheError, B>>
 
-const fetchItems = <B>(request: Request.Retrieval, context: RequestContext, onItems: OnItems<B>): Command<B> =>
-  commandIn(request, { Values: (reply) => onItems(reply.items) }, context)
+const fetchItems = <B>(request: Request.Retrieval, context: RequestContext, onItems: OnItems<B>, transport: Transport): Promise<E.Either<MemcacheError, B>> =>
+  transport
+    .send(request, context)()
+    .then((result) => (E.isLeft(result) ? result : result.right._tag === 'Values' ? onItems(result.right.items) : result.right._tag === 'Failure' ? E.left(result.right.error) : E.left(unexpectedReply(request, result.right))))
 
 /**
  * Splits keys so that each `<command> <exptime> <keys...>\r\n` line stays within `MAX_GAT_LINE`
@@ -97,17 +101,16 @@ export const splitGatKeys = (name: string, exptime: number, keys: ReadonlyArray<
 
 const fetchGatItems =
   (tag: 'Gat' | 'Gats', exptime: number): Fetch =>
-  (keys, context, onItems) =>
-  (transport) => {
+  (keys, context, onItems, transport) => {
     const groups = splitGatKeys(tag.toLowerCase(), exptime, keys)
     const request = (group: ReadonlyArray<string>): Request.Retrieval => (tag === 'Gat' ? Request.gat(exptime, group) : Request.gats(exptime, group))
     const only = groups[0]
-    if (groups.length === 1 && only !== undefined) return fetchItems(request(only), context, onItems)(transport)
+    if (groups.length === 1 && only !== undefined) return fetchItems(request(only), context, onItems, transport)
     return pipe(
       groups,
-      TE.traverseArray((group) => fetchItems(request(group), context, E.right)(transport)),
+      TE.traverseArray((group) => () => fetchItems(request(group), context, E.right, transport)),
       TE.chainEitherK((parts) => onItems(parts.flat())),
-    )
+    )()
   }
 
 const decodeItem =
@@ -150,7 +153,8 @@ const toOption =
     const item = items[0]
     if (item === undefined) return E.right(O.none)
     if (item.key !== key || items.length > 1) return E.left(protocolError(`reply to a get of ${JSON.stringify(key)} names other keys`))
-    return pipe(decodeOne(item), E.map(O.some))
+    const decoded = decodeOne(item)
+    return E.isLeft(decoded) ? decoded : E.right(O.some(decoded.right))
   }
 
 const many =
@@ -158,13 +162,15 @@ const many =
   (keys: ReadonlyArray<string>, options?: CallOptions): Command<ReadonlyMap<string, B>> => {
     if (keys.length === 0) return succeed(new Map<string, B>())
     const unique = distinct(keys)
-    return inContext(options, (context) => fetch(unique, context, toMap(unique, decodeOne)))
+    return (transport) => () => fetch(unique, toContext(options), toMap(unique, decodeOne), transport)
   }
 
 const single =
   <B>(fetch: Fetch, decodeOne: (item: Item) => E.Either<MemcacheError, B>) =>
   (key: string, options?: CallOptions): Command<O.Option<B>> =>
-    inContext(options, (context) => fetch([key], context, toOption(key, decodeOne)))
+  (transport) =>
+  () =>
+    fetch([key], toContext(options), toOption(key, decodeOne), transport)
 
 // -------------------------------------------------------------------------------------
 // constructors
@@ -182,8 +188,8 @@ const single =
 export const retrieval = <A>(serde: Serde<A>): Retrieval<A> => {
   const plain = decodeItem(serde)
   const versioned = decodeVersioned(plain)
-  const fetchGet: Fetch = (keys, context, onItems) => fetchItems(Request.get(keys), context, onItems)
-  const fetchGets: Fetch = (keys, context, onItems) => fetchItems(Request.gets(keys), context, onItems)
+  const fetchGet: Fetch = (keys, context, onItems, transport) => fetchItems(Request.get(keys), context, onItems, transport)
+  const fetchGets: Fetch = (keys, context, onItems, transport) => fetchItems(Request.gets(keys), context, onItems, transport)
   return {
     get: single(fetchGet, plain),
     getMany: many(fetchGet, plain),

@@ -31,7 +31,6 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type * as TE from 'fp-ts/lib/TaskEither.js'
 import type { MemcacheError } from '../error.js'
 import * as Meta from '../protocol/meta.js'
 import { collectByKey, valuesFor, type Item, type Reply } from '../protocol/reply.js'
@@ -76,40 +75,33 @@ export interface BatchingOptions {
   readonly protocol?: 'text' | 'meta'
 }
 
-/** What a layer counts of its callers: those it holds (gathering or in flight), and their recent peak. */
-interface Load {
-  holding: number
-  peak: number
-}
-
 interface Waiter {
   readonly keys: ReadonlyArray<string>
-  readonly load: Load
   readonly context: RequestContext
+  /** The batch it joined. */
+  readonly batch: Batch
   /** Whether the caller still waits for the batch: answered or gone, it is skipped. */
   waiting: boolean
   readonly resolve: (result: E.Either<MemcacheError, Reply>) => void
-  /** Stops watching the caller's context (a no-op for an empty one). */
+  /** Stops watching the caller's signal (a no-op without one). */
   stop: () => void
 }
 
 interface Batch {
+  readonly tag: 'Get' | 'Gets'
+  /** When it was opened, as a count of the batches the layer opened. */
+  readonly opened: number
   readonly keys: Set<string>
   /** In arrival order; those who left stay, marked (an array: no hashing per caller). */
   readonly waiters: Array<Waiter>
   /** How many waiters still wait. */
   present: number
-  readonly cancel: () => void
   /** A waiter left before the batch was sent: its keys are recounted from those who stayed. */
   departed: boolean
   /** Fires when every waiter left while the batch is in flight; set only when all of them could. */
   abandon: AbortController | undefined
-  /**
-   * One timer for the members' deadlines (a client gives every command one), set for the
-   * earliest: a member's deadline costs no timer of its own. Cleared once the batch is answered.
-   */
-  deadlineTimer: NodeJS.Timeout | undefined
-  deadlineAt: number
+  /** The window's timer, with a `window` above 0 (with 0, the layer's one `setImmediate` sends it). */
+  windowTimer: NodeJS.Timeout | undefined
 }
 
 // -------------------------------------------------------------------------------------
@@ -119,60 +111,42 @@ interface Batch {
 const isAboutOneRequest = (error: MemcacheError): boolean =>
   error._tag === 'InvalidKey' || error._tag === 'InvalidArgument' || error._tag === 'ClientError'
 
-/** A caller who can leave before the batch answers: it has a signal or a deadline. */
-const canLeave = (context: RequestContext): boolean => context.signal !== undefined || context.deadline !== undefined
-
 /**
  * The context of a merged request: it must serve its longest-waiting member, so its deadline is
- * the latest of theirs (none if one of them has none) and its signal is `abandon`'s (which fires
- * once all of them left); it may be retried only as far as every member allows.
+ * the latest of theirs (none if one of them has none); it may be retried only as far as every
+ * member allows. Its signal fires once all of them left, and it has one only when every member
+ * can leave (otherwise someone always waits) and one of them can leave by its signal: members who
+ * can leave only by their deadline are all gone by the latest one, which the merged request
+ * carries anyway, so an `AbortController` per batch (and the listener the connection adds to it)
+ * would buy nothing.
  */
-const mergedContext = (waiters: ReadonlyArray<Waiter>, abandon: AbortSignal | undefined): RequestContext => {
+const mergedContext = (batch: Batch): RequestContext => {
   let deadline: number | undefined = -Infinity
   let retry: boolean | undefined = true
-  for (const { context, waiting } of waiters) {
+  let allCanLeave = true
+  let signalled = false
+  for (const { context, waiting } of batch.waiters) {
     if (!waiting) continue
     deadline = deadline === undefined || context.deadline === undefined ? undefined : Math.max(deadline, context.deadline)
     if (context.retry === false) retry = false
     else if (context.retry === undefined && retry === true) retry = undefined
+    if (context.signal !== undefined) signalled = true
+    else if (context.deadline === undefined) allCanLeave = false
   }
   if (deadline === -Infinity) deadline = undefined
-  if (abandon === undefined && deadline === undefined) return retry === undefined ? emptyContext : { retry }
+  if (allCanLeave && signalled) batch.abandon = new AbortController()
+  const signal = batch.abandon?.signal
+  if (signal === undefined && deadline === undefined) return retry === undefined ? emptyContext : { retry }
   return {
-    ...(abandon === undefined ? {} : { signal: abandon }),
+    ...(signal === undefined ? {} : { signal }),
     ...(deadline === undefined ? {} : { deadline }),
     ...(retry === undefined ? {} : { retry }),
   }
 }
 
-/**
- * Whether a batch needs an `abandon` signal: only if every member can leave (otherwise someone
- * always waits) and one of them can leave by its signal. Members who can leave only by their
- * deadline are all gone by the latest one, which the merged request carries anyway: an
- * `AbortController` per batch (and the listener the connection adds to it) would buy nothing.
- */
-const needsAbandon = (waiters: ReadonlyArray<Waiter>): boolean => {
-  let signalled = false
-  for (const { context, waiting } of waiters) {
-    if (!waiting) continue
-    if (!canLeave(context)) return false
-    if (context.signal !== undefined) signalled = true
-  }
-  return signalled
-}
-
 const commandNames = { Get: 'get', Gets: 'gets' } as const
 
 const noop = (): void => undefined
-
-/** Answers a waiter once; later answers are dropped. */
-const answer = (waiter: Waiter, result: E.Either<MemcacheError, Reply>): void => {
-  if (!waiter.waiting) return
-  waiter.waiting = false
-  waiter.load.holding--
-  waiter.stop()
-  waiter.resolve(result)
-}
 
 const GET_FLAGS: Meta.MetaGetFlags = { returnValue: true, returnFlags: true }
 const GETS_FLAGS: Meta.MetaGetFlags = { returnValue: true, returnFlags: true, returnCas: true }
@@ -249,10 +223,10 @@ export const withBatching =
     const window = options.window ?? 0
     const maxKeys = options.maxKeys ?? 16
     const eager = options.eager ?? window === 0
-    const merged =
-      options.protocol === 'meta'
-        ? (tag: 'Get' | 'Gets', keys: ReadonlyArray<string>): Request => Meta.metaBatch(keys.map((key) => Meta.metaGet(key, tag === 'Gets' ? GETS_FLAGS : GET_FLAGS)))
-        : (tag: 'Get' | 'Gets', keys: ReadonlyArray<string>): Request => ({ _tag: tag, keys })
+    const meta = options.protocol === 'meta'
+    const merged = meta
+      ? (tag: 'Get' | 'Gets', keys: ReadonlyArray<string>): Request => Meta.metaBatch(keys.map((key) => Meta.metaGet(key, tag === 'Gets' ? GETS_FLAGS : GET_FLAGS)))
+      : (tag: 'Get' | 'Gets', keys: ReadonlyArray<string>): Request => ({ _tag: tag, keys })
     const open: { Get: Batch | undefined; Gets: Batch | undefined } = { Get: undefined, Gets: undefined }
     let closed = false
     /** Requests this layer sent (merged, or eager ones) that are not answered yet. */
@@ -263,11 +237,13 @@ export const withBatching =
      * gathered with the rest instead of costing a write of its own.
      */
     let lastWasLone = true
-    const load: Load = { holding: 0, peak: 0 }
+    /** Callers held (gathering or in flight), and their recent peak. */
+    let holding = 0
+    let peak = 0
     /** A caller came in: the peak follows a rise at once, and a fall slowly (over a few hundred callers). */
     const arrive = (): void => {
-      const holding = ++load.holding
-      load.peak = holding >= load.peak ? holding : load.peak - (load.peak - holding) / PEAK_DECAY
+      holding++
+      peak = holding >= peak ? holding : peak - (peak - holding) / PEAK_DECAY
     }
     /**
      * The most keys a batch gathers now. Eager: the recent peak of callers over `BURST_PARTS`, so
@@ -276,25 +252,130 @@ export const withBatching =
      * other); never more than `maxKeys`. With a few callers it is 1: each get goes on its own, as
      * without batching. Not eager: `maxKeys`.
      */
-    const capacity = (): number => (eager ? Math.max(1, Math.min(maxKeys, Math.ceil(load.peak / BURST_PARTS))) : maxKeys)
+    const capacity = (): number => (eager ? Math.max(1, Math.min(maxKeys, Math.ceil(peak / BURST_PARTS))) : maxKeys)
+
+    /**
+     * With a `window` of 0, one `setImmediate` for the layer sends whatever is gathering when the
+     * loop turns: a batch that fills up before goes at once and leaves it for the next one.
+     */
+    let turn: NodeJS.Immediate | undefined
+    const onTurn = (): void => {
+      turn = undefined
+      // In the order they were opened, as their callers asked.
+      const first = open.Gets !== undefined && open.Get !== undefined && open.Gets.opened < open.Get.opened ? 'Gets' : 'Get'
+      flush(first)
+      flush(first === 'Get' ? 'Gets' : 'Get')
+    }
+    let opened = 0
+
+    /**
+     * Callers with a deadline, in arrival order. One timer for the layer checks them, set for the
+     * earliest: a deadline costs no timer of its own, which matters because a client gives every
+     * command one. Answered callers are dropped from the front once their batch is answered
+     * (batches are answered about in the order they were sent), so the queue holds about what is
+     * gathering or in flight.
+     */
+    let timed: Array<Waiter> = []
+    let timedHead = 0
+    let deadlineTimer: NodeJS.Timeout | undefined
+    let deadlineTimerAt = Infinity
+
+    const dropAnsweredTimed = (): void => {
+      while (timedHead < timed.length && !(timed[timedHead] as Waiter).waiting) timedHead++
+      if (timedHead === timed.length) {
+        timed = []
+        timedHead = 0
+      } else if (timedHead >= 1024 && timedHead * 2 >= timed.length) {
+        timed = timed.slice(timedHead)
+        timedHead = 0
+      }
+    }
+
+    const armDeadline = (at: number): void => {
+      if (deadlineTimer !== undefined) {
+        if (deadlineTimerAt <= at) return
+        clearTimeout(deadlineTimer)
+      }
+      const delay = timerDelay(Math.max(1, Math.ceil(at - Date.now())))
+      if (delay === undefined) return
+      deadlineTimerAt = at
+      deadlineTimer = setTimeout(expire, delay).unref()
+    }
+
+    /** Answers `Timeout` to the callers whose deadline passed; watches the earliest of the others. */
+    function expire(): void {
+      deadlineTimer = undefined
+      deadlineTimerAt = Infinity
+      const now = Date.now()
+      let earliest = Infinity
+      const still: Array<Waiter> = []
+      for (let i = timedHead; i < timed.length; i++) {
+        const waiter = timed[i] as Waiter
+        const deadline = waiter.context.deadline
+        if (!waiter.waiting || deadline === undefined) continue
+        if (deadline <= now) {
+          const name = commandNames[waiter.batch.tag]
+          leaveWith(waiter, interruption(waiter.context, name, 'batching', now) ?? timeout(0, name, 'batching'))
+        } else {
+          still.push(waiter)
+          if (deadline < earliest) earliest = deadline
+        }
+      }
+      timed = still
+      timedHead = 0
+      if (earliest < Infinity) armDeadline(earliest)
+    }
+
+    /** Answers a waiter once; later answers are dropped. */
+    const answer = (waiter: Waiter, result: E.Either<MemcacheError, Reply>): void => {
+      if (!waiter.waiting) return
+      waiter.waiting = false
+      holding--
+      waiter.stop()
+      waiter.resolve(result)
+    }
+
+    /** A caller leaves with `error`: before sending, its keys go unless someone else asks them; once every caller left, the batch goes. */
+    const leaveWith = (waiter: Waiter, error: MemcacheError): void => {
+      if (!waiter.waiting) return
+      answer(waiter, E.left(error))
+      const batch = waiter.batch
+      batch.present--
+      if (open[batch.tag] === batch) {
+        batch.departed = true
+        if (batch.present === 0) {
+          if (batch.windowTimer !== undefined) clearTimeout(batch.windowTimer)
+          open[batch.tag] = undefined
+        }
+      } else if (batch.present === 0) batch.abandon?.abort()
+    }
+
+    /** Answers the waiters of `batch` from its merged request's `result`. */
+    const fanOut = (batch: Batch, keys: ReadonlyArray<string>, result: E.Either<MemcacheError, Reply>): void => {
+      const hits = E.isLeft(result) ? undefined : result.right._tag === 'Values' ? { found: collectByKey(result.right.items), refused: undefined } : result.right._tag === 'MetaBatchReply' ? fromMetaBatch(keys, result.right) : undefined
+      if (hits === undefined) {
+        for (const waiter of batch.waiters) answer(waiter, result)
+        return
+      }
+      for (const waiter of batch.waiters) {
+        if (waiter.waiting) answer(waiter, refusalOf(waiter.keys, hits.refused) ?? E.right(valuesFor(waiter.keys, hits.found)))
+      }
+    }
 
     const flush = (tag: 'Get' | 'Gets'): void => {
       const batch = open[tag]
       if (batch === undefined) return
       open[tag] = undefined
-      batch.cancel()
+      if (batch.windowTimer !== undefined) clearTimeout(batch.windowTimer)
       if (batch.departed) {
         batch.keys.clear()
         for (const waiter of batch.waiters) if (waiter.waiting) for (const key of waiter.keys) batch.keys.add(key)
       }
-      if (needsAbandon(batch.waiters)) batch.abandon = new AbortController()
       const keys = [...batch.keys]
       inFlight++
       lastWasLone = batch.present <= 1
-      void inner.send(merged(tag, keys), mergedContext(batch.waiters, batch.abandon?.signal))().then((result) => {
+      void inner.send(merged(tag, keys), mergedContext(batch))().then((result) => {
         inFlight--
-        // Answered now (or resent per caller, each with its own context): no deadline to watch here.
-        stopDeadlines(batch)
         if (E.isLeft(result) && isAboutOneRequest(result.left) && batch.present > 1) {
           // One caller's bad key must not fail the others: send each request on its own.
           for (const waiter of batch.waiters) {
@@ -302,121 +383,54 @@ export const withBatching =
           }
           return
         }
-        const hits = E.isLeft(result) ? undefined : result.right._tag === 'Values' ? { found: collectByKey(result.right.items), refused: undefined } : result.right._tag === 'MetaBatchReply' ? fromMetaBatch(keys, result.right) : undefined
-        if (hits === undefined) {
-          for (const waiter of batch.waiters) answer(waiter, result)
-          return
-        }
-        for (const waiter of batch.waiters) {
-          if (waiter.waiting) answer(waiter, refusalOf(waiter.keys, hits.refused) ?? E.right(valuesFor(waiter.keys, hits.found)))
-        }
+        fanOut(batch, keys, result)
+        if (timed.length > 0) dropAnsweredTimed()
       })
     }
 
-    const schedule = (tag: 'Get' | 'Gets'): (() => void) => {
-      if (window > 0) {
-        const timer = setTimeout(() => flush(tag), window)
-        return () => clearTimeout(timer)
-      }
-      const immediate = setImmediate(() => flush(tag))
-      return () => clearImmediate(immediate)
+    const openBatch = (tag: 'Get' | 'Gets'): Batch => {
+      const batch: Batch = { tag, opened: ++opened, keys: new Set(), waiters: [], present: 0, departed: false, abandon: undefined, windowTimer: undefined }
+      if (window > 0) batch.windowTimer = setTimeout(() => flush(tag), window)
+      else turn ??= setImmediate(onTurn)
+      open[tag] = batch
+      return batch
     }
 
-    const stopDeadlines = (batch: Batch): void => {
-      if (batch.deadlineTimer !== undefined) clearTimeout(batch.deadlineTimer)
-      batch.deadlineTimer = undefined
-      batch.deadlineAt = Infinity
-    }
-
-    /** Watches `deadline` for `batch` unless an earlier one is watched already. */
-    const watchDeadline = (tag: 'Get' | 'Gets', batch: Batch, deadline: number): void => {
-      if (batch.deadlineAt <= deadline) return
-      stopDeadlines(batch)
-      const delay = timerDelay(Math.max(1, Math.ceil(deadline - Date.now())))
-      if (delay === undefined) return
-      batch.deadlineAt = deadline
-      batch.deadlineTimer = setTimeout(() => expire(tag, batch), delay).unref()
-    }
-
-    /** Answers `Timeout` to the members whose deadline passed; watches the earliest of the others. */
-    const expire = (tag: 'Get' | 'Gets', batch: Batch): void => {
-      batch.deadlineTimer = undefined
-      batch.deadlineAt = Infinity
-      const now = Date.now()
-      let next = Infinity
-      for (const waiter of batch.waiters) {
-        const deadline = waiter.context.deadline
-        if (!waiter.waiting || deadline === undefined) continue
-        if (deadline <= now) {
-          answer(waiter, E.left(interruption(waiter.context, commandNames[tag], 'batching', now) ?? timeout(0, commandNames[tag], 'batching')))
-          leave(tag, batch)
-        } else if (deadline < next) next = deadline
-      }
-      if (next < Infinity && batch.present > 0) watchDeadline(tag, batch, next)
-    }
-
-    /** A caller left: before sending, its keys go unless someone else asks them; once every caller left, the batch goes. */
-    const leave = (tag: 'Get' | 'Gets', batch: Batch): void => {
-      batch.present--
-      if (open[tag] === batch) {
-        batch.departed = true
-        if (batch.present === 0) {
-          batch.cancel()
-          stopDeadlines(batch)
-          open[tag] = undefined
+    /** Gathers a get into the batch for its command; it goes when the batch is full or the loop turns. */
+    const gather = (request: Get | Gets, context: RequestContext): Promise<E.Either<MemcacheError, Reply>> =>
+      new Promise((resolve) => {
+        const tag = request._tag
+        const batch = open[tag] ?? openBatch(tag)
+        const waiter: Waiter = { keys: request.keys, context, batch, waiting: true, resolve, stop: noop }
+        arrive()
+        for (const key of request.keys) batch.keys.add(key)
+        batch.waiters.push(waiter)
+        batch.present++
+        // The signal is watched per caller (called at once if it fired already), the deadline by the layer.
+        if (context.signal !== undefined) {
+          waiter.stop = watch({ signal: context.signal }, commandNames[tag], 'batching', (error) => leaveWith(waiter, error))
+          if (!waiter.waiting) return
         }
-      } else if (batch.present === 0) {
-        stopDeadlines(batch)
-        batch.abandon?.abort()
-      }
-    }
-
-    const enqueue =
-      (request: Get | Gets, context: RequestContext): TE.TaskEither<MemcacheError, Reply> =>
-      () =>
-        new Promise((resolve) => {
-          const tag = request._tag
-          const waiter: Waiter = { keys: request.keys, load, context, waiting: true, resolve, stop: noop }
-          arrive()
-          let batch = open[tag]
-          if (batch === undefined) {
-            // `schedule` never flushes synchronously, so the batch is in `open` before it can fire.
-            batch = { keys: new Set(), waiters: [], present: 0, cancel: schedule(tag), departed: false, abandon: undefined, deadlineTimer: undefined, deadlineAt: Infinity }
-            open[tag] = batch
-          }
-          for (const key of request.keys) batch.keys.add(key)
-          batch.waiters.push(waiter)
-          batch.present++
-          const joined = batch
-          const leaveWith = (error: MemcacheError): void => {
-            answer(waiter, E.left(error))
-            leave(tag, joined)
-          }
-          // The signal is watched per caller (called at once if it fired already), the deadline per batch.
-          if (context.signal !== undefined) {
-            waiter.stop = watch({ signal: context.signal }, commandNames[tag], 'batching', leaveWith)
-            if (!waiter.waiting) return
-          }
-          const deadline = context.deadline
-          if (deadline !== undefined) {
-            const now = Date.now()
-            if (deadline <= now) return leaveWith(timeout(Math.round(now - deadline), commandNames[tag], 'batching'))
-            watchDeadline(tag, joined, deadline)
-          }
-          if (batch.keys.size >= capacity()) flush(tag)
-        })
+        const deadline = context.deadline
+        if (deadline !== undefined) {
+          const now = Date.now()
+          if (deadline <= now) return leaveWith(waiter, timeout(Math.round(now - deadline), commandNames[tag], 'batching'))
+          timed.push(waiter)
+          armDeadline(deadline)
+        }
+        if (batch.keys.size >= capacity()) flush(tag)
+      })
 
     /** An eager request, sent as the batch of one it would have been. */
     const sendAlone = (request: Get | Gets, context: RequestContext): Promise<E.Either<MemcacheError, Reply>> => {
       inFlight++
       lastWasLone = true
       arrive()
-      const meta = options.protocol === 'meta'
       return inner
         .send(meta ? merged(request._tag, request.keys) : request, context)()
         .then((own) => {
           inFlight--
-          load.holding--
+          holding--
           return meta && own._tag === 'Right' && own.right._tag === 'MetaBatchReply' ? ownAnswer(request.keys, own.right) : own
         })
     }
@@ -426,8 +440,7 @@ export const withBatching =
       const batch = open[tag]
       if (batch === undefined) return
       open[tag] = undefined
-      batch.cancel()
-      stopDeadlines(batch)
+      if (batch.windowTimer !== undefined) clearTimeout(batch.windowTimer)
       for (const waiter of batch.waiters) answer(waiter, E.left(error))
     }
 
@@ -436,16 +449,20 @@ export const withBatching =
       send: (request: Request, context: RequestContext = emptyContext) => {
         if (closed || (request._tag !== 'Get' && request._tag !== 'Gets') || request.keys.length === 0) return inner.send(request, context)
         // A request that fills a batch on its own goes as it is, unless a batch is gathering to join.
-        if (!eager && request.keys.length < maxKeys) return enqueue(request, context)
+        if (!eager && request.keys.length < maxKeys) return () => gather(request, context)
         // Idle and load are judged when the task runs, as the batch it would join is.
         return () =>
-          open[request._tag] === undefined && (request.keys.length >= capacity() || (eager && inFlight === 0 && lastWasLone)) ? sendAlone(request, context) : enqueue(request, context)()
+          open[request._tag] === undefined && (request.keys.length >= capacity() || (eager && inFlight === 0 && lastWasLone)) ? sendAlone(request, context) : gather(request, context)
       },
       close: async () => {
         closed = true
         const error = connectionClosed('batching', 'was closed before the batch was sent')
         cancel('Get', error)
         cancel('Gets', error)
+        if (turn !== undefined) clearImmediate(turn)
+        turn = undefined
+        if (deadlineTimer !== undefined) clearTimeout(deadlineTimer)
+        deadlineTimer = undefined
         await inner.close()
       },
     }
