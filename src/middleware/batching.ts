@@ -37,7 +37,7 @@ import { collectByKey, valuesFor, type Item, type Reply } from '../protocol/repl
 import type { Get, Gets, Request } from '../protocol/request.js'
 import { emptyContext, interruption, watch, type RequestContext } from '../transport/context.js'
 import { connectionClosed, timeout } from '../transport/error.js'
-import { timerDelay } from '../transport/timer.js'
+import { makeDeadlineQueue } from '../transport/deadlines.js'
 import type { Middleware } from '../transport/transport.js'
 
 // -------------------------------------------------------------------------------------
@@ -269,62 +269,19 @@ export const withBatching =
     let opened = 0
 
     /**
-     * Callers with a deadline, in arrival order. One timer for the layer checks them, set for the
-     * earliest: a deadline costs no timer of its own, which matters because a client gives every
-     * command one. Answered callers are dropped from the front once their batch is answered
-     * (batches are answered about in the order they were sent), so the queue holds about what is
-     * gathering or in flight.
+     * Callers with a deadline: one timer for the layer checks them, set for the earliest
+     * (`deadlines.ts`), so a deadline costs no timer of its own, which matters because a client
+     * gives every command one. Answered callers are dropped from the front once their batch is
+     * answered (batches are answered about in the order they were sent).
      */
-    let timed: Array<Waiter> = []
-    let timedHead = 0
-    let deadlineTimer: NodeJS.Timeout | undefined
-    let deadlineTimerAt = Infinity
-
-    const dropAnsweredTimed = (): void => {
-      while (timedHead < timed.length && !(timed[timedHead] as Waiter).waiting) timedHead++
-      if (timedHead === timed.length) {
-        timed = []
-        timedHead = 0
-      } else if (timedHead >= 1024 && timedHead * 2 >= timed.length) {
-        timed = timed.slice(timedHead)
-        timedHead = 0
-      }
-    }
-
-    const armDeadline = (at: number): void => {
-      if (deadlineTimer !== undefined) {
-        if (deadlineTimerAt <= at) return
-        clearTimeout(deadlineTimer)
-      }
-      const delay = timerDelay(Math.max(1, Math.ceil(at - Date.now())))
-      if (delay === undefined) return
-      deadlineTimerAt = at
-      deadlineTimer = setTimeout(expire, delay).unref()
-    }
-
-    /** Answers `Timeout` to the callers whose deadline passed; watches the earliest of the others. */
-    function expire(): void {
-      deadlineTimer = undefined
-      deadlineTimerAt = Infinity
-      const now = Date.now()
-      let earliest = Infinity
-      const still: Array<Waiter> = []
-      for (let i = timedHead; i < timed.length; i++) {
-        const waiter = timed[i] as Waiter
-        const deadline = waiter.context.deadline
-        if (!waiter.waiting || deadline === undefined) continue
-        if (deadline <= now) {
-          const name = commandNames[waiter.batch.tag]
-          leaveWith(waiter, interruption(waiter.context, name, 'batching', now) ?? timeout(0, name, 'batching'))
-        } else {
-          still.push(waiter)
-          if (deadline < earliest) earliest = deadline
-        }
-      }
-      timed = still
-      timedHead = 0
-      if (earliest < Infinity) armDeadline(earliest)
-    }
+    const timed = makeDeadlineQueue<Waiter>({
+      deadlineOf: (waiter) => waiter.context.deadline ?? Infinity,
+      isDone: (waiter) => !waiter.waiting,
+      expire: (waiter, now) => {
+        const name = commandNames[waiter.batch.tag]
+        leaveWith(waiter, interruption(waiter.context, name, 'batching', now) ?? timeout(0, name, 'batching'))
+      },
+    })
 
     /** Answers a waiter once; later answers are dropped. */
     const answer = (waiter: Waiter, result: E.Either<MemcacheError, Reply>): void => {
@@ -384,7 +341,7 @@ export const withBatching =
           return
         }
         fanOut(batch, keys, result)
-        if (timed.length > 0) dropAnsweredTimed()
+        timed.dropDone()
       })
     }
 
@@ -415,8 +372,7 @@ export const withBatching =
         if (deadline !== undefined) {
           const now = Date.now()
           if (deadline <= now) return leaveWith(waiter, timeout(Math.round(now - deadline), commandNames[tag], 'batching'))
-          timed.push(waiter)
-          armDeadline(deadline)
+          timed.add(waiter)
         }
         if (batch.keys.size >= capacity()) flush(tag)
       })
@@ -461,8 +417,7 @@ export const withBatching =
         cancel('Gets', error)
         if (turn !== undefined) clearImmediate(turn)
         turn = undefined
-        if (deadlineTimer !== undefined) clearTimeout(deadlineTimer)
-        deadlineTimer = undefined
+        timed.clear()
         await inner.close()
       },
     }

@@ -66,7 +66,7 @@ import { protocolError } from './error.js'
 import type { MemcacheError } from '../error.js'
 import type { Reply } from './reply.js'
 import { expectsNoReply, type Request } from './request.js'
-import { isMetaRequest } from './meta.js'
+import { isMetaRequest, type MetaRequest } from './meta.js'
 import { unsupportedBy } from './meta-support.js'
 
 // -------------------------------------------------------------------------------------
@@ -184,9 +184,12 @@ const UNSOLICITED = Symbol('unsolicited')
  * long run of `noreply` writes costs one counter, and removing from the front is amortised O(1).
  */
 const makeTextMatcher = <W extends Tracked>(effects: FramingEffects<W>, limits: ReplyLimits = defaultReplyLimits): Matcher<W> => {
+  // The entries in flight are `entries[first .. end)`: the arrays are reused once emptied (a
+  // connection with one request at a time would otherwise make two new arrays per request).
   let entries: Array<W | undefined> = []
   let silentBefore: Array<number> = []
   let first = 0
+  let end = 0
   let trailing = 0
   let silentCount = 0
   let abandoned: Set<W> | undefined
@@ -197,13 +200,18 @@ const makeTextMatcher = <W extends Tracked>(effects: FramingEffects<W>, limits: 
   const shift = (): void => {
     entries[first] = undefined
     first++
-    if (first === entries.length) {
-      entries = []
-      silentBefore = []
+    if (first === end) {
       first = 0
-    } else if (first >= COMPACT_AFTER && first * 2 >= entries.length) {
-      entries = entries.slice(first)
-      silentBefore = silentBefore.slice(first)
+      end = 0
+      // A burst's arrays are not kept once it is over.
+      if (entries.length > COMPACT_AFTER) {
+        entries = []
+        silentBefore = []
+      }
+    } else if (first >= COMPACT_AFTER && first * 2 >= end) {
+      entries = entries.slice(first, end)
+      silentBefore = silentBefore.slice(first, end)
+      end -= first
       first = 0
     }
   }
@@ -222,7 +230,7 @@ const makeTextMatcher = <W extends Tracked>(effects: FramingEffects<W>, limits: 
 
   const receive = (bytes: Uint8Array, offset: number): number => {
     for (;;) {
-      const head = first < entries.length ? entries[first] : undefined
+      const head = first < end ? entries[first] : undefined
       const silentAhead = head === undefined ? trailing : (silentBefore[first] as number)
       if (head !== undefined && silentAhead === 0) {
         // Rule 1: the head's reply.
@@ -282,8 +290,9 @@ const makeTextMatcher = <W extends Tracked>(effects: FramingEffects<W>, limits: 
 
   return {
     written: (entry) => {
-      entries.push(entry)
-      silentBefore.push(trailing)
+      entries[end] = entry
+      silentBefore[end] = trailing
+      end++
       trailing = 0
     },
     writtenSilent: () => {
@@ -296,14 +305,15 @@ const makeTextMatcher = <W extends Tracked>(effects: FramingEffects<W>, limits: 
     },
     receive,
     needed: () => lastNeeded,
-    waiting: () => entries.length - first,
+    waiting: () => end - first,
     silent: () => silentCount,
-    oldestWaiting: () => (first < entries.length ? entries[first] : undefined),
+    oldestWaiting: () => (first < end ? entries[first] : undefined),
     clear: () => {
-      const waiting = entries.slice(first) as Array<W>
+      const waiting = entries.slice(first, end) as Array<W>
       entries = []
       silentBefore = []
       first = 0
+      end = 0
       trailing = 0
       silentCount = 0
       abandoned = undefined
@@ -316,6 +326,12 @@ const makeTextMatcher = <W extends Tracked>(effects: FramingEffects<W>, limits: 
 // -------------------------------------------------------------------------------------
 // instances
 // -------------------------------------------------------------------------------------
+
+/** Made apart from `versionCheck`, so that a text request does not cost the closure's context. */
+const checkAgainst =
+  (request: MetaRequest) =>
+  (version: string): MemcacheError | undefined =>
+    unsupportedBy(version)(request)
 
 /**
  * memcached's text protocol: requests written by `encode`, replies matched first in first out,
@@ -333,5 +349,5 @@ export const textFraming: Framing = {
   expectsReply: (request) => !expectsNoReply(request),
   makeMatcher: makeTextMatcher,
   // Meta requests share the FIFO (memcached answers every request in order, meta or not).
-  versionCheck: (request) => (isMetaRequest(request) ? (version) => unsupportedBy(version)(request) : undefined),
+  versionCheck: (request) => (isMetaRequest(request) ? checkAgainst(request) : undefined),
 }

@@ -67,7 +67,8 @@ import { commandName, set, version, type Request } from '../protocol/request.js'
 import { addressName, parseAddress, type Address } from './address.js'
 import { emptyContext, interruption, watch, type RequestContext } from './context.js'
 import { makeReceiveBuffer } from './receive-buffer.js'
-import { MAX_TIMER_DELAY, timerDelay } from './timer.js'
+import { makeDeadlineQueue } from './deadlines.js'
+import { timerDelay } from './timer.js'
 import type { Transport } from './transport.js'
 
 // -------------------------------------------------------------------------------------
@@ -310,15 +311,16 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
   let awaited = 0
   let deadlineTimer: NodeJS.Timeout | undefined
   /**
-   * Requests written with a context deadline, in the order written. One timer for the connection
-   * checks them, set for the earliest: a deadline costs no timer of its own, which matters because
+   * Requests written with a context deadline: one timer for the connection checks them, set for
+   * the earliest (`deadlines.ts`), so a deadline costs no timer of its own, which matters because
    * `createClient` gives every command one. Answered entries are dropped from the front as replies
-   * come (they come in the same order), so the queue holds about what is in flight, with no hashing.
+   * come (they come in the same order).
    */
-  let timed: Array<Waiting> = []
-  let timedHead = 0
-  let contextTimer: NodeJS.Timeout | undefined
-  let contextTimerAt = Infinity
+  const timed = makeDeadlineQueue<Waiting>({
+    deadlineOf: (entry) => entry.contextDeadline,
+    isDone: (entry) => entry.done,
+    expire: (entry) => abandon(entry, timeout(entry.contextDeadline - entry.sentAt, commandName(entry.request), node)),
+  })
   /** The chunks written in this tick, not handed to the socket yet (`flushWrites`). */
   let batch: Array<Uint8Array> = []
   let batchBytes = 0
@@ -366,24 +368,7 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
       clearTimeout(deadlineTimer)
       deadlineTimer = undefined
     }
-    if (contextTimer !== undefined) {
-      clearTimeout(contextTimer)
-      contextTimer = undefined
-      contextTimerAt = Infinity
-    }
-    timed = []
-    timedHead = 0
-  }
-
-  const dropAnsweredTimed = (): void => {
-    while (timedHead < timed.length && (timed[timedHead] as Waiting).done) timedHead++
-    if (timedHead === timed.length) {
-      timed = []
-      timedHead = 0
-    } else if (timedHead >= 1024 && timedHead * 2 >= timed.length) {
-      timed = timed.slice(timedHead)
-      timedHead = 0
-    }
+    timed.clear()
   }
 
   /**
@@ -450,35 +435,6 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
     entry.settle(E.left(error))
   }
 
-  const armContextTimer = (at: number): void => {
-    if (contextTimer !== undefined) {
-      if (contextTimerAt <= at) return
-      clearTimeout(contextTimer)
-    }
-    contextTimerAt = at
-    contextTimer = setTimeout(checkContextDeadlines, Math.min(MAX_TIMER_DELAY, Math.max(0, Math.ceil(at - Date.now())))).unref()
-  }
-
-  function checkContextDeadlines(): void {
-    contextTimer = undefined
-    contextTimerAt = Infinity
-    const now = Date.now()
-    let earliest = Infinity
-    const waiting: Array<Waiting> = []
-    for (let i = timedHead; i < timed.length; i++) {
-      const entry = timed[i] as Waiting
-      if (entry.done) continue
-      if (entry.contextDeadline <= now) abandon(entry, timeout(entry.contextDeadline - entry.sentAt, commandName(entry.request), node))
-      else {
-        waiting.push(entry)
-        if (entry.contextDeadline < earliest) earliest = entry.contextDeadline
-      }
-    }
-    timed = waiting
-    timedHead = 0
-    if (earliest < Infinity) armContextTimer(earliest)
-  }
-
   const report = (error: MemcacheError): void => {
     lastUnsolicited = error.message
     try {
@@ -496,7 +452,7 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
     deliver: (entry, reply) => {
       replyBytes -= entry.bytes
       answered(entry)
-      if (entry.contextDeadline !== Infinity) dropAnsweredTimed()
+      if (entry.contextDeadline !== Infinity) timed.dropDone()
       entry.stop()
       entry.settle(E.right(reply))
       refuseIfUnauthenticated(reply)
@@ -678,7 +634,7 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
   let waitingForVersion = 0
 
   const askVersion = (): Promise<void> =>
-    sendNow(version, emptyContext)().then((result) => {
+    sendNow(version, emptyContext).then((result) => {
       // A server that does not answer `version` as expected is given the benefit of the doubt ('').
       serverVersion = E.isLeft(result) ? result : E.right(result.right._tag === 'Version' ? result.right.version : '')
     })
@@ -690,7 +646,7 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
       const refused = check(serverVersion.right)
       if (refused !== undefined) return Promise.resolve(E.left(refused))
     }
-    return sendNow(request, context)()
+    return sendNow(request, context)
   }
 
   const send =
@@ -707,53 +663,48 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
       })
     }
 
-  const sendNow =
-    (request: Request, context: RequestContext = emptyContext): TE.TaskEither<MemcacheError, Reply> =>
-    () => {
-      if (state !== 'open') return Promise.resolve(E.left(refusal))
-      const deadline = context.deadline
-      // The clock is read only when a deadline needs it.
-      const now = deadline !== undefined || requestLimit > 0 ? Date.now() : 0
-      if (context.signal?.aborted === true || (deadline !== undefined && deadline <= now)) {
-        return Promise.resolve(E.left(interruption(context, commandName(request), node, now) ?? refusal))
-      }
-      const chunks = encode(request)
-      if (E.isLeft(chunks)) return Promise.resolve(chunks)
-      const pending = matcher.waiting() + unwritten
-      if (pending >= maxPending) return Promise.resolve(E.left(overloaded(pending)))
-      const bytes = byteLengthOf(chunks.right)
-      const held = replyBytes + unwrittenBytes
-      // Refused before anything is kept, so memory stays within the budget; alone, any request goes.
-      if (held > 0 && held + bytes > maxPendingBytes) return Promise.resolve(E.left(overloadedBytes(pending, held, bytes, maxPendingBytes)))
-      if (!framing.expectsReply(request)) return sendSilent(request, chunks.right, bytes, context.signal)
-      return new Promise((resolve) => {
-        const sentAt = now
-        const contextDeadline = deadline ?? Infinity
-        const entry: Waiting = {
-          request,
-          deadline: requestLimit > 0 ? sentAt + requestLimit : Infinity,
-          sentAt,
-          contextDeadline,
-          bytes,
-          done: false,
-          settle: resolve,
-          stop: noop,
-        }
-        matcher.written(entry)
-        replyBytes += bytes
-        occupy()
-        write(chunks.right)
-        if (context.signal !== undefined) entry.stop = watch({ signal: context.signal }, commandName(request), node, (error) => abandon(entry, error))
-        if (contextDeadline !== Infinity) {
-          timed.push(entry)
-          armContextTimer(contextDeadline)
-        }
-        // One timer for the connection, checking the oldest deadline; it is not cleared when the
-        // FIFO empties (that would cost a timer per round trip), only unref'd: while anything is in
-        // flight the socket keeps the process alive anyway.
-        if (requestLimit > 0 && deadlineTimer === undefined) deadlineTimer = setTimeout(checkDeadline, requestLimit).unref()
-      })
+  const sendNow = (request: Request, context: RequestContext): Promise<E.Either<MemcacheError, Reply>> => {
+    if (state !== 'open') return Promise.resolve(E.left(refusal))
+    const deadline = context.deadline
+    // The clock is read only when a deadline needs it.
+    const now = deadline !== undefined || requestLimit > 0 ? Date.now() : 0
+    if (context.signal?.aborted === true || (deadline !== undefined && deadline <= now)) {
+      return Promise.resolve(E.left(interruption(context, commandName(request), node, now) ?? refusal))
     }
+    const chunks = encode(request)
+    if (E.isLeft(chunks)) return Promise.resolve(chunks)
+    const pending = matcher.waiting() + unwritten
+    if (pending >= maxPending) return Promise.resolve(E.left(overloaded(pending)))
+    const bytes = byteLengthOf(chunks.right)
+    const held = replyBytes + unwrittenBytes
+    // Refused before anything is kept, so memory stays within the budget; alone, any request goes.
+    if (held > 0 && held + bytes > maxPendingBytes) return Promise.resolve(E.left(overloadedBytes(pending, held, bytes, maxPendingBytes)))
+    if (!framing.expectsReply(request)) return sendSilent(request, chunks.right, bytes, context.signal)
+    return new Promise((resolve) => {
+      const sentAt = now
+      const contextDeadline = deadline ?? Infinity
+      const entry: Waiting = {
+        request,
+        deadline: requestLimit > 0 ? sentAt + requestLimit : Infinity,
+        sentAt,
+        contextDeadline,
+        bytes,
+        done: false,
+        settle: resolve,
+        stop: noop,
+      }
+      matcher.written(entry)
+      replyBytes += bytes
+      occupy()
+      write(chunks.right)
+      if (context.signal !== undefined) entry.stop = watch({ signal: context.signal }, commandName(request), node, (error) => abandon(entry, error))
+      if (contextDeadline !== Infinity) timed.add(entry)
+      // One timer for the connection, checking the oldest deadline; it is not cleared when the
+      // FIFO empties (that would cost a timer per round trip), only unref'd: while anything is in
+      // flight the socket keeps the process alive anyway.
+      if (requestLimit > 0 && deadlineTimer === undefined) deadlineTimer = setTimeout(checkDeadline, requestLimit).unref()
+    })
+  }
 
   const close: T.Task<void> = () => {
     shutDown('was closed by the client', everyoneClosed, 'end')
