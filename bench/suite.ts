@@ -3,14 +3,19 @@
  * fp-memcache against a hand-written raw socket client (the floor, `raw.ts`) and the Node clients
  * people use (memjs, memcached, memcache-client), on memcached `-t 1` servers started for the run.
  *
- * Method. Every workload runs a fixed number of operations with a fixed number in flight (each
- * completion starts the next). Each client first warms up on each workload with every result
- * checked (a wrong value, a missing hit or a failure aborts the run). Then come `rounds` rounds:
- * in each, every workload is run by every client, in `SLICES` slices of its operations taken in
- * turn, clients in a rotating order, so that the machine's noise falls on all alike; each row
- * reports the median over the rounds and the spread (lowest and highest). Two numbers per run: throughput (ops/s, or keys/s for multi-key gets) and
- * the client process's own CPU time per operation (`process.cpuUsage()` around the run: user +
- * system, the server being another process), in µs.
+ * Method. Every client runs in a process of its own (`clientProcess`; this file, started again
+ * with the client's spec), as an application runs one client: the parent starts the servers and
+ * the processes, sends them work and reads the server's counters between runs. Every workload runs
+ * a fixed number of operations with a fixed number in flight (each completion starts the next).
+ * Each client first warms up on each workload for a whole sample with every result checked (a
+ * wrong value, a missing hit or a failure aborts the run). Then come `rounds` rounds (7; 3 with
+ * `--quick`): in each,
+ * every workload is run by every client, in `SLICES` slices of its operations taken in turn,
+ * clients in a rotating order, so that the machine's noise falls on all alike; each row reports
+ * the median over the rounds and the spread (lowest and highest). Two numbers per run: throughput
+ * (ops/s, or keys/s for multi-key gets) and the client process's own CPU time per operation
+ * (`process.cpuUsage()` around the run, in the client's process: user + system, the server being
+ * another process), in µs.
  *
  * Then: memory per idle connection and per request in flight (heap and external bytes, measured
  * over many of them against a local server that never answers, with `--expose-gc`), and the
@@ -24,6 +29,7 @@
  * from the last full run's results, nothing measured). `FP_MEMCACHE_BENCH_ROUNDS=N` sets the rounds too.
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { fork } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import * as net from 'node:net'
 import * as os from 'node:os'
@@ -46,7 +52,7 @@ import { startMemcached, type MemcachedServer } from '../test/support/memcached.
 
 const argument = (name: string): string | undefined => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3)
 const quick = process.argv.includes('--quick')
-const rounds = Number(argument('rounds') ?? process.env['FP_MEMCACHE_BENCH_ROUNDS'] ?? (quick ? 3 : 5))
+const rounds = Number(argument('rounds') ?? process.env['FP_MEMCACHE_BENCH_ROUNDS'] ?? (quick ? 3 : 7))
 const only = argument('only')?.split(',')
 const selected = (id: string): boolean => only === undefined || only.some((wanted) => id === wanted || id.startsWith(`${wanted}-`))
 const writeReadme = !quick && only === undefined && !process.argv.includes('--no-readme')
@@ -71,7 +77,8 @@ const SLICES = 5
 const resultsDir = process.env['FP_MEMCACHE_BENCH_RESULTS'] ?? join(dirname(fileURLToPath(import.meta.url)), 'results')
 const readmePath = process.env['FP_MEMCACHE_BENCH_README']
 const runtime = process.env['FP_MEMCACHE_BENCH_RUNTIME'] ?? 'as started'
-const runPrefix = `fpb${Math.random().toString(36).slice(2, 8)}`
+/** The run's key prefix, the same in every client's process (the large-value client reads the raw socket's value). */
+const runPrefix = process.env['FP_MEMCACHE_BENCH_PREFIX'] ?? `fpb${Math.random().toString(36).slice(2, 8)}`
 
 // -------------------------------------------------------------------------------------
 // model
@@ -135,10 +142,29 @@ interface WorkloadResult {
   readonly rows: ReadonlyArray<Row>
 }
 
+/** What a client's process answers for one run: elapsed seconds and its own CPU µs. */
+interface Ran {
+  readonly seconds: number
+  readonly cpuUs: number
+}
+
+/**
+ * One client in a process of its own (this file run as a worker, `clientProcess`): the parent
+ * sends it workloads to warm up on and slices to run, and reads the server's counters around them.
+ */
+interface Remote {
+  readonly name: string
+  readonly setup: string
+  readonly warm: (workload: Workload) => Promise<void>
+  readonly run: (workload: Workload, ops: number, first: number) => Promise<Ran>
+  /** Requests sent to each server so far (the routed client), or undefined. */
+  readonly requestsPerServer: () => Promise<ReadonlyArray<number> | undefined>
+  readonly close: () => Promise<void>
+}
+
 interface Participant {
-  readonly client: BenchClient
+  readonly client: Remote
   readonly role: Role
-  readonly space: KeySpace
 }
 
 // -------------------------------------------------------------------------------------
@@ -292,10 +318,9 @@ const median = (values: ReadonlyArray<number>): number => {
 }
 
 const warmUp = async (workload: Workload, participants: ReadonlyArray<Participant>): Promise<void> => {
-  for (const { client, space } of participants) {
-    const warmOps = workload.id === 'large' ? 2 : Math.max(500, Math.round(workload.ops / 5))
+  for (const { client } of participants) {
     try {
-      await drive(client, workload.op(client, space), warmOps, workload.concurrency, (i, result) => workload.check(client, space, i, result))
+      await client.warm(workload)
     } catch (error) {
       throw new Error(`${client.name} failed the warm-up of "${workload.title}": ${error instanceof Error ? error.message : String(error)}`, { cause: error })
     }
@@ -315,7 +340,7 @@ const runRounds = async (
   const countsHits = (workload: Workload, role: Role): boolean =>
     role !== 'routed' && (workload.id.startsWith('get') || workload.id.startsWith('scaling') || workload.id === 'large')
   const routedBefore = new Map<string, Array<number>>()
-  const keyOf = (workload: Workload, client: BenchClient): string => `${workload.id}\u0000${client.name}`
+  const keyOf = (workload: Workload, client: Remote): string => `${workload.id}\u0000${client.name}`
   for (const workload of chosen) await warmUp(workload, participantsOf(workload))
   for (let round = 0; round < rounds; round++) {
     for (const workload of chosen) {
@@ -327,18 +352,18 @@ const runRounds = async (
         const ops = Math.floor(workload.ops / slices) + (slice < workload.ops % slices ? 1 : 0)
         for (let n = 0; n < participants.length; n++) {
           const index = (n + round + slice) % participants.length
-          const { client, space, role } = participants[index] as Participant
+          const { client, role } = participants[index] as Participant
           const total = totals[index] as { seconds: number; cpuUs: number; hits: number }
-          const routed = (client as Partial<RoutedClient>).requestsPerServer
-          const before = routed?.() ?? []
+          const before = role === 'routed' ? await client.requestsPerServer() : undefined
           const hitsBefore = countsHits(workload, role) ? await serverHits() : undefined
-          const { seconds, cpuUs } = await drive(client, workload.op(client, space), ops, workload.concurrency, undefined, first)
+          const { seconds, cpuUs } = await client.run(workload, ops, first)
           total.seconds += seconds
           total.cpuUs += cpuUs
           if (hitsBefore !== undefined) total.hits += (await serverHits()) - hitsBefore
-          if (routed !== undefined) {
+          const after = before === undefined ? undefined : await client.requestsPerServer()
+          if (before !== undefined && after !== undefined) {
             const sums = routedBefore.get(workload.id) ?? before.map(() => 0)
-            routed().forEach((count, s) => (sums[s] = (sums[s] ?? 0) + count - (before[s] ?? 0)))
+            after.forEach((count, s) => (sums[s] = (sums[s] ?? 0) + count - (before[s] ?? 0)))
             routedBefore.set(workload.id, sums)
           }
         }
@@ -385,6 +410,169 @@ const runRounds = async (
     }),
   }))
 }
+
+// -------------------------------------------------------------------------------------
+// client processes
+// -------------------------------------------------------------------------------------
+
+/**
+ * Which client a process runs. Each client runs in a process of its own, as an application runs
+ * one: side by side in one process, the library's several configurations here (batched, unbatched,
+ * meta, routed) share its functions, whose call sites V8 then sees with several shapes and
+ * targets. In one process with a raw socket, 64 gets in flight, the default client's CPU per get
+ * rose by 10–40% against the raw socket's once the other configurations had run there (three
+ * runs), where running the default client alone for as long lowered it; the other clients run one
+ * configuration each and lose nothing to it.
+ */
+type ClientKind = 'raw' | 'client' | 'unbatched' | 'meta' | 'meta-batched' | 'large' | 'memjs' | 'memcached' | 'memcache-client' | 'routed'
+
+interface ClientSpec {
+  readonly kind: ClientKind
+  /** Its key space (`keySpace(index)`). */
+  readonly index: number
+  readonly server: string
+  /** The routed client's servers. */
+  readonly servers: ReadonlyArray<string>
+  /** Whether it stores the 32 MiB value (the raw socket does, for itself and the large-value client). */
+  readonly seedLarge: boolean
+  /** The key space whose 32 MiB value the large-value client reads. */
+  readonly largeFrom: number
+}
+
+type Command =
+  | { readonly kind: 'warm'; readonly workload: string }
+  | { readonly kind: 'run'; readonly workload: string; readonly ops: number; readonly first: number }
+  | { readonly kind: 'requests' }
+  | { readonly kind: 'close' }
+
+type Answer =
+  | { readonly kind: 'ready'; readonly name: string; readonly setup: string }
+  | { readonly kind: 'done' }
+  | { readonly kind: 'ran'; readonly seconds: number; readonly cpuUs: number }
+  | { readonly kind: 'requests'; readonly counts: ReadonlyArray<number> | undefined }
+  | { readonly kind: 'error'; readonly message: string }
+
+const WORKER = 'FP_MEMCACHE_BENCH_CLIENT'
+
+const openClient = async (spec: ClientSpec): Promise<BenchClient> => {
+  switch (spec.kind) {
+    case 'raw':
+      return rawSocketClient(spec.server)
+    case 'client':
+    case 'large':
+      return ourClient(spec.server)
+    case 'unbatched':
+      return ourUnbatchedClient(spec.server)
+    case 'meta':
+      return ourMetaClient(spec.server)
+    case 'meta-batched':
+      return ourMetaBatchedClient(spec.server)
+    case 'memjs':
+      return memjsClient(spec.server)
+    case 'memcached':
+      return memcachedClient(spec.server)
+    case 'memcache-client':
+      return memcacheClientClient(spec.server)
+    case 'routed':
+      return ourRoutedClient(spec.servers)
+  }
+}
+
+const workloadById = (id: string): Workload => {
+  const found = workloads.find((workload) => workload.id === id)
+  if (found === undefined) throw new Error(`no workload ${id}`)
+  return found
+}
+
+/** This file run as one client's process: it stores its values, then runs what the parent asks. */
+const clientProcess = async (spec: ClientSpec): Promise<void> => {
+  const client = await openClient(spec)
+  const space = spec.kind === 'large' ? { ...keySpace(spec.index), large: keySpace(spec.largeFrom).large } : keySpace(spec.index)
+  if (spec.kind !== 'large') await seed(client, space, spec.seedLarge)
+  const reply = (answer: Answer): void => {
+    process.send?.(answer)
+  }
+  const handle = async (command: Command): Promise<Answer> => {
+    switch (command.kind) {
+      case 'warm': {
+        const workload = workloadById(command.workload)
+        // A whole sample, every result checked: the JIT has settled by the first measured run.
+        const warmOps = workload.id === 'large' ? 2 : workload.ops
+        await drive(client, workload.op(client, space), warmOps, workload.concurrency, (i, result) => workload.check(client, space, i, result))
+        return { kind: 'done' }
+      }
+      case 'run': {
+        const workload = workloadById(command.workload)
+        const ran = await drive(client, workload.op(client, space), command.ops, workload.concurrency, undefined, command.first)
+        return { kind: 'ran', ...ran }
+      }
+      case 'requests':
+        return { kind: 'requests', counts: (client as Partial<RoutedClient>).requestsPerServer?.() }
+      case 'close':
+        await client.close().catch(() => undefined)
+        // Replied to, then gone (some clients keep timers after closing).
+        setImmediate(() => process.exit(0))
+        return { kind: 'done' }
+    }
+  }
+  // Orphaned (the parent died): nothing will ask again.
+  process.once('disconnect', () => process.exit(0))
+  process.on('message', (command: Command) => {
+    void handle(command).then(reply, (error: unknown) => reply({ kind: 'error', message: error instanceof Error ? error.message : String(error) }))
+  })
+  reply({ kind: 'ready', name: client.name, setup: client.notes['setup'] ?? '' })
+}
+
+/** Starts `spec`'s process and waits until its values are stored. */
+const startClient = (spec: ClientSpec): Promise<Remote> =>
+  new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), process.argv.slice(2), {
+      env: { ...process.env, [WORKER]: JSON.stringify(spec), FP_MEMCACHE_BENCH_PREFIX: runPrefix },
+      execArgv: process.execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
+    let waiting: { readonly resolve: (answer: Answer) => void; readonly reject: (error: Error) => void } | undefined
+    const ask = (command: Command): Promise<Answer> =>
+      new Promise((answered, failed) => {
+        waiting = { resolve: answered, reject: failed }
+        child.send(command)
+      })
+    const expect = async <K extends Answer['kind']>(command: Command, kind: K): Promise<Extract<Answer, { kind: K }>> => {
+      const answer = await ask(command)
+      if (answer.kind !== kind) throw new Error(`${spec.kind}: expected ${kind}, got ${JSON.stringify(answer)}`)
+      return answer as Extract<Answer, { kind: K }>
+    }
+    child.on('message', (answer: Answer) => {
+      if (answer.kind === 'ready') {
+        resolve({
+          name: answer.name,
+          setup: answer.setup,
+          warm: async (workload) => {
+            await expect({ kind: 'warm', workload: workload.id }, 'done')
+          },
+          run: async (workload, ops, first) => {
+            const { seconds, cpuUs } = await expect({ kind: 'run', workload: workload.id, ops, first }, 'ran')
+            return { seconds, cpuUs }
+          },
+          requestsPerServer: async () => (await expect({ kind: 'requests' }, 'requests')).counts,
+          close: async () => {
+            await expect({ kind: 'close' }, 'done').catch(() => undefined)
+            child.kill()
+          },
+        })
+        return
+      }
+      const current = waiting
+      waiting = undefined
+      if (answer.kind === 'error') current?.reject(new Error(answer.message))
+      else current?.resolve(answer)
+    })
+    child.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+      const error = new Error(`the ${spec.kind} client's process exited (${code ?? signal ?? '?'})`)
+      waiting?.reject(error)
+      reject(error)
+    })
+  })
 
 // -------------------------------------------------------------------------------------
 // memory
@@ -770,6 +958,8 @@ const rewriteReadme = (): void => {
 }
 
 const main = async (): Promise<void> => {
+  const worker = process.env[WORKER]
+  if (worker !== undefined) return clientProcess(JSON.parse(worker) as ClientSpec)
   if (process.argv.includes('--readme-only')) return rewriteReadme()
   const oneThread = { memoryMb: 256, itemSizeMax: '64m', extraArgs: ['-t', '1'] }
   const chosen = workloads.filter((workload) => selected(workload.id))
@@ -777,7 +967,7 @@ const main = async (): Promise<void> => {
   const primary = await startMemcached(oneThread)
   const others: Array<MemcachedServer> = []
   const admin = reconnecting({ server: primary.server })
-  const closing: Array<BenchClient> = []
+  const closing: Array<Remote> = []
   try {
     if (needsRouted) for (let i = 0; i < SERVERS; i++) others.push(await startMemcached({ memoryMb: 16, extraArgs: ['-t', '1'] }))
     const serverStats = await stats()(admin)()
@@ -793,40 +983,36 @@ const main = async (): Promise<void> => {
     console.log(`# fp-memcache benchmark${quick ? ' (--quick)' : ''}: ${rounds} rounds`)
     console.log(`memcached ${machine.memcached} -t 1 at ${primary.server}; node ${machine.node} (${runtime}); ${machine.cores} × ${machine.cpu}; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`)
 
-    const server = primary.server
-    const raw = await rawSocketClient(server)
-    const client = ourClient(server)
-    const unbatched = ourUnbatchedClient(server)
-    const meta = ourMetaClient(server)
-    const metaBatched = ourMetaBatchedClient(server)
-    const large = ourClient(server)
-    const peers = [memjsClient(server), memcachedClient(server), memcacheClientClient(server)]
-    const routed = needsRouted ? ourRoutedClient(others.map((other) => other.server)) : undefined
-    closing.push(raw, client, unbatched, meta, metaBatched, large, ...peers, ...(routed === undefined ? [] : [routed]))
-    const spaces = new Map<BenchClient, KeySpace>(closing.map((one, i) => [one, keySpace(i)]))
-    // The raw socket and the large-value client read the same 32 MiB value.
-    spaces.set(large, { ...(spaces.get(large) as KeySpace), large: (spaces.get(raw) as KeySpace).large })
-    const participants: Readonly<Record<Role, ReadonlyArray<BenchClient>>> = {
-      raw: [raw],
-      client: [client],
-      unbatched: [unbatched],
-      meta: [meta],
-      'meta-batched': [metaBatched],
-      peer: peers,
-      routed: routed === undefined ? [] : [routed],
-      large: [large],
+    // Each client in a process of its own, started one after the other (the raw socket first: it
+    // stores the 32 MiB value the large-value client reads).
+    const kinds: ReadonlyArray<readonly [ClientKind, Role]> = [
+      ['raw', 'raw'],
+      ['client', 'client'],
+      ['unbatched', 'unbatched'],
+      ['meta', 'meta'],
+      ['meta-batched', 'meta-batched'],
+      ['large', 'large'],
+      ['memjs', 'peer'],
+      ['memcached', 'peer'],
+      ['memcache-client', 'peer'],
+      ['routed', 'routed'],
+    ]
+    const wanted = new Set(chosen.flatMap((workload) => workload.roles))
+    const participants: Array<Participant> = []
+    for (const [index, [kind, role]] of kinds.entries()) {
+      if (!wanted.has(role)) continue
+      const remote = await startClient({
+        kind,
+        index,
+        server: primary.server,
+        servers: others.map((other) => other.server),
+        seedLarge: kind === 'raw' && chosen.some((workload) => workload.id === 'large'),
+        largeFrom: 0,
+      })
+      closing.push(remote)
+      participants.push({ client: remote, role })
     }
-    const participantsOf = (workload: Workload): ReadonlyArray<Participant> =>
-      workload.roles.flatMap((role) => participants[role].map((one) => ({ client: one, role, space: spaces.get(one) as KeySpace })))
-
-    const seeded = new Set<BenchClient>()
-    for (const workload of chosen) {
-      for (const { client: one, space } of participantsOf(workload)) {
-        if (seeded.has(one) || one === large) continue
-        seeded.add(one)
-        await seed(one, space, one === raw && chosen.some((candidate) => candidate.id === 'large'))
-      }
-    }
+    const participantsOf = (workload: Workload): ReadonlyArray<Participant> => participants.filter(({ role }) => workload.roles.includes(role))
 
     const wallStart = performance.now()
     const serverHits = async (): Promise<number> => {
@@ -859,7 +1045,7 @@ const main = async (): Promise<void> => {
     mkdirSync(dirname(file), { recursive: true })
     writeFileSync(
       file,
-      `${JSON.stringify({ machine: { ...machine, runtime }, quick, rounds, wallSeconds, clients: closing.map((one) => ({ name: one.name, setup: one.notes['setup'] ?? '' })), workloads: results, memory, decoder, targets }, null, 2)}\n`,
+      `${JSON.stringify({ machine: { ...machine, runtime }, quick, rounds, wallSeconds, clients: closing.map((one) => ({ name: one.name, setup: one.setup })), workloads: results, memory, decoder, targets }, null, 2)}\n`,
     )
     console.log(`results written to ${file}`)
     if (writeReadme && readmePath !== undefined) updateReadme(readmePath, readmeSection(machine, results, memory, decoder, targets))
@@ -872,8 +1058,10 @@ const main = async (): Promise<void> => {
 
 main().then(
   // Some competitors keep timers after closing (memcache-client waits up to 5 minutes on a socket
-  // it let go): do not wait for them.
-  () => process.exit(0),
+  // it let go): do not wait for them. A client's process lives until its parent closes it.
+  () => {
+    if (process.env[WORKER] === undefined) process.exit(0)
+  },
   (error: unknown) => {
     console.error(`bench aborted: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
     process.exit(1)
