@@ -9,13 +9,12 @@
  * a fixed number of operations with a fixed number in flight (each completion starts the next).
  * Each client first warms up on each workload for a whole sample with every result checked (a
  * wrong value, a missing hit or a failure aborts the run). Then come `rounds` rounds (7; 3 with
- * `--quick`): in each,
- * every workload is run by every client, in `SLICES` slices of its operations taken in turn,
- * clients in a rotating order, so that the machine's noise falls on all alike; each row reports
- * the median over the rounds and the spread (lowest and highest). Two numbers per run: throughput
- * (ops/s, or keys/s for multi-key gets) and the client process's own CPU time per operation
- * (`process.cpuUsage()` around the run, in the client's process: user + system, the server being
- * another process), in µs.
+ * `--quick`): in each, every workload is run by every client, in `SLICES` slices of its operations
+ * taken in turn, clients in a rotating order, so that the machine's noise falls on all alike; each
+ * row reports the median over the rounds and the spread (lowest and highest). Two numbers per
+ * run: throughput (ops/s, or keys/s for multi-key gets) and the client process's own CPU time per
+ * operation (`process.cpuUsage()` around the run, in the client's process: user + system, the
+ * server being another process), in µs.
  *
  * Then: memory per idle connection and per request in flight (heap and external bytes, measured
  * over many of them against a local server that never answers, with `--expose-gc`), and the

@@ -1,6 +1,6 @@
 /**
  * `withBatching`: concurrent gets merged into one request and fanned out, within a window or at
- * maxKeys; waiters released when their signal fires or their deadline passes (one timer per batch);
+ * maxKeys; waiters released when their signal fires or their deadline passes (one timer per layer);
  * the merged request's context built from its members'; with `protocol: 'meta'`, one quiet `mg`
  * batch answered as the same `Values`.
  */
@@ -308,6 +308,22 @@ describe('withBatching and the context', () => {
     const now = Date.now()
     // As a client's default timeout gives them: each a little later than the one before.
     await Promise.all(['a', 'b', 'c', 'd'].map((key, i) => batched.send(Request.get([key]), { deadline: now + 60_000 + i })()))
+    expect(timers).toHaveBeenCalledTimes(1)
+  })
+
+  it('sets one timer for the layer across batches, and one setImmediate per turn', async () => {
+    const timers = vi.spyOn(globalThis, 'setTimeout')
+    const immediates = vi.spyOn(globalThis, 'setImmediate')
+    const inner = fakeTransport(cacheOf({ a: '1' }))
+    const batched = pipe(inner.transport, withBatching({ eager: false, maxKeys: 2 }))
+    const now = Date.now()
+    // Eight callers in one turn: four batches of two, each sent as it fills, the last at the turn.
+    await Promise.all(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((key, i) => batched.send(Request.get([key]), { deadline: now + 60_000 + i })()))
+    expect(inner.sent).toHaveLength(4)
+    expect(timers).toHaveBeenCalledTimes(1)
+    expect(immediates).toHaveBeenCalledTimes(1)
+    // Later batches reuse the timer already set.
+    await Promise.all(['a', 'b'].map((key) => batched.send(Request.get([key]), { deadline: now + 61_000 })()))
     expect(timers).toHaveBeenCalledTimes(1)
   })
 

@@ -137,6 +137,34 @@ describe('text framing: rule 1, first in first out', () => {
     ])
   })
 
+  it('keeps the order and the markers across a FIFO that empties, refills and compacts', () => {
+    const { write, feed, effects, matcher } = harness()
+    // One at a time (the FIFO empties after each reply), then a burst of 3000 answered in two
+    // parts, the first of which leaves more than a thousand removed slots ahead of the rest.
+    for (let i = 0; i < 3; i++) {
+      write(R.get([`a${i}`]))
+      feed('END\r\n')
+    }
+    for (let i = 0; i < 3000; i++) {
+      if (i % 500 === 0) write(R.del(`m${i}`, true))
+      write(R.get([`b${i}`]))
+    }
+    feed('END\r\n'.repeat(2500))
+    expect(matcher.waiting()).toBe(500)
+    feed('END\r\n'.repeat(500))
+    // A marker with nothing behind it: its error line is reported, then the FIFO refills.
+    write(R.del('late', true))
+    feed('SERVER_ERROR late\r\n')
+    write(R.get(['c']))
+    feed('END\r\n')
+    expect(effects.filter((effect) => effect._tag === 'deliver').map((effect) => (effect._tag === 'deliver' ? effect.id : -1))).toEqual(
+      Array.from({ length: 3004 }, (_, id) => id),
+    )
+    expect(effects.filter((effect) => effect._tag !== 'deliver')).toEqual([{ _tag: 'unsolicited', error: serverError('late') }])
+    expect(matcher.waiting()).toBe(0)
+    expect(matcher.silent()).toBe(0)
+  })
+
   it('says how many bytes a value still needs, so the connection waits for them', () => {
     const { write, feed, effects, matcher, calls, pending } = harness()
     write(R.get(['big']))
