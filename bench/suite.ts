@@ -453,29 +453,21 @@ type Answer =
 
 const WORKER = 'FP_MEMCACHE_BENCH_CLIENT'
 
-const openClient = async (spec: ClientSpec): Promise<BenchClient> => {
-  switch (spec.kind) {
-    case 'raw':
-      return rawSocketClient(spec.server)
-    case 'client':
-    case 'large':
-      return ourClient(spec.server)
-    case 'unbatched':
-      return ourUnbatchedClient(spec.server)
-    case 'meta':
-      return ourMetaClient(spec.server)
-    case 'meta-batched':
-      return ourMetaBatchedClient(spec.server)
-    case 'memjs':
-      return memjsClient(spec.server)
-    case 'memcached':
-      return memcachedClient(spec.server)
-    case 'memcache-client':
-      return memcacheClientClient(spec.server)
-    case 'routed':
-      return ourRoutedClient(spec.servers)
-  }
+/** The clients on one server, by kind. */
+const onOneServer: Readonly<Record<Exclude<ClientKind, 'routed'>, (server: string) => BenchClient | Promise<BenchClient>>> = {
+  raw: rawSocketClient,
+  client: ourClient,
+  large: ourClient,
+  unbatched: ourUnbatchedClient,
+  meta: ourMetaClient,
+  'meta-batched': ourMetaBatchedClient,
+  memjs: memjsClient,
+  memcached: memcachedClient,
+  'memcache-client': memcacheClientClient,
 }
+
+const openClient = async (spec: ClientSpec): Promise<BenchClient> =>
+  spec.kind === 'routed' ? ourRoutedClient(spec.servers) : onOneServer[spec.kind](spec.server)
 
 const workloadById = (id: string): Workload => {
   const found = workloads.find((workload) => workload.id === id)

@@ -4,7 +4,7 @@
  * dropped, an earlier deadline moving the timer, and `clear` leaving nothing behind.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { makeDeadlineQueue } from '../../src/transport/deadlines.js'
+import { makeDeadlineQueue, type DeadlineQueue } from '../../src/transport/deadlines.js'
 
 interface Entry {
   readonly name: string
@@ -14,16 +14,20 @@ interface Entry {
 
 const entry = (name: string, deadline: number): Entry => ({ name, deadline, done: false })
 
-/** A queue whose expired entries are recorded (and marked done, as their owner would). */
-const recordingQueue = () => {
+/**
+ * A queue whose expired entries are recorded (and marked done, as their owner would); `then` runs
+ * after each expiry, with the queue.
+ */
+const recordingQueue = (then: (each: Entry, queue: DeadlineQueue<Entry>) => void = () => undefined) => {
   const expired: Array<string> = []
-  const queue = makeDeadlineQueue<Entry>({
+  const queue: DeadlineQueue<Entry> = makeDeadlineQueue<Entry>({
     deadlineOf: (each) => each.deadline,
     isDone: (each) => each.done,
     expire: (each, now) => {
       expect(now).toBeGreaterThanOrEqual(each.deadline)
       each.done = true
       expired.push(each.name)
+      then(each, queue)
     },
   })
   return { queue, expired }
@@ -97,15 +101,8 @@ describe('makeDeadlineQueue', () => {
   })
 
   it('looks at an entry added while it expires others', () => {
-    const expired: Array<string> = []
-    const queue = makeDeadlineQueue<Entry>({
-      deadlineOf: (each) => each.deadline,
-      isDone: (each) => each.done,
-      expire: (each) => {
-        each.done = true
-        expired.push(each.name)
-        if (each.name === 'first') queue.add(entry('again', 200))
-      },
+    const { queue, expired } = recordingQueue((each, same) => {
+      if (each.name === 'first') same.add(entry('again', 200))
     })
     queue.add(entry('first', 100))
     vi.advanceTimersByTime(100)
