@@ -118,7 +118,7 @@ const isAboutOneRequest = (error: MemcacheError): boolean =>
  * can leave (otherwise someone always waits) and one of them can leave by its signal: members who
  * can leave only by their deadline are all gone by the latest one, which the merged request
  * carries anyway, so an `AbortController` per batch (and the listener the connection adds to it)
- * would buy nothing.
+ * would buy nothing. When it needs one, the controller is made here and kept as `batch.abandon`.
  */
 const mergedContext = (batch: Batch): RequestContext => {
   let deadline: number | undefined = -Infinity
