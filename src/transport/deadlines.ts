@@ -23,6 +23,9 @@ import { MAX_TIMER_DELAY } from './timer.js'
 
 /**
  * What a queue needs to know of its entries.
+ *
+ * @example
+ * const watch: DeadlineWatch<Waiting> = { deadlineOf: (entry) => entry.deadline, isDone: (entry) => entry.done, expire: (entry) => abandon(entry) }
  * @category model
  */
 export interface DeadlineWatch<T> {
@@ -36,6 +39,10 @@ export interface DeadlineWatch<T> {
 
 /**
  * Entries watched until they are done or their deadline passes.
+ *
+ * @example
+ * const queue: DeadlineQueue<Waiting> = makeDeadlineQueue(watch)
+ * queue.add(entry)
  * @category model
  */
 export interface DeadlineQueue<T> {
