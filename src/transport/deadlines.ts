@@ -129,7 +129,8 @@ export const makeDeadlineQueue = <T>(watch: DeadlineWatch<T>): DeadlineQueue<T> 
       arm(watch.deadlineOf(entry))
     },
     dropDone: () => {
-      while (first < end && watch.isDone(entries[first] as T)) entries[first++] = undefined
+      // A slot `check` has emptied counts as done: `expire` may lead here while it runs.
+      for (let entry = entries[first]; first < end && (entry === undefined || watch.isDone(entry)); entry = entries[first]) entries[first++] = undefined
       if (first === end) reset()
       else if (first >= COMPACT_AFTER && first * 2 >= end) {
         entries = entries.slice(first, end)

@@ -111,6 +111,17 @@ describe('makeDeadlineQueue', () => {
     expect(expired).toEqual(['first', 'again'])
   })
 
+  it('lets an expiry drop the answered entries while the others are still looked at', () => {
+    const { queue, expired } = recordingQueue((_, same) => same.dropDone())
+    queue.add(entry('a', 100))
+    queue.add(entry('b', 100))
+    queue.add(entry('c', 500))
+    vi.advanceTimersByTime(100)
+    expect(expired).toEqual(['a', 'b'])
+    vi.advanceTimersByTime(400)
+    expect(expired).toEqual(['a', 'b', 'c'])
+  })
+
   it('watches nothing after clear: its timer is gone', () => {
     const { queue, expired } = recordingQueue()
     queue.add(entry('a', 100))
