@@ -3,8 +3,9 @@
  *
  * The connection does the I/O and nothing else: it opens the socket (and the TLS and auth
  * handshakes), writes requests in the order they are sent (a burst sent in one tick goes out as one
- * `writev`), keeps the bytes received (`receive-buffer.ts`: values are views on them, never copies)
- * and runs the timers. How requests are written and which reply answers which request is the
+ * `writev`), reads a plain socket into the process's one read buffer (`socket-reads.ts`), keeps
+ * the bytes received (`receive-buffer.ts`: values are views on them, copied once out of that read
+ * buffer, never again) and runs the timers. How requests are written and which reply answers which request is the
  * *framing*'s business (`protocol/framing.ts`): the `framing` option, `textFraming` by default
  * (first in first out, silent markers for `noreply` requests; its rules are documented there). The
  * framing's matcher is told what was written, what arrived and what was abandoned, and answers with
@@ -66,6 +67,7 @@ import { noReply, type Reply } from '../protocol/reply.js'
 import { commandName, set, version, type Request } from '../protocol/request.js'
 import { addressName, parseAddress, type Address } from './address.js'
 import { emptyContext, interruption, watch, type RequestContext } from './context.js'
+import { connectReading, ownReading, type ReadSocket } from './socket-reads.js'
 import { makeReceiveBuffer } from './receive-buffer.js'
 import { makeDeadlineQueue } from './deadlines.js'
 import { timerDelay } from './timer.js'
@@ -218,12 +220,12 @@ const limitOf = (ms: number | undefined, fallback: number): number => timerDelay
 
 const isSecure = (options: ConnectOptions): boolean => options.tls !== undefined && options.tls !== false
 
-const openSocket = (address: Address, options: ConnectOptions): net.Socket => {
+const openSocket = (address: Address, options: ConnectOptions): ReadSocket => {
   const target = address._tag === 'Tcp' ? { host: address.host, port: address.port } : { path: address.path }
-  if (!isSecure(options)) return net.connect(target)
+  if (!isSecure(options)) return connectReading(target)
   const servername = address._tag === 'Tcp' && net.isIP(address.host) === 0 ? { servername: address.host } : {}
   const custom = typeof options.tls === 'object' ? options.tls : {}
-  return tls.connect({ ...target, ...servername, rejectUnauthorized: true, ...custom })
+  return ownReading(tls.connect({ ...target, ...servername, rejectUnauthorized: true, ...custom }))
 }
 
 /**
@@ -287,7 +289,7 @@ const byteLengthOf = (chunks: ReadonlyArray<Uint8Array>): number => {
 }
 
 /** Wires the framing's matcher, the receive buffer and the timers onto a connected socket. */
-const makeConnection = (socket: net.Socket, node: string, options: ConnectOptions): Connection => {
+const makeConnection = ({ socket, listen }: ReadSocket, node: string, options: ConnectOptions): Connection => {
   const framing = options.framing ?? textFraming
   // `ConnectOptions` carries the encoder's own options (`allowUnicodeKeys`, `maxValueSize`).
   const encode = framing.makeEncoder(options)
@@ -482,8 +484,8 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
   }
 
   /** Decodes what `chunk` completes, keeps the rest of an unfinished reply. */
-  const receive = (chunk: Uint8Array): void => {
-    const bytes = received.append(chunk)
+  const receive = (chunk: Uint8Array, transient: boolean): void => {
+    const bytes = received.append(chunk, transient)
     if (bytes.length < awaited) {
       // The unfinished reply cannot advance yet (a large value arriving): keep the bytes, read nothing.
       received.keep(bytes, 0)
@@ -498,17 +500,15 @@ const makeConnection = (socket: net.Socket, node: string, options: ConnectOption
     if (awaited > RESERVE_FROM) received.reserve(awaited + RESERVED_TAIL)
   }
 
-  socket.on('data', (data: Buffer) => {
+  listen((chunk, transient) => {
     if (isClosed()) return
-    // A plain Uint8Array view, so that values sliced from it are plain views too (not Buffers).
-    const chunk = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
     // A large value received into a buffer reserved at its size takes from the chunk that completes
-    // it no more than that buffer holds; the rest of the chunk is decoded where it lies. Appended
+    // it no more than that buffer holds; the rest of the chunk is received on its own. Appended
     // whole, it would overflow the buffer and the value would be copied again into a bigger one.
     const fits = awaited > RESERVE_FROM ? awaited + RESERVED_TAIL - received.pending() : chunk.length
-    if (fits >= chunk.length) return receive(chunk)
-    receive(chunk.subarray(0, fits))
-    if (!isClosed()) receive(chunk.subarray(fits))
+    if (fits >= chunk.length) return receive(chunk, transient)
+    receive(chunk.subarray(0, fits), transient)
+    if (!isClosed()) receive(chunk.subarray(fits), transient)
   })
   socket.on('error', (error) => hungUp(`failed: ${error.message}`))
   socket.on('end', () => hungUp('was closed by the server'))
@@ -781,14 +781,15 @@ export const connect =
     const abandoned = signal === undefined ? undefined : interruption({ signal }, CONNECT, node)
     if (abandoned !== undefined) return Promise.resolve(E.left(abandoned))
     return new Promise((resolve) => {
-      let socket: net.Socket
+      let reading: ReadSocket
       try {
-        socket = openSocket(address, options)
+        reading = openSocket(address, options)
       } catch (error) {
         // Bad TLS material (an unreadable CA, a key that does not match) throws synchronously.
         resolve(E.left(connectError(node, codeOf(error), messageOf(error))))
         return
       }
+      const socket = reading.socket
       let settled = false
       const limit = limitOf(options.connectTimeout, DEFAULT_CONNECT_TIMEOUT)
       const gone = new Promise<void>((closed) => socket.once('close', () => closed()))
@@ -823,7 +824,7 @@ export const connect =
           const keepAlive = options.keepAlive ?? true
           if (keepAlive !== false) socket.setKeepAlive(true, typeof keepAlive === 'number' ? keepAlive : 0)
         }
-        const connection = makeConnection(socket, node, options)
+        const connection = makeConnection(reading, node, options)
         if (options.credentials === undefined) return finish(E.right(connection))
         void authenticate(connection, options.credentials)().then(finish)
       })

@@ -4,7 +4,8 @@
  * Decoded values are views (`subarray`) on the bytes they arrived in, so bytes that were handed
  * out must never be written again. The rules that keep that true:
  *
- * - when nothing is pending, a chunk is decoded where it lies (no copy);
+ * - when nothing is pending, a chunk is decoded where it lies (no copy), unless it is transient (a
+ *   read buffer the next read overwrites: `socket-reads.ts`), which is copied first, at its size;
  * - a partial reply left at the end of a chunk is kept as a view on that chunk (no copy yet);
  * - more bytes are appended after the pending ones into spare room of a buffer this module
  *   allocated, past every byte ever handed out; when there is no room, a fresh buffer twice the
@@ -25,10 +26,10 @@
 /** @category model */
 export interface ReceiveBuffer {
   /**
-   * The bytes to decode next: the chunk itself when nothing is pending, else the pending bytes
-   * followed by the chunk.
+   * The bytes to decode next: the chunk itself when nothing is pending (a copy of it when it is
+   * `transient`), else the pending bytes followed by the chunk.
    */
-  readonly append: (chunk: Uint8Array) => Uint8Array
+  readonly append: (chunk: Uint8Array, transient?: boolean) => Uint8Array
   /** After decoding `bytes` (the last result of `append`) up to `consumed`, keeps the rest. */
   readonly keep: (bytes: Uint8Array, consumed: number) => void
   /**
@@ -56,6 +57,36 @@ const allocate = (size: number): Uint8Array => {
 }
 
 /**
+ * Copies of small reads are carved from slabs of this size, as Node's `Buffer` pool carves small
+ * buffers, but from slabs of their own: an allocation per read costs more than the read's
+ * decoding, and a value's `buffer` shows other replies at most, never another part of the program's data.
+ */
+const SLAB_SIZE = 8 * 1024
+const SLAB_COPY_UP_TO = SLAB_SIZE / 2
+
+let slab: Uint8Array | undefined
+let slabUsed = 0
+
+/** `bytes` in memory of their own: a slice of a slab when small, else a buffer of their size. */
+const copyOf = (bytes: Uint8Array): Uint8Array => {
+  const length = bytes.length
+  if (length > SLAB_COPY_UP_TO) {
+    const copy = allocate(length)
+    copy.set(bytes)
+    return copy
+  }
+  if (slab === undefined || slabUsed + length > SLAB_SIZE) {
+    slab = allocate(SLAB_SIZE)
+    slabUsed = 0
+  }
+  const copy = slab.subarray(slabUsed, slabUsed + length)
+  copy.set(bytes)
+  // The next copy starts 8-byte aligned, as Node's pool aligns its buffers.
+  slabUsed += (length + 7) & ~7
+  return copy
+}
+
+/**
  * An empty receive buffer.
  *
  * @example
@@ -80,8 +111,8 @@ export const makeReceiveBuffer = (): ReceiveBuffer => {
   }
 
   return {
-    append: (chunk) => {
-      if (backing === undefined) return chunk
+    append: (chunk, transient = false) => {
+      if (backing === undefined) return transient ? copyOf(chunk) : chunk
       const pendingLength = end - start
       if (owned && backing.length - end >= chunk.length) {
         backing.set(chunk, end)

@@ -88,6 +88,19 @@ describe.each([
     expect({ length: received.length, same: Buffer.compare(received, mebibyte) === 0 }).toEqual({ length: mebibyte.length, same: true })
   })
 
+  it('keeps values intact while later reads (its own and another connection’s) reuse the read buffer', async () => {
+    const other = await open({ server: server.server })
+    const kept: Array<readonly [Uint8Array, Uint8Array]> = []
+    for (let i = 0; i < 20; i++) {
+      const value = Uint8Array.from({ length: 100 + i * 300 }, (_, j) => (i * 31 + j) % 256)
+      expect(await connection.send(Request.set(`kept:${i}`, value))()).toEqual(E.right({ _tag: 'Stored' }))
+      const via = i % 2 === 0 ? connection : other
+      const received = valueOf(await via.send(Request.get([`kept:${i}`]))(), `kept:${i}`)
+      kept.push([received ?? new Uint8Array(0), value])
+    }
+    for (const [received, value] of kept) expect(Buffer.from(received).equals(Buffer.from(value))).toBe(true)
+  })
+
   it('accepts keys of exactly 250 bytes and refuses 251 before writing', async () => {
     const longest = 'k'.repeat(250)
     expect(await connection.send(Request.set(longest, bytes('v')))()).toEqual(E.right({ _tag: 'Stored' }))

@@ -27,15 +27,22 @@ const splitAt = (bytes: Uint8Array, cuts: ReadonlyArray<number>): ReadonlyArray<
 }
 
 describe('receive buffer', () => {
-  it('yields every value intact, whatever the chunking, after all later bytes were appended', () => {
+  /**
+   * Every value intact at the end, however the wire is cut. `transient`: each chunk arrives in one
+   * read buffer, as a socket's shared one (`socket-reads.ts`), scribbled over once it was received.
+   */
+  const valuesSurvive = (transient: boolean): void => {
     const value = fc.uint8Array({ maxLength: 300 })
+    const readBuffer = new Uint8Array(64 * 1024)
     fc.assert(
       fc.property(fc.array(value, { minLength: 1, maxLength: 40 }), fc.array(fc.nat(), { maxLength: 30 }), (values, cuts) => {
         const wire = concat(values.flatMap((bytes, i) => [latin1(`VALUE k${i} 0 ${bytes.length}\r\n`), bytes, latin1('\r\nEND\r\n')]))
         const received = makeReceiveBuffer()
         const decoded: Array<Uint8Array> = []
-        for (const chunk of splitAt(wire, cuts)) {
-          const bytes = received.append(chunk)
+        for (const part of splitAt(wire, cuts)) {
+          readBuffer.set(part)
+          const chunk = transient ? readBuffer.subarray(0, part.length) : part
+          const bytes = received.append(chunk, transient)
           let offset = 0
           for (;;) {
             const result = decodeReply(Request.get([`k${decoded.length}`]), bytes, offset)
@@ -46,11 +53,33 @@ describe('receive buffer', () => {
             offset = next
           }
           received.keep(bytes, offset)
+          readBuffer.fill(0xee)
         }
         expect(received.pending()).toBe(0)
         expect(decoded.map((bytes) => Buffer.from(bytes).toString('hex'))).toEqual(values.map((bytes) => Buffer.from(bytes).toString('hex')))
       }),
     )
+  }
+
+  it('yields every value intact, whatever the chunking, after all later bytes were appended', () => valuesSurvive(false))
+
+  it('yields every value intact from transient chunks (one read buffer, overwritten after each read)', () => valuesSurvive(true))
+
+  it('copies a transient chunk when nothing is pending: small ones share a slab, large ones get their own buffer', () => {
+    const received = makeReceiveBuffer()
+    const readBuffer = latin1('END\r\n')
+    const first = received.append(readBuffer, true)
+    expect(first).not.toBe(readBuffer)
+    expect(first.buffer).not.toBe(readBuffer.buffer)
+    received.keep(first, first.length)
+    const second = received.append(readBuffer, true)
+    expect(second.buffer).toBe(first.buffer)
+    expect(second.byteOffset).toBeGreaterThanOrEqual(first.byteOffset + first.length)
+    received.keep(second, second.length)
+    const large = new Uint8Array(5000).fill(0x61)
+    const copy = received.append(large, true)
+    expect(copy.buffer.byteLength).toBe(5000)
+    expect(Buffer.from(copy).equals(Buffer.from(large))).toBe(true)
   })
 
   it('decodes straight from the chunk when nothing is pending', () => {
