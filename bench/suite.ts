@@ -16,6 +16,13 @@
  * operation (`process.cpuUsage()` around the run, in the client's process: user + system, the
  * server being another process), in µs.
  *
+ * Placement. With `taskset` and two CPUs or more, the servers are pinned to CPU 0 and every
+ * client process to the others, as if server and client were different machines. Left to the
+ * scheduler, a client's process sometimes shared memcached's CPU and sometimes not, for a whole
+ * run: a round trip then cost 43 µs of the client's CPU or 60–80 µs, for the same code, and the
+ * sequential get's ratios moved by ±30% from run to run. `FP_MEMCACHE_BENCH_PIN=0` leaves placement
+ * to the scheduler.
+ *
  * Then: memory per idle connection and per request in flight (heap and external bytes, measured
  * over many of them against a local server that never answers, with `--expose-gc`), and the
  * decoder against memcache-parser (`decoder.ts`). The results are printed, written to
@@ -28,7 +35,7 @@
  * from the last full run's results, nothing measured). `FP_MEMCACHE_BENCH_ROUNDS=N` sets the rounds too.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { fork } from 'node:child_process'
+import { execFileSync, fork } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import * as net from 'node:net'
 import * as os from 'node:os'
@@ -72,6 +79,32 @@ const SERVERS = 8
  * another. Workloads of few operations (the 32 MiB value) are taken whole.
  */
 const SLICES = 5
+
+/** Where the servers and the client processes run: CPUs for `taskset -c`. */
+interface Pinning {
+  readonly servers: string
+  readonly clients: string
+}
+
+const hasTaskset = (): boolean => {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Servers on CPU 0, clients on the rest; none without `taskset`, with one CPU, or when turned off. */
+const pinning: Pinning | undefined =
+  process.env['FP_MEMCACHE_BENCH_PIN'] === '0' || os.cpus().length < 2 || !hasTaskset() ? undefined : { servers: '0', clients: os.cpus().length === 2 ? '1' : `1-${os.cpus().length - 1}` }
+
+/** Every thread of process `pid` on `cpus` (threads it starts later inherit it). */
+const pin = (pid: number, cpus: string): void => {
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' })
+}
+
+const placement = (): string => (pinning === undefined ? 'placement left to the scheduler' : `servers pinned to CPU ${pinning.servers}, clients to CPU ${pinning.clients}`)
 
 const resultsDir = process.env['FP_MEMCACHE_BENCH_RESULTS'] ?? join(dirname(fileURLToPath(import.meta.url)), 'results')
 const readmePath = process.env['FP_MEMCACHE_BENCH_README']
@@ -533,6 +566,7 @@ const startClient = (spec: ClientSpec): Promise<Remote> =>
       if (answer.kind !== kind) throw new Error(`${spec.kind}: expected ${kind}, got ${JSON.stringify(answer)}`)
       return answer as Extract<Answer, { kind: K }>
     }
+    if (pinning !== undefined && child.pid !== undefined) pin(child.pid, pinning.clients)
     child.on('message', (answer: Answer) => {
       if (answer.kind === 'ready') {
         resolve({
@@ -805,6 +839,8 @@ interface Machine {
   readonly node: string
   readonly memcached: string
   readonly date: string
+  /** Where the processes ran (absent in results from before pinning). */
+  readonly placement?: string
 }
 
 const readmeSection = (
@@ -819,7 +855,7 @@ const readmeSection = (
   const main = results.filter((result) => ['get-seq', 'get', 'get-many', 'set'].includes(result.id))
   const lines: Array<string> = []
   lines.push(
-    `Measured by \`npm run bench\` on ${machine.date.slice(0, 10)}: ${machine.cores} × ${machine.cpu}, Node ${machine.node}, memcached ${machine.memcached} (\`-t 1\`, started for the run). ` +
+    `Measured by \`npm run bench\` on ${machine.date.slice(0, 10)}: ${machine.cores} × ${machine.cpu}, Node ${machine.node}, memcached ${machine.memcached} (\`-t 1\`, started for the run)${machine.placement === undefined ? '' : `; ${machine.placement}`}. ` +
       `Median of ${roundsRun} interleaved rounds; each cell is throughput and the client process's own CPU time per operation (per key for get-many).`,
     '',
   )
@@ -956,11 +992,13 @@ const main = async (): Promise<void> => {
   const chosen = workloads.filter((workload) => selected(workload.id))
   const needsRouted = chosen.some((workload) => workload.roles.includes('routed'))
   const primary = await startMemcached(oneThread)
+  if (pinning !== undefined) pin(primary.pid(), pinning.servers)
   const others: Array<MemcachedServer> = []
   const admin = reconnecting({ server: primary.server })
   const closing: Array<Remote> = []
   try {
     if (needsRouted) for (let i = 0; i < SERVERS; i++) others.push(await startMemcached({ memoryMb: 16, extraArgs: ['-t', '1'] }))
+    if (pinning !== undefined) for (const other of others) pin(other.pid(), pinning.servers)
     const serverStats = await stats()(admin)()
     if (E.isLeft(serverStats)) throw new Error(`stats failed: ${serverStats.left.message}`)
     const cpus = os.cpus()
@@ -970,9 +1008,10 @@ const main = async (): Promise<void> => {
       node: process.version,
       memcached: String(serverStats.right.version),
       date: new Date().toISOString(),
+      placement: placement(),
     }
     console.log(`# fp-memcache benchmark${quick ? ' (--quick)' : ''}: ${rounds} rounds`)
-    console.log(`memcached ${machine.memcached} -t 1 at ${primary.server}; node ${machine.node} (${runtime}); ${machine.cores} × ${machine.cpu}; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`)
+    console.log(`memcached ${machine.memcached} -t 1 at ${primary.server}; node ${machine.node} (${runtime}); ${machine.cores} × ${machine.cpu}; ${machine.placement}; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`)
 
     // Each client in a process of its own, started one after the other (the raw socket first: it
     // stores the 32 MiB value the large-value client reads).
