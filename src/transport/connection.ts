@@ -5,13 +5,13 @@
  * handshakes), writes requests in the order they are sent (a burst sent in one tick goes out as one
  * `writev`), reads a plain socket into the process's one read buffer (`socket-reads.ts`), keeps
  * the bytes received (`receive-buffer.ts`: values are views on them, copied once out of that read
- * buffer, never again) and runs the timers. How requests are written and which reply answers which request is the
- * *framing*'s business (`protocol/framing.ts`): the `framing` option, `textFraming` by default
- * (first in first out, silent markers for `noreply` requests; its rules are documented there). The
- * framing's matcher is told what was written, what arrived and what was abandoned, and answers with
- * effects this module carries out: settle a request, report an unsolicited error line, destroy.
- * When a reply is cut short, the matcher says how many more bytes it needs, and the connection does
- * not ask it again before they have arrived.
+ * buffer, never again) and runs the timers. How requests are written and which reply answers
+ * which request is the *framing*'s business (`protocol/framing.ts`): the `framing` option,
+ * `textFraming` by default (first in first out, silent markers for `noreply` requests; its rules
+ * are documented there). The framing's matcher is told what was written, what arrived and what
+ * was abandoned, and answers with effects this module carries out: settle a request, report an
+ * unsolicited error line, destroy. When a reply is cut short, the matcher says how many more bytes
+ * it needs, and the connection does not ask it again before they have arrived.
  *
  * **The request context.** `send(request, context)` honours the context's signal and deadline: a
  * request whose signal already fired or whose deadline passed is not written (`Aborted` /
