@@ -16,12 +16,12 @@
  * operation (`process.cpuUsage()` around the run, in the client's process: user + system, the
  * server being another process), in µs.
  *
- * Placement. With `taskset` and two CPUs or more, the servers are pinned to CPU 0 and every
- * client process to the others, as if server and client were different machines. Left to the
- * scheduler, a client's process sometimes shared memcached's CPU and sometimes not, for a whole
- * run: a round trip then cost 43 µs of the client's CPU or 60–80 µs, for the same code, and the
- * sequential get's ratios moved by ±30% from run to run. `FP_MEMCACHE_BENCH_PIN=0` leaves placement
- * to the scheduler.
+ * Placement. With `taskset` and two CPUs or more to run on, the servers are pinned to the first
+ * (CPU 0 here) and every client process to the others, as if server and client were different
+ * machines. Left to the scheduler, a client's process sometimes shared memcached's CPU and
+ * sometimes not, for a whole run: a round trip then cost 43 µs of the client's CPU or 60–80 µs,
+ * for the same code, and the sequential get's ratios moved by ±30% from run to run.
+ * `FP_MEMCACHE_BENCH_PIN=0` leaves placement to the scheduler.
  *
  * Then: memory per idle connection and per request in flight (heap and external bytes, measured
  * over many of them against a local server that never answers, with `--expose-gc`), and the
@@ -86,22 +86,42 @@ interface Pinning {
   readonly clients: string
 }
 
-const hasTaskset = (): boolean => {
+/** The CPUs this process may run on (`taskset -p -c`: "0,1", "2-5"); none without `taskset`. */
+const allowedCpus = (): ReadonlyArray<number> => {
   try {
-    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' })
-    return true
+    const listed = execFileSync('taskset', ['-p', '-c', String(process.pid)], { encoding: 'utf8' })
+    return listed
+      .slice(listed.lastIndexOf(':') + 1)
+      .trim()
+      .split(',')
+      .flatMap((part) => {
+        const [from = NaN, to = from] = part.split('-').map(Number)
+        return Number.isInteger(from) && Number.isInteger(to) ? Array.from({ length: to - from + 1 }, (_, i) => from + i) : []
+      })
   } catch {
-    return false
+    return []
   }
 }
 
-/** Servers on CPU 0, clients on the rest; none without `taskset`, with one CPU, or when turned off. */
-const pinning: Pinning | undefined =
-  process.env['FP_MEMCACHE_BENCH_PIN'] === '0' || os.cpus().length < 2 || !hasTaskset() ? undefined : { servers: '0', clients: os.cpus().length === 2 ? '1' : `1-${os.cpus().length - 1}` }
+/** Servers on the first CPU this process may use, clients on the others; none with fewer than two, or when turned off. */
+const planPinning = (): Pinning | undefined => {
+  if (process.env['FP_MEMCACHE_BENCH_PIN'] === '0') return undefined
+  const [server, ...clients] = allowedCpus()
+  return server === undefined || clients.length === 0 ? undefined : { servers: String(server), clients: clients.join(',') }
+}
 
-/** Every thread of process `pid` on `cpus` (threads it starts later inherit it). */
-const pin = (pid: number, cpus: string): void => {
-  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' })
+/** Set by the parent process before it starts anything. */
+let pinning: Pinning | undefined
+
+/** Every thread of process `pid` on `cpus` (threads it starts later inherit it); false if `taskset` refused. */
+const pin = (pid: number, cpus: string): boolean => {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' })
+    return true
+  } catch {
+    console.log(`  could not pin process ${pid} to CPU ${cpus}`)
+    return false
+  }
 }
 
 const placement = (): string => (pinning === undefined ? 'placement left to the scheduler' : `servers pinned to CPU ${pinning.servers}, clients to CPU ${pinning.clients}`)
@@ -992,7 +1012,9 @@ const main = async (): Promise<void> => {
   const chosen = workloads.filter((workload) => selected(workload.id))
   const needsRouted = chosen.some((workload) => workload.roles.includes('routed'))
   const primary = await startMemcached(oneThread)
-  if (pinning !== undefined) pin(primary.pid(), pinning.servers)
+  pinning = planPinning()
+  // Pinned or not at all: a server that could not be pinned leaves every process to the scheduler.
+  if (pinning !== undefined && !pin(primary.pid(), pinning.servers)) pinning = undefined
   const others: Array<MemcachedServer> = []
   const admin = reconnecting({ server: primary.server })
   const closing: Array<Remote> = []

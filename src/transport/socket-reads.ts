@@ -36,20 +36,6 @@ export interface ReadSocket {
 }
 
 // -------------------------------------------------------------------------------------
-// utils
-// -------------------------------------------------------------------------------------
-
-/** As large as a read Node would make on its own. */
-const READ_BUFFER_SIZE = 64 * 1024
-
-let shared: Buffer | undefined
-
-const sharedReadBuffer = (): Buffer => (shared ??= Buffer.allocUnsafeSlow(READ_BUFFER_SIZE))
-
-/** A plain `Uint8Array` over a Node `Buffer`'s bytes, so that views on it are plain too. */
-const plain = (bytes: Buffer, length: number = bytes.byteLength): Uint8Array => new Uint8Array(bytes.buffer, bytes.byteOffset, length)
-
-// -------------------------------------------------------------------------------------
 // constructors
 // -------------------------------------------------------------------------------------
 
@@ -97,3 +83,17 @@ export const ownReading = (socket: net.Socket): ReadSocket => ({
   socket,
   listen: (onBytes) => void socket.on('data', (data: Buffer) => onBytes(plain(data), false)),
 })
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+/** As large as a read Node would make on its own. */
+const READ_BUFFER_SIZE = 64 * 1024
+
+let shared: Buffer | undefined
+
+const sharedReadBuffer = (): Buffer => (shared ??= Buffer.allocUnsafeSlow(READ_BUFFER_SIZE))
+
+/** A plain `Uint8Array` over a Node `Buffer`'s bytes, so that views on it are plain too. */
+const plain = (bytes: Buffer, length: number = bytes.byteLength): Uint8Array => new Uint8Array(bytes.buffer, bytes.byteOffset, length)
