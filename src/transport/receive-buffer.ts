@@ -59,7 +59,7 @@ const allocate = (size: number): Uint8Array => {
 /**
  * Copies of small reads are carved from slabs of this size, as Node's `Buffer` pool carves small
  * buffers, but from slabs of their own: an allocation per read costs more than the read's
- * decoding, and a value's `buffer` shows other replies at most, never another part of the program's data.
+ * decoding, and a value's `buffer` shows other replies at most, never the program's other data.
  */
 const SLAB_SIZE = 8 * 1024
 const SLAB_COPY_UP_TO = SLAB_SIZE / 2

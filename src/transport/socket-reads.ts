@@ -27,7 +27,7 @@ export type OnBytes = (bytes: Uint8Array, transient: boolean) => void
 
 /**
  * A socket and where its bytes go: `listen` once, when the connection that reads them is ready.
- * Bytes that arrive before are copied and handed over then, in order.
+ * Bytes that arrive before are kept and handed over then, in order.
  * @category model
  */
 export interface ReadSocket {
