@@ -283,6 +283,15 @@ export const withBatching =
       },
     })
 
+    /** Ends the gathering of the batch open for `tag`, its window's timer with it; the batch, if there was one. */
+    const stopGathering = (tag: 'Get' | 'Gets'): Batch | undefined => {
+      const batch = open[tag]
+      if (batch === undefined) return undefined
+      open[tag] = undefined
+      if (batch.windowTimer !== undefined) clearTimeout(batch.windowTimer)
+      return batch
+    }
+
     /** Answers a waiter once; later answers are dropped. */
     const answer = (waiter: Waiter, result: E.Either<MemcacheError, Reply>): void => {
       if (!waiter.waiting) return
@@ -300,10 +309,7 @@ export const withBatching =
       batch.present--
       if (open[batch.tag] === batch) {
         batch.departed = true
-        if (batch.present === 0) {
-          if (batch.windowTimer !== undefined) clearTimeout(batch.windowTimer)
-          open[batch.tag] = undefined
-        }
+        if (batch.present === 0) stopGathering(batch.tag)
       } else if (batch.present === 0) batch.abandon?.abort()
     }
 
@@ -320,10 +326,8 @@ export const withBatching =
     }
 
     const flush = (tag: 'Get' | 'Gets'): void => {
-      const batch = open[tag]
+      const batch = stopGathering(tag)
       if (batch === undefined) return
-      open[tag] = undefined
-      if (batch.windowTimer !== undefined) clearTimeout(batch.windowTimer)
       if (batch.departed) {
         batch.keys.clear()
         for (const waiter of batch.waiters) if (waiter.waiting) for (const key of waiter.keys) batch.keys.add(key)
@@ -393,10 +397,8 @@ export const withBatching =
 
     /** Ends a batch still gathering: its timer goes, its callers are answered `error`, nothing is sent. */
     const cancel = (tag: 'Get' | 'Gets', error: MemcacheError): void => {
-      const batch = open[tag]
+      const batch = stopGathering(tag)
       if (batch === undefined) return
-      open[tag] = undefined
-      if (batch.windowTimer !== undefined) clearTimeout(batch.windowTimer)
       for (const waiter of batch.waiters) answer(waiter, E.left(error))
     }
 
